@@ -1,0 +1,83 @@
+//! Policy validation and quorum sizing.
+use crate::constants::*;
+use crate::state::Policy;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyError {
+    Staleness,
+    Latency,
+    SlotLag,
+    ErrorRate,
+    Windows,
+    Quarantine,
+    Quorum,
+}
+
+/// Checks every threshold for range and order, and an explicit quorum against the number
+/// of keepers (a quorum larger than the keeper set would make failover impossible).
+pub fn validate(p: &Policy, keepers: usize) -> Result<(), PolicyError> {
+    use PolicyError::*;
+    if p.staleness_slots == 0 || p.staleness_slots > MAX_STALENESS_SLOTS {
+        return Err(Staleness);
+    }
+    if p.latency_degraded_ms == 0
+        || p.latency_degraded_ms > p.latency_down_ms
+        || p.latency_down_ms > MAX_LATENCY_MS
+    {
+        return Err(Latency);
+    }
+    if p.lag_degraded_slots == 0 || p.lag_degraded_slots > p.lag_down_slots {
+        return Err(SlotLag);
+    }
+    if p.error_degraded_bps == 0
+        || p.error_degraded_bps > p.error_down_bps
+        || p.error_down_bps > BPS_MAX
+    {
+        return Err(ErrorRate);
+    }
+    let windows_ok = |w: u8| (1..=MAX_WINDOWS).contains(&w);
+    if !windows_ok(p.breach_windows) || !windows_ok(p.recovery_windows) {
+        return Err(Windows);
+    }
+    if p.quarantine_base_slots == 0 || p.quarantine_base_slots > p.quarantine_max_slots {
+        return Err(Quarantine);
+    }
+    if p.quorum as usize > MAX_KEEPERS || (keepers > 0 && p.quorum as usize > keepers) {
+        return Err(Quorum);
+    }
+    Ok(())
+}
+
+/// Agreeing fresh reports needed with `keepers` keepers in the set.
+///
+/// Automatic (quorum 0): more than two thirds, the n ≥ 3f+1 sizing. Explicit: the
+/// configured value, but never less than a strict majority, so two disjoint sets of
+/// keepers can never both reach quorum. With no keepers nothing can reach quorum.
+pub fn effective_quorum(p: &Policy, keepers: usize) -> usize {
+    if keepers == 0 {
+        return usize::MAX;
+    }
+    let majority = keepers / 2 + 1;
+    if p.quorum == 0 {
+        keepers * 2 / 3 + 1
+    } else {
+        (p.quorum as usize).max(majority)
+    }
+}
+
+/// How many lying keepers the policy tolerates: `safety` liars cannot force a migration,
+/// `liveness` liars (or silent keepers) cannot block one.
+pub fn fault_tolerance(p: &Policy, keepers: usize) -> (usize, usize) {
+    let q = effective_quorum(p, keepers);
+    if q > keepers {
+        return (keepers, 0);
+    }
+    (q - 1, keepers - q)
+}
+
+/// Quarantine after the `ejections`-th ejection: base × ejections, capped.
+pub fn quarantine_slots(p: &Policy, ejections: u16) -> u64 {
+    p.quarantine_base_slots
+        .saturating_mul(ejections.max(1) as u64)
+        .min(p.quarantine_max_slots)
+}

@@ -1,0 +1,33 @@
+//! One file per instruction: its Args, its Accounts, its validation and its handler.
+pub mod accept_authority;
+pub mod add_endpoint;
+pub mod add_keeper;
+pub mod create_network;
+pub mod force_failover;
+pub mod propose_authority;
+pub mod readmit_endpoint;
+pub mod remove_endpoint;
+pub mod remove_keeper;
+pub mod set_guardian;
+pub mod set_paused;
+pub mod shared;
+pub mod submit_attestation;
+pub mod trigger_migration;
+pub mod update_endpoint;
+pub mod update_policy;
+
+pub use accept_authority::*;
+pub use add_endpoint::*;
+pub use add_keeper::*;
+pub use create_network::*;
+pub use force_failover::*;
+pub use propose_authority::*;
+pub use readmit_endpoint::*;
+pub use remove_endpoint::*;
+pub use remove_keeper::*;
+pub use set_guardian::*;
+pub use set_paused::*;
+pub use submit_attestation::*;
+pub use trigger_migration::*;
+pub use update_endpoint::*;
+pub use update_policy::*;

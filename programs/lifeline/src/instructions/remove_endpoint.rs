@@ -1,0 +1,46 @@
+use anchor_lang::prelude::*;
+
+use crate::ensure;
+
+use crate::errors::LifelineError;
+use crate::events::EndpointRemoved;
+use crate::instructions::shared::*;
+use crate::state::{Network, Role, Topology};
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct RemoveEndpoint<'info> {
+    #[account(has_one = authority @ LifelineError::Unauthorized)]
+    pub network: AccountLoader<'info, Network>,
+    #[account(mut, has_one = network @ LifelineError::WrongTopology)]
+    pub topology: AccountLoader<'info, Topology>,
+    pub authority: Signer<'info>,
+}
+
+/// Removes an endpoint. A primary can only be removed when it is the last endpoint of its
+/// group (decommissioning the group); otherwise fail over first.
+pub fn handler(ctx: Context<RemoveEndpoint>, endpoint_id: u32) -> Result<()> {
+    let mut topology = ctx.accounts.topology.load_mut()?;
+    let idx = topology
+        .index_of(endpoint_id)
+        .ok_or(LifelineError::EndpointNotFound)?;
+    let e = topology.endpoints[idx];
+    if e.role() == Some(Role::Primary) {
+        let others = topology
+            .endpoints()
+            .iter()
+            .filter(|o| o.group == e.group && o.id != e.id)
+            .count();
+        ensure!(others == 0, LifelineError::PrimaryInUse);
+    }
+    topology.remove_at(idx);
+    let epoch = topology.bump_epoch()?;
+    topology.invariant()?;
+    drop(topology);
+    emit_cpi!(EndpointRemoved {
+        header: header(ctx.accounts.network.key(), epoch)?,
+        endpoint_id,
+        group: e.group,
+    });
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! Helpers shared by instruction handlers: input checks with named errors, PDA creation,
+//! report loading and event headers.
+use anchor_lang::prelude::*;
+
+use crate::ensure;
+use anchor_lang::system_program;
+use anchor_lang::{Discriminator, ZeroCopy};
+
+use crate::constants::*;
+use crate::errors::LifelineError;
+use crate::events::EventHeader;
+use crate::state::{text, KeeperReport, Network, Topology};
+
+pub fn check_name(name: &str) -> Result<()> {
+    ensure!(
+        !name.is_empty() && name.len() <= MAX_NAME_LEN && text::is_printable_ascii(name),
+        LifelineError::InvalidName
+    );
+    Ok(())
+}
+
+pub fn check_label(label: &str) -> Result<()> {
+    ensure!(
+        label.len() <= MAX_LABEL_LEN && text::is_printable_ascii(label),
+        LifelineError::InvalidLabel
+    );
+    Ok(())
+}
+
+pub fn check_url(url: &str) -> Result<()> {
+    let scheme_ok = ["http://", "https://", "ws://", "wss://"]
+        .iter()
+        .any(|s| url.len() > s.len() && url.starts_with(s));
+    ensure!(
+        url.len() <= MAX_URL_LEN && scheme_ok && text::is_printable_ascii(url),
+        LifelineError::InvalidUrl
+    );
+    Ok(())
+}
+
+pub fn check_group(group: u8) -> Result<()> {
+    ensure!((group as usize) < MAX_GROUPS, LifelineError::InvalidGroup);
+    Ok(())
+}
+
+pub fn header(network: Pubkey, epoch: u64) -> Result<EventHeader> {
+    Ok(EventHeader {
+        network,
+        slot: Clock::get()?.slot,
+        epoch,
+    })
+}
+
+/// Creates a program-owned PDA of `space` bytes. Works even if a stranger pre-funded the
+/// address: the system program's CreateAccount refuses an account that holds lamports
+/// (and agave 3.1 has no CreateAccountAllowPrefund), so a pre-funded address is topped up,
+/// allocated and assigned instead. Refuses an address that is already in use.
+pub fn create_pda<'info>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    space: usize,
+    seeds: &[&[u8]],
+) -> Result<()> {
+    ensure!(
+        *target.owner == system_program::ID && target.data_is_empty(),
+        LifelineError::AlreadyInitialized
+    );
+    let rent = Rent::get()?.minimum_balance(space);
+    let signer: &[&[&[u8]]] = &[seeds];
+    let current = target.lamports();
+    if current == 0 {
+        return system_program::create_account(
+            CpiContext::new_with_signer(
+                system_program::ID,
+                system_program::CreateAccount {
+                    from: payer.clone(),
+                    to: target.clone(),
+                },
+                signer,
+            ),
+            rent,
+            space as u64,
+            &crate::ID,
+        );
+    }
+    if current < rent {
+        system_program::transfer(
+            CpiContext::new(
+                system_program::ID,
+                system_program::Transfer {
+                    from: payer.clone(),
+                    to: target.clone(),
+                },
+            ),
+            rent - current,
+        )?;
+    }
+    system_program::allocate(
+        CpiContext::new_with_signer(
+            system_program::ID,
+            system_program::Allocate {
+                account_to_allocate: target.clone(),
+            },
+            signer,
+        ),
+        space as u64,
+    )?;
+    system_program::assign(
+        CpiContext::new_with_signer(
+            system_program::ID,
+            system_program::Assign {
+                account_to_assign: target.clone(),
+            },
+            signer,
+        ),
+        &crate::ID,
+    )
+}
+
+/// Writes the discriminator of a freshly created zero_copy account and lets `init` fill it.
+pub fn init_zero_copy<T: ZeroCopy + Owner + Discriminator>(
+    info: &AccountInfo,
+    init: impl FnOnce(&mut T) -> Result<()>,
+) -> Result<()> {
+    let mut data = info.try_borrow_mut_data()?;
+    let disc = T::DISCRIMINATOR.len();
+    let end = disc + core::mem::size_of::<T>();
+    ensure!(data.len() >= end, LifelineError::AlreadyInitialized);
+    data[..disc].copy_from_slice(T::DISCRIMINATOR);
+    init(bytemuck::from_bytes_mut(&mut data[disc..end]))
+}
+
+/// Loads the keeper reports passed as remaining accounts. Every account must be a report
+/// of this network (a foreign or mistyped account is an error, not silently skipped);
+/// which reports *count* (fresh, current epoch, keeper in set, once per keeper) is the
+/// engine's decision.
+pub fn load_reports<'info>(
+    network: &Pubkey,
+    remaining: &'info [AccountInfo<'info>],
+) -> Result<Vec<AccountLoader<'info, KeeperReport>>> {
+    ensure!(
+        remaining.len() <= 2 * MAX_KEEPERS,
+        LifelineError::TooManyReports
+    );
+    let mut loaders = Vec::with_capacity(remaining.len());
+    for info in remaining {
+        let loader = AccountLoader::<KeeperReport>::try_from(info)
+            .map_err(|_| crate::errors::err(LifelineError::InvalidReportAccount))?;
+        ensure!(
+            loader.load()?.network == *network,
+            LifelineError::InvalidReportAccount
+        );
+        loaders.push(loader);
+    }
+    Ok(loaders)
+}
+
+/// Public keys of the keepers whose bit is set in `bitmap`.
+pub fn voters(network: &Network, bitmap: u16) -> Vec<Pubkey> {
+    (0..MAX_KEEPERS)
+        .filter(|i| bitmap & (1u16 << i) != 0)
+        .map(|i| network.keepers[i].keeper)
+        .collect()
+}
+
+pub fn require_epoch(topology: &Topology, expected: u64) -> Result<()> {
+    ensure!(topology.epoch == expected, LifelineError::EpochMismatch);
+    Ok(())
+}

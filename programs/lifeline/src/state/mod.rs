@@ -1,0 +1,113 @@
+//! On-chain accounts. All three are zero_copy: they are read on every hot path
+//! (trigger_migration loads up to MAX_KEEPERS reports) and must never sit on the stack.
+pub mod network;
+pub mod policy;
+pub mod report;
+pub mod text;
+pub mod topology;
+
+pub use network::*;
+pub use policy::*;
+pub use report::*;
+pub use topology::*;
+
+/// What an endpoint currently does in its group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Role {
+    /// Serves the group's traffic; at most one per group.
+    Primary = 1,
+    /// Ready to be promoted once quorum-healthy.
+    Standby = 2,
+    /// Ejected after a breach; readmitted as standby after quarantine + probation.
+    Quarantined = 3,
+    /// Taken out of rotation by the authority (maintenance); never promoted automatically.
+    Retired = 4,
+}
+
+impl Role {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            1 => Some(Self::Primary),
+            2 => Some(Self::Standby),
+            3 => Some(Self::Quarantined),
+            4 => Some(Self::Retired),
+            _ => None,
+        }
+    }
+}
+
+/// The protocol an endpoint speaks (tells keepers how to probe it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum EndpointKind {
+    Rpc = 0,
+    WebSocket = 1,
+    Oracle = 2,
+    Gateway = 3,
+    Other = 4,
+}
+
+impl EndpointKind {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            0 => Some(Self::Rpc),
+            1 => Some(Self::WebSocket),
+            2 => Some(Self::Oracle),
+            3 => Some(Self::Gateway),
+            4 => Some(Self::Other),
+            _ => None,
+        }
+    }
+}
+
+/// A keeper's judgement of one endpoint, computed on chain from the reported figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Verdict {
+    Unknown = 0,
+    Healthy = 1,
+    Degraded = 2,
+    Down = 3,
+}
+
+impl Verdict {
+    pub fn from_u8(v: u8) -> Self {
+        match v {
+            1 => Self::Healthy,
+            2 => Self::Degraded,
+            3 => Self::Down,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// Why a verdict is what it is, and which rule fired for a migration. Ordered by severity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Reason {
+    #[default]
+    None = 0,
+    Latency = 1,
+    SlotLag = 2,
+    ErrorRate = 3,
+    Unreachable = 4,
+    /// The group had no primary and a quorum-healthy standby was promoted.
+    VacantPrimary = 10,
+    /// The authority forced the failover.
+    Manual = 20,
+}
+
+impl Reason {
+    pub fn from_u8(v: u8) -> Self {
+        match v {
+            1 => Self::Latency,
+            2 => Self::SlotLag,
+            3 => Self::ErrorRate,
+            4 => Self::Unreachable,
+            10 => Self::VacantPrimary,
+            20 => Self::Manual,
+            _ => Self::None,
+        }
+    }
+}
