@@ -14,6 +14,7 @@ pub struct EventHeader {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkCreated {
     pub header: EventHeader,
     pub creator: Pubkey,
@@ -23,12 +24,14 @@ pub struct NetworkCreated {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyUpdated {
     pub header: EventHeader,
     pub policy: PolicyParams,
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointAdded {
     pub header: EventHeader,
     pub endpoint_id: u32,
@@ -42,6 +45,7 @@ pub struct EndpointAdded {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointUpdated {
     pub header: EventHeader,
     pub endpoint_id: u32,
@@ -53,6 +57,7 @@ pub struct EndpointUpdated {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointRemoved {
     pub header: EventHeader,
     pub endpoint_id: u32,
@@ -60,6 +65,7 @@ pub struct EndpointRemoved {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeeperAdded {
     pub header: EventHeader,
     pub keeper: Pubkey,
@@ -69,6 +75,7 @@ pub struct KeeperAdded {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeeperRemoved {
     pub header: EventHeader,
     pub keeper: Pubkey,
@@ -76,6 +83,7 @@ pub struct KeeperRemoved {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorityProposed {
     pub header: EventHeader,
     pub authority: Pubkey,
@@ -83,6 +91,7 @@ pub struct AuthorityProposed {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorityAccepted {
     pub header: EventHeader,
     pub previous_authority: Pubkey,
@@ -90,12 +99,14 @@ pub struct AuthorityAccepted {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardianSet {
     pub header: EventHeader,
     pub guardian: Pubkey,
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PausedSet {
     pub header: EventHeader,
     pub paused: bool,
@@ -103,6 +114,7 @@ pub struct PausedSet {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttestationSubmitted {
     pub header: EventHeader,
     pub keeper: Pubkey,
@@ -116,6 +128,7 @@ pub struct AttestationSubmitted {
 /// A group failed over. Carries the evidence: who voted, what they measured (medians),
 /// which rule fired.
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationExecuted {
     pub header: EventHeader,
     pub old_epoch: u64,
@@ -136,6 +149,7 @@ pub struct MigrationExecuted {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointReadmitted {
     pub header: EventHeader,
     pub endpoint_id: u32,
