@@ -113,3 +113,400 @@ async fn probation_restarts_when_the_endpoint_relapses() {
         .await
         .expect("readmission after a full probation");
 }
+
+#[tokio::test]
+async fn a_lying_minority_cannot_force_a_migration() {
+    let (mut t, p, s) = standard().await;
+    // two liars (the safety bound for n=4 is 2) claim the healthy primary is dead
+    t.attest_all(0..2, &[(p, Seen::down()), (s, Seen::healthy())])
+        .await;
+    t.attest_all(2..4, &[(p, Seen::healthy()), (s, Seen::healthy())])
+        .await;
+    assert_lifeline_err(t.trigger(0).await, LifelineError::NoBreachQuorum);
+    assert_eq!(t.role_of(p).await, Some(Role::Primary));
+}
+
+#[tokio::test]
+async fn a_lying_keeper_cannot_block_a_needed_migration() {
+    let (mut t, p, s) = standard().await;
+    t.attest_all(0..1, &[(p, Seen::healthy()), (s, Seen::down())])
+        .await;
+    t.attest_all(1..4, &[(p, Seen::frozen()), (s, Seen::healthy())])
+        .await;
+    t.trigger(0)
+        .await
+        .expect("three honest keepers are a quorum");
+    assert_eq!(t.role_of(s).await, Some(Role::Primary));
+}
+
+#[tokio::test]
+async fn the_same_report_passed_many_times_counts_once() {
+    let (mut t, p, s) = standard().await;
+    t.attest_all(0..1, &[(p, Seen::down()), (s, Seen::healthy())])
+        .await;
+    let caller = Keypair::new();
+    let epoch = t.topology().await.epoch;
+    let one = t.report_key(0);
+    let ix = ix::trigger_migration(
+        &t.network,
+        &caller.pubkey(),
+        TriggerMigrationArgs {
+            group: 0,
+            expected_epoch: epoch,
+        },
+        &[one, one, one, one],
+    );
+    assert_lifeline_err(
+        t.send(&[ix], &[&caller]).await,
+        LifelineError::NoBreachQuorum,
+    );
+}
+
+#[tokio::test]
+async fn stale_reports_do_not_count() {
+    let (mut t, p, s) = standard().await;
+    t.attest_all(0..4, &[(p, Seen::frozen()), (s, Seen::healthy())])
+        .await;
+    t.warp(51).await; // staleness_slots = 50
+    assert_lifeline_err(t.trigger(0).await, LifelineError::NoBreachQuorum);
+}
+
+#[tokio::test]
+async fn reports_from_an_older_epoch_do_not_count() {
+    let (mut t, p, s) = standard().await;
+    t.attest_all(0..4, &[(p, Seen::frozen()), (s, Seen::healthy())])
+        .await;
+    // any topology change bumps the epoch: the reports were about the old topology
+    t.add_endpoint(1, Role::Primary, "prov-c", "ap").await;
+    assert_lifeline_err(t.trigger(0).await, LifelineError::NoBreachQuorum);
+}
+
+#[tokio::test]
+async fn a_removed_keepers_report_no_longer_counts() {
+    let (mut t, p, s) = standard().await;
+    t.attest_all(0..3, &[(p, Seen::frozen()), (s, Seen::healthy())])
+        .await;
+    t.attest_all(3..4, &[(p, Seen::healthy()), (s, Seen::healthy())])
+        .await;
+    let gone = t.keepers[2].pubkey();
+    let rm = ix::remove_keeper(&t.network, &t.authority.pubkey(), &gone);
+    t.send_as_authority(rm).await.unwrap();
+    // 3 keepers left, quorum 3, only 2 of them see the breach; the closed report
+    // account can no longer be passed at all
+    let caller = Keypair::new();
+    let epoch = t.topology().await.epoch;
+    let reports = vec![t.report_key(0), t.report_key(1), t.report_key(3)];
+    let ix = ix::trigger_migration(
+        &t.network,
+        &caller.pubkey(),
+        TriggerMigrationArgs {
+            group: 0,
+            expected_epoch: epoch,
+        },
+        &reports,
+    );
+    assert_lifeline_err(
+        t.send(&[ix], &[&caller]).await,
+        LifelineError::NoBreachQuorum,
+    );
+}
+
+#[tokio::test]
+async fn racing_triggers_cost_the_loser_a_clean_epoch_error() {
+    let (mut t, p, s) = standard().await;
+    t.attest_all(0..4, &[(p, Seen::frozen()), (s, Seen::healthy())])
+        .await;
+    let epoch = t.topology().await.epoch;
+    let reports = t.report_keys();
+    let (a, b) = (Keypair::new(), Keypair::new());
+    let args = TriggerMigrationArgs {
+        group: 0,
+        expected_epoch: epoch,
+    };
+    let first = ix::trigger_migration(&t.network, &a.pubkey(), args, &reports);
+    let second = ix::trigger_migration(&t.network, &b.pubkey(), args, &reports);
+    t.send(&[first], &[&a]).await.expect("winner");
+    assert_lifeline_err(t.send(&[second], &[&b]).await, LifelineError::EpochMismatch);
+    assert_eq!(t.topology().await.history_total, 1, "exactly one migration");
+}
+
+#[tokio::test]
+async fn cooldown_holds_between_automatic_migrations() {
+    let mut t = TestNet::new(4, fast_policy()).await;
+    let a = t.add_endpoint(0, Role::Primary, "prov-a", "eu").await;
+    let b = t.add_endpoint(0, Role::Standby, "prov-b", "us").await;
+    let c = t.add_endpoint(0, Role::Standby, "prov-c", "ap").await;
+    t.attest_all(
+        0..4,
+        &[
+            (a, Seen::down()),
+            (b, Seen::healthy()),
+            (c, Seen::healthy()),
+        ],
+    )
+    .await;
+    t.trigger(0).await.expect("first migration");
+    let new_primary = if t.role_of(b).await == Some(Role::Primary) {
+        b
+    } else {
+        c
+    };
+    let other = if new_primary == b { c } else { b };
+    t.attest_all(
+        0..4,
+        &[(new_primary, Seen::down()), (other, Seen::healthy())],
+    )
+    .await;
+    assert_lifeline_err(t.trigger(0).await, LifelineError::CooldownActive);
+    t.warp(100).await;
+    t.attest_all(
+        0..4,
+        &[(new_primary, Seen::down()), (other, Seen::healthy())],
+    )
+    .await;
+    t.trigger(0).await.expect("after cooldown");
+    assert_eq!(t.role_of(other).await, Some(Role::Primary));
+}
+
+#[tokio::test]
+async fn without_a_healthy_standby_nothing_moves() {
+    let (mut t, p, s) = standard().await;
+    let lagging = Seen {
+        lag: 20,
+        ..Seen::healthy()
+    }; // degraded, not healthy
+    t.attest_all(0..4, &[(p, Seen::frozen()), (s, lagging)])
+        .await;
+    assert_lifeline_err(t.trigger(0).await, LifelineError::NoHealthyStandby);
+    assert_eq!(t.role_of(p).await, Some(Role::Primary));
+}
+
+#[tokio::test]
+async fn a_paused_network_does_not_migrate_but_the_authority_can_force() {
+    let (mut t, p, s) = standard().await;
+    t.attest_all(0..4, &[(p, Seen::frozen()), (s, Seen::healthy())])
+        .await;
+    let pause = ix::set_paused(&t.network, &t.authority.pubkey(), true);
+    t.send_as_authority(pause).await.unwrap();
+    assert_lifeline_err(t.trigger(0).await, LifelineError::NetworkPaused);
+
+    let epoch = t.topology().await.epoch;
+    let force = ix::force_failover(
+        &t.network,
+        &t.authority.pubkey(),
+        ForceFailoverArgs {
+            group: 0,
+            to_id: s,
+            expected_epoch: epoch,
+            quarantine_old: false,
+        },
+    );
+    let authority = t.authority.insecure_clone();
+    let events = t.send_with_events(&[force], &[&authority]).await.unwrap();
+    assert_eq!(t.role_of(s).await, Some(Role::Primary));
+    assert_eq!(t.role_of(p).await, Some(Role::Standby));
+    let topo = t.topology().await;
+    let record = topo.recent_migrations().next().unwrap();
+    assert_eq!(
+        (record.cause, record.rule),
+        (MigrationCause::Manual as u8, Reason::Manual as u8)
+    );
+    assert!(
+        matches!(events.as_slice(), [LifelineEvent::MigrationExecuted(e)] if e.cause == MigrationCause::Manual as u8 && e.voters.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn force_failover_is_authority_only_and_targets_a_standby() {
+    let (mut t, p, s) = standard().await;
+    let epoch = t.topology().await.epoch;
+    let mallory = Keypair::new();
+    let args = ForceFailoverArgs {
+        group: 0,
+        to_id: s,
+        expected_epoch: epoch,
+        quarantine_old: true,
+    };
+    let ix = ix::force_failover(&t.network, &mallory.pubkey(), args);
+    assert_lifeline_err(
+        t.send(&[ix], &[&mallory]).await,
+        LifelineError::Unauthorized,
+    );
+    // missing signature
+    let mut ix = ix::force_failover(&t.network, &t.authority.pubkey(), args);
+    ix.accounts[2].is_signer = false;
+    assert_anchor_err(
+        t.send(&[ix], &[]).await,
+        anchor_lang::error::ErrorCode::AccountNotSigner,
+    );
+    for (to_id, group) in [(p, 0), (s, 1), (99, 0)] {
+        let bad = ForceFailoverArgs {
+            to_id,
+            group,
+            ..args
+        };
+        let ix = ix::force_failover(&t.network, &t.authority.pubkey(), bad);
+        let want = if to_id == 99 {
+            LifelineError::EndpointNotFound
+        } else {
+            LifelineError::InvalidFailoverTarget
+        };
+        assert_lifeline_err(t.send_as_authority(ix).await, want);
+    }
+    let stale = ForceFailoverArgs {
+        expected_epoch: epoch - 1,
+        ..args
+    };
+    let ix = ix::force_failover(&t.network, &t.authority.pubkey(), stale);
+    assert_lifeline_err(t.send_as_authority(ix).await, LifelineError::EpochMismatch);
+    // quarantine_old = true quarantines with the growing schedule
+    let ix = ix::force_failover(&t.network, &t.authority.pubkey(), args);
+    t.send_as_authority(ix).await.unwrap();
+    let topo = t.topology().await;
+    assert_eq!(topo.endpoint(p).unwrap().role(), Some(Role::Quarantined));
+    assert_eq!(topo.endpoint(p).unwrap().ejection_count, 1);
+}
+
+#[tokio::test]
+async fn foreign_and_mistyped_report_accounts_are_rejected() {
+    let (mut t, p, s) = standard().await;
+    t.attest_all(0..4, &[(p, Seen::frozen()), (s, Seen::healthy())])
+        .await;
+    let caller = Keypair::new();
+    let epoch = t.topology().await.epoch;
+    let args = TriggerMigrationArgs {
+        group: 0,
+        expected_epoch: epoch,
+    };
+    // the topology (a Lifeline account of the wrong type), a system account, and the
+    // network account itself
+    let system_owned = t.authority.pubkey();
+    for bogus in [t.topology, system_owned, t.network] {
+        let mut reports = t.report_keys();
+        reports.push(bogus);
+        let ix = ix::trigger_migration(&t.network, &caller.pubkey(), args, &reports);
+        assert_lifeline_err(
+            t.send(&[ix], &[&caller]).await,
+            LifelineError::InvalidReportAccount,
+        );
+    }
+    // a report of another network (same keeper key, same bank)
+    let name = "other".to_string();
+    let create = ix::create_network(
+        &t.authority.pubkey(),
+        CreateNetworkArgs {
+            name: name.clone(),
+            policy: fast_policy(),
+            guardian: None,
+        },
+    );
+    t.send_as_authority(create).await.unwrap();
+    let other_net = lifeline_client::pda::network(&t.authority.pubkey(), &name).0;
+    let k = t.keepers[0].pubkey();
+    let add = ix::add_keeper(
+        &other_net,
+        &t.authority.pubkey(),
+        AddKeeperArgs {
+            keeper: k,
+            region: "r".into(),
+            provider: "p".into(),
+        },
+    );
+    t.send_as_authority(add).await.unwrap();
+    let foreign = lifeline_client::pda::report(&other_net, &k).0;
+    let mut reports = t.report_keys();
+    reports[0] = foreign;
+    let ix = ix::trigger_migration(&t.network, &caller.pubkey(), args, &reports);
+    assert_lifeline_err(
+        t.send(&[ix], &[&caller]).await,
+        LifelineError::InvalidReportAccount,
+    );
+    // and another network's topology substituted for ours
+    let mut ix = ix::trigger_migration(&t.network, &caller.pubkey(), args, &t.report_keys());
+    ix.accounts[1].pubkey = lifeline_client::pda::topology(&other_net).0;
+    assert_lifeline_err(
+        t.send(&[ix], &[&caller]).await,
+        LifelineError::WrongTopology,
+    );
+}
+
+#[tokio::test]
+async fn trigger_with_every_report_at_max_keepers_fits_one_transaction() {
+    use lifeline::constants::MAX_KEEPERS;
+    let mut t = TestNet::new(MAX_KEEPERS, fast_policy()).await;
+    let p = t.add_endpoint(0, Role::Primary, "prov-a", "eu").await;
+    let s = t.add_endpoint(0, Role::Standby, "prov-b", "us").await;
+    t.attest_all(0..MAX_KEEPERS, &[(p, Seen::frozen()), (s, Seen::healthy())])
+        .await;
+    let caller = Keypair::new();
+    let epoch = t.topology().await.epoch;
+    let ix = ix::trigger_migration(
+        &t.network,
+        &caller.pubkey(),
+        TriggerMigrationArgs {
+            group: 0,
+            expected_epoch: epoch,
+        },
+        &t.report_keys(),
+    );
+    let tx = t.transaction(&[ix], &[&caller]).await;
+    let size = wire_size(&tx);
+    assert!(
+        size <= 1232,
+        "trigger_migration with {MAX_KEEPERS} reports is {size} bytes"
+    );
+    t.ctx
+        .banks_client
+        .process_transaction(tx)
+        .await
+        .expect("migration at MAX_KEEPERS");
+    assert_eq!(
+        t.topology()
+            .await
+            .recent_migrations()
+            .next()
+            .unwrap()
+            .voter_count as usize,
+        MAX_KEEPERS
+    );
+}
+
+#[tokio::test]
+async fn readmission_attacks() {
+    let (mut t, p, s) = standard().await;
+    // not quarantined
+    assert_lifeline_err(t.readmit(s).await, LifelineError::NotQuarantined);
+    assert_lifeline_err(t.readmit(77).await, LifelineError::EndpointNotFound);
+    t.attest_all(0..4, &[(p, Seen::down()), (s, Seen::healthy())])
+        .await;
+    t.trigger(0).await.unwrap();
+    t.attest_all(0..4, &[(p, Seen::healthy()), (s, Seen::healthy())])
+        .await;
+    t.warp(250).await;
+    // a minority of keepers vouching is not enough
+    t.attest_all(0..2, &[(p, Seen::healthy()), (s, Seen::healthy())])
+        .await;
+    t.attest_all(2..4, &[(p, Seen::frozen()), (s, Seen::healthy())])
+        .await;
+    assert_lifeline_err(t.readmit(p).await, LifelineError::ProbationIncomplete);
+    // wrong expected epoch
+    let caller = Keypair::new();
+    let epoch = t.topology().await.epoch;
+    let ix = ix::readmit_endpoint(
+        &t.network,
+        &caller.pubkey(),
+        ReadmitEndpointArgs {
+            endpoint_id: p,
+            expected_epoch: epoch + 1,
+        },
+        &t.report_keys(),
+    );
+    assert_lifeline_err(
+        t.send(&[ix], &[&caller]).await,
+        LifelineError::EpochMismatch,
+    );
+    // paused
+    let pause = ix::set_paused(&t.network, &t.authority.pubkey(), true);
+    t.send_as_authority(pause).await.unwrap();
+    assert_lifeline_err(t.readmit(p).await, LifelineError::NetworkPaused);
+}

@@ -13,9 +13,25 @@ pub enum PolicyError {
     Quorum,
 }
 
-/// Checks every threshold for range and order, and an explicit quorum against the number
-/// of keepers (a quorum larger than the keeper set would make failover impossible).
+/// Checks every threshold for range and order. An explicit quorum must also be reachable
+/// with the current keepers (see `quorum_reachable`) whenever the policy is *set*; while a
+/// network is still growing its keeper set the quorum may wait for keepers to arrive.
 pub fn validate(p: &Policy, keepers: usize) -> Result<(), PolicyError> {
+    validate_thresholds(p)?;
+    if !quorum_reachable(p, keepers) {
+        return Err(PolicyError::Quorum);
+    }
+    Ok(())
+}
+
+/// An explicit quorum no larger than the keeper set (an empty set may take any quorum: the
+/// keepers are about to be added).
+pub fn quorum_reachable(p: &Policy, keepers: usize) -> bool {
+    keepers == 0 || p.quorum as usize <= keepers
+}
+
+/// Range and order of every threshold, independent of the keeper set.
+pub fn validate_thresholds(p: &Policy) -> Result<(), PolicyError> {
     use PolicyError::*;
     if p.staleness_slots == 0 || p.staleness_slots > MAX_STALENESS_SLOTS {
         return Err(Staleness);
@@ -42,7 +58,7 @@ pub fn validate(p: &Policy, keepers: usize) -> Result<(), PolicyError> {
     if p.quarantine_base_slots == 0 || p.quarantine_base_slots > p.quarantine_max_slots {
         return Err(Quarantine);
     }
-    if p.quorum as usize > MAX_KEEPERS || (keepers > 0 && p.quorum as usize > keepers) {
+    if p.quorum as usize > MAX_KEEPERS {
         return Err(Quorum);
     }
     Ok(())

@@ -35,7 +35,7 @@ pub fn handler(ctx: Context<RemoveKeeper>, keeper: Pubkey) -> Result<()> {
         .ok_or(LifelineError::KeeperNotInSet)?;
     let remaining = network.keeper_count as usize - 1;
     ensure!(
-        remaining == 0 || network.policy.quorum as usize <= remaining,
+        crate::engine::policy::quorum_reachable(&network.policy, remaining),
         LifelineError::QuorumUnreachable
     );
     network.keepers[idx] = KeeperEntry::default();

@@ -91,7 +91,7 @@ impl Network {
                 crate::errors::LifelineError::KeeperExists
             );
         }
-        crate::engine::policy::validate(&self.policy, count)
+        crate::engine::policy::validate_thresholds(&self.policy)
             .map_err(|_| crate::errors::err(crate::errors::LifelineError::InvalidPolicy))?;
         Ok(())
     }
