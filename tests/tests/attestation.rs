@@ -142,7 +142,7 @@ async fn replayed_and_out_of_order_attestations_are_refused() {
     let older = t.attestation(0, &[(p, Seen::down())]).await; // seq 1
     let newer = t.attestation(0, &[(p, Seen::healthy())]).await; // seq 2
     let k = t.keepers[0].insecure_clone();
-    t.send(&[newer.clone()], &[&k]).await.unwrap();
+    t.send(std::slice::from_ref(&newer), &[&k]).await.unwrap();
     // the older one arrives late: it must not overwrite the newer report
     assert_lifeline_err(t.send(&[older], &[&k]).await, LifelineError::StaleSequence);
     // the same attestation replayed (a new transaction carrying the same seq)

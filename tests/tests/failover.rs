@@ -30,8 +30,11 @@ async fn standard() -> (TestNet, u32, u32) {
 #[tokio::test]
 async fn full_cycle_migration_quarantine_probation_readmission() {
     let (mut t, p, s) = standard().await;
+    println!("network {} with 4 keepers (quorum 3); group 0: primary #{p} (prov-a/eu), standby #{s} (prov-b/us)", t.network);
+    println!("fault: primary #{p} freezes — it still answers 200 OK, but its slot stops (1000 slots behind)");
     t.attest_all(0..4, &[(p, Seen::frozen()), (s, Seen::healthy())])
         .await;
+    println!("4 keepers attest: #{p} down (slot lag), #{s} healthy");
     let epoch_before = t.topology().await.epoch;
 
     let events = t.trigger(0).await.expect("migration");
@@ -69,6 +72,10 @@ async fn full_cycle_migration_quarantine_probation_readmission() {
     let mut keepers: Vec<Pubkey> = t.keepers.iter().map(|k| k.pubkey()).collect();
     keepers.sort();
     assert_eq!(voters, keepers);
+    println!(
+        "anyone triggers: MigrationExecuted #{p} -> #{s}, rule {:?}, {} voters, median lag {} slots, epoch {} -> {}; #{p} quarantined until slot {}",
+        Reason::from_u8(ev.rule), ev.voters.len(), ev.median_slot_lag, ev.old_epoch, ev.header.epoch, ev.quarantine_until_slot
+    );
 
     // the old primary recovers; keepers re-attest under the new epoch
     t.attest_all(0..4, &[(p, Seen::healthy()), (s, Seen::healthy())])
@@ -85,6 +92,14 @@ async fn full_cycle_migration_quarantine_probation_readmission() {
         .await;
     let events = t.readmit(p).await.expect("readmission");
     assert_eq!(t.role_of(p).await, Some(Role::Standby));
+    println!(
+        "#{p} healthy through quarantine and probation: readmitted as standby (slot {})",
+        t.slot().await
+    );
+    println!(
+        "#{p} healthy through quarantine and probation: readmitted as standby (slot {})",
+        t.slot().await
+    );
     assert!(
         matches!(events.as_slice(), [LifelineEvent::EndpointReadmitted(e)] if e.endpoint_id == p && e.voters.len() == 4)
     );

@@ -3,6 +3,8 @@
 //!
 //! The engine (`engine/`) decides, the program enforces, keepers observe, clients follow.
 #![deny(arithmetic_overflow)]
+// SBF stack frames are 4 KiB (threshold in clippy.toml); host-side crates do not need this.
+#![warn(clippy::large_stack_frames)]
 #![allow(ambiguous_glob_reexports)] // every instruction module exports its own `handler`
 #![allow(unexpected_cfgs)]
 

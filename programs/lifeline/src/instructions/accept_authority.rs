@@ -30,10 +30,13 @@ pub fn handler(ctx: Context<AcceptAuthority>) -> Result<()> {
     network.authority = new_authority;
     network.pending_authority = Pubkey::default();
     drop(network);
-    emit_cpi!(AuthorityAccepted {
-        header: header(ctx.accounts.network.key(), 0)?,
-        previous_authority,
-        authority: new_authority,
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &AuthorityAccepted {
+            header: header(ctx.accounts.network.key(), 0)?,
+            previous_authority,
+            authority: new_authority,
+        },
+    )?;
     Ok(())
 }

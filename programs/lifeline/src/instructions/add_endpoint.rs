@@ -94,16 +94,19 @@ pub fn handler(ctx: Context<AddEndpoint>, args: AddEndpointArgs) -> Result<()> {
     topology.invariant()?;
     drop(topology);
 
-    emit_cpi!(EndpointAdded {
-        header: header(ctx.accounts.network.key(), epoch)?,
-        endpoint_id: id,
-        group: args.group,
-        kind: args.kind,
-        role: args.role,
-        priority: args.priority,
-        url: args.url,
-        region: args.region,
-        provider: args.provider,
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &EndpointAdded {
+            header: header(ctx.accounts.network.key(), epoch)?,
+            endpoint_id: id,
+            group: args.group,
+            kind: args.kind,
+            role: args.role,
+            priority: args.priority,
+            url: args.url,
+            region: args.region,
+            provider: args.provider,
+        },
+    )?;
     Ok(())
 }

@@ -97,12 +97,15 @@ pub fn handler(ctx: Context<AddKeeper>, args: AddKeeperArgs) -> Result<()> {
     let keeper_count = network.keeper_count;
     drop(network);
 
-    emit_cpi!(KeeperAdded {
-        header: header(network_key, 0)?,
-        keeper: args.keeper,
-        region: args.region,
-        provider: args.provider,
-        keeper_count,
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &KeeperAdded {
+            header: header(network_key, 0)?,
+            keeper: args.keeper,
+            region: args.region,
+            provider: args.provider,
+            keeper_count,
+        },
+    )?;
     Ok(())
 }

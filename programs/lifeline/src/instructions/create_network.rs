@@ -101,12 +101,15 @@ pub fn handler(ctx: Context<CreateNetwork>, args: CreateNetworkArgs) -> Result<(
         topology.invariant()
     })?;
 
-    emit_cpi!(NetworkCreated {
-        header: header(network_key, 1)?,
-        creator,
-        name: args.name,
-        guardian,
-        policy: args.policy,
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &NetworkCreated {
+            header: header(network_key, 1)?,
+            creator,
+            name: args.name,
+            guardian,
+            policy: args.policy,
+        },
+    )?;
     Ok(())
 }

@@ -67,20 +67,23 @@ pub fn handler(ctx: Context<ForceFailover>, args: ForceFailoverArgs) -> Result<(
     )?;
     drop(topology);
 
-    emit_cpi!(MigrationExecuted {
-        header: header(ctx.accounts.network.key(), new_epoch)?,
-        old_epoch,
-        group: args.group,
-        from_id,
-        to_id: args.to_id,
-        rule: Reason::Manual as u8,
-        cause: MigrationCause::Manual as u8,
-        voters: Vec::new(),
-        median_latency_ms: 0,
-        median_slot_lag: 0,
-        median_error_bps: 0,
-        quarantine_until_slot: quarantine_until.unwrap_or(0),
-        triggered_by: ctx.accounts.authority.key(),
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &MigrationExecuted {
+            header: header(ctx.accounts.network.key(), new_epoch)?,
+            old_epoch,
+            group: args.group,
+            from_id,
+            to_id: args.to_id,
+            rule: Reason::Manual as u8,
+            cause: MigrationCause::Manual as u8,
+            voters: Vec::new(),
+            median_latency_ms: 0,
+            median_slot_lag: 0,
+            median_error_bps: 0,
+            quarantine_until_slot: quarantine_until.unwrap_or(0),
+            triggered_by: ctx.accounts.authority.key(),
+        },
+    )?;
     Ok(())
 }

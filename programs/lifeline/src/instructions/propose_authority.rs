@@ -20,10 +20,13 @@ pub fn handler(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<
     network.pending_authority = new_authority;
     let authority = network.authority;
     drop(network);
-    emit_cpi!(AuthorityProposed {
-        header: header(ctx.accounts.network.key(), 0)?,
-        authority,
-        pending_authority: new_authority,
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &AuthorityProposed {
+            header: header(ctx.accounts.network.key(), 0)?,
+            authority,
+            pending_authority: new_authority,
+        },
+    )?;
     Ok(())
 }

@@ -62,12 +62,15 @@ pub fn handler(ctx: Context<ReadmitEndpoint>, args: ReadmitEndpointArgs) -> Resu
     topology.invariant()?;
     drop(topology);
 
-    emit_cpi!(EndpointReadmitted {
-        header: header(network_key, epoch)?,
-        endpoint_id: args.endpoint_id,
-        group,
-        voters,
-        triggered_by: ctx.accounts.caller.key(),
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &EndpointReadmitted {
+            header: header(network_key, epoch)?,
+            endpoint_id: args.endpoint_id,
+            group,
+            voters,
+            triggered_by: ctx.accounts.caller.key(),
+        },
+    )?;
     Ok(())
 }

@@ -37,10 +37,13 @@ pub fn handler(ctx: Context<RemoveEndpoint>, endpoint_id: u32) -> Result<()> {
     let epoch = topology.bump_epoch()?;
     topology.invariant()?;
     drop(topology);
-    emit_cpi!(EndpointRemoved {
-        header: header(ctx.accounts.network.key(), epoch)?,
-        endpoint_id,
-        group: e.group,
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &EndpointRemoved {
+            header: header(ctx.accounts.network.key(), epoch)?,
+            endpoint_id,
+            group: e.group,
+        },
+    )?;
     Ok(())
 }

@@ -43,10 +43,13 @@ pub fn handler(ctx: Context<RemoveKeeper>, keeper: Pubkey) -> Result<()> {
     network.invariant()?;
     let keeper_count = network.keeper_count;
     drop(network);
-    emit_cpi!(KeeperRemoved {
-        header: header(ctx.accounts.network.key(), 0)?,
-        keeper,
-        keeper_count,
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &KeeperRemoved {
+            header: header(ctx.accounts.network.key(), 0)?,
+            keeper,
+            keeper_count,
+        },
+    )?;
     Ok(())
 }

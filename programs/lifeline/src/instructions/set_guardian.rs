@@ -21,9 +21,12 @@ pub fn handler(ctx: Context<SetGuardian>, guardian: Pubkey) -> Result<()> {
     ensure!(network.guardian != guardian, LifelineError::NoChange);
     network.guardian = guardian;
     drop(network);
-    emit_cpi!(GuardianSet {
-        header: header(ctx.accounts.network.key(), 0)?,
-        guardian,
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &GuardianSet {
+            header: header(ctx.accounts.network.key(), 0)?,
+            guardian,
+        },
+    )?;
     Ok(())
 }

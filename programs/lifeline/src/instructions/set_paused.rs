@@ -36,10 +36,13 @@ pub fn handler(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
     ensure!(network.is_paused() != paused, LifelineError::NoChange);
     network.paused = u8::from(paused);
     drop(network);
-    emit_cpi!(PausedSet {
-        header: header(ctx.accounts.network.key(), 0)?,
-        paused,
-        by: ctx.accounts.signer.key(),
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &PausedSet {
+            header: header(ctx.accounts.network.key(), 0)?,
+            paused,
+            by: ctx.accounts.signer.key(),
+        },
+    )?;
     Ok(())
 }

@@ -3,8 +3,10 @@
 use anchor_lang::prelude::*;
 
 use crate::ensure;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+use anchor_lang::solana_program::program::invoke_signed;
 use anchor_lang::system_program;
-use anchor_lang::{Discriminator, ZeroCopy};
+use anchor_lang::{Discriminator, Event, ZeroCopy};
 
 use crate::constants::*;
 use crate::errors::LifelineError;
@@ -166,4 +168,26 @@ pub fn voters(network: &Network, bitmap: u16) -> Vec<Pubkey> {
 pub fn require_epoch(topology: &Topology, expected: u64) -> Result<()> {
     ensure!(topology.epoch == expected, LifelineError::EpochMismatch);
     Ok(())
+}
+
+/// Emits `event` through a self-CPI signed by the event authority: what `emit_cpi!` does,
+/// but in one non-inlined function instead of expanded into every handler's stack frame.
+#[inline(never)]
+pub fn emit_event<E: Event>(event_authority: &AccountInfo, event: &E) -> Result<()> {
+    let data: Vec<u8> = anchor_lang::event::EVENT_IX_TAG_LE
+        .iter()
+        .copied()
+        .chain(event.data())
+        .collect();
+    let ix = Instruction::new_with_bytes(
+        crate::ID,
+        &data,
+        vec![AccountMeta::new_readonly(*event_authority.key, true)],
+    );
+    invoke_signed(
+        &ix,
+        core::slice::from_ref(event_authority),
+        &[&[b"__event_authority", &[crate::EVENT_AUTHORITY_AND_BUMP.1]]],
+    )
+    .map_err(Into::into)
 }

@@ -149,14 +149,17 @@ pub fn handler(ctx: Context<SubmitAttestation>, args: SubmitAttestationArgs) -> 
     report.topology_epoch = args.topology_epoch;
     drop(report);
 
-    emit_cpi!(AttestationSubmitted {
-        header: header(ctx.accounts.network.key(), args.topology_epoch)?,
-        keeper: ctx.accounts.keeper.key(),
-        seq: args.seq,
-        reference_slot: args.reference_slot,
-        healthy: counts[Verdict::Healthy as usize],
-        degraded: counts[Verdict::Degraded as usize],
-        down: counts[Verdict::Down as usize],
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &AttestationSubmitted {
+            header: header(ctx.accounts.network.key(), args.topology_epoch)?,
+            keeper: ctx.accounts.keeper.key(),
+            seq: args.seq,
+            reference_slot: args.reference_slot,
+            healthy: counts[Verdict::Healthy as usize],
+            degraded: counts[Verdict::Degraded as usize],
+            down: counts[Verdict::Down as usize],
+        },
+    )?;
     Ok(())
 }

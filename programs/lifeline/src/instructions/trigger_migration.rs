@@ -68,21 +68,24 @@ pub fn handler(ctx: Context<TriggerMigration>, args: TriggerMigrationArgs) -> Re
     )?;
     drop(topology);
 
-    emit_cpi!(MigrationExecuted {
-        header: header(network_key, new_epoch)?,
-        old_epoch,
-        group: plan.group,
-        from_id: plan.from_id,
-        to_id: plan.to_id,
-        rule: plan.rule as u8,
-        cause: MigrationCause::Automatic as u8,
-        voters,
-        median_latency_ms: plan.evidence.median_latency_ms,
-        median_slot_lag: plan.evidence.median_slot_lag,
-        median_error_bps: plan.evidence.median_error_bps,
-        quarantine_until_slot: plan.quarantine_until_slot,
-        triggered_by: ctx.accounts.caller.key(),
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &MigrationExecuted {
+            header: header(network_key, new_epoch)?,
+            old_epoch,
+            group: plan.group,
+            from_id: plan.from_id,
+            to_id: plan.to_id,
+            rule: plan.rule as u8,
+            cause: MigrationCause::Automatic as u8,
+            voters,
+            median_latency_ms: plan.evidence.median_latency_ms,
+            median_slot_lag: plan.evidence.median_slot_lag,
+            median_error_bps: plan.evidence.median_error_bps,
+            quarantine_until_slot: plan.quarantine_until_slot,
+            triggered_by: ctx.accounts.caller.key(),
+        },
+    )?;
     Ok(())
 }
 

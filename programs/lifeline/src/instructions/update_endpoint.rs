@@ -107,14 +107,17 @@ pub fn handler(ctx: Context<UpdateEndpoint>, args: UpdateEndpointArgs) -> Result
     let epoch = topology.bump_epoch()?;
     topology.invariant()?;
     drop(topology);
-    emit_cpi!(EndpointUpdated {
-        header: header(ctx.accounts.network.key(), epoch)?,
-        endpoint_id,
-        role,
-        priority,
-        url,
-        region,
-        provider,
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &EndpointUpdated {
+            header: header(ctx.accounts.network.key(), epoch)?,
+            endpoint_id,
+            role,
+            priority,
+            url,
+            region,
+            provider,
+        },
+    )?;
     Ok(())
 }

@@ -41,9 +41,12 @@ pub fn handler(ctx: Context<UpdatePolicy>, args: PolicyParams) -> Result<()> {
     let mut topology = ctx.accounts.topology.load_mut()?;
     let epoch = topology.bump_epoch()?;
     drop(topology);
-    emit_cpi!(PolicyUpdated {
-        header: header(ctx.accounts.network.key(), epoch)?,
-        policy: args,
-    });
+    emit_event(
+        &ctx.accounts.event_authority,
+        &PolicyUpdated {
+            header: header(ctx.accounts.network.key(), epoch)?,
+            policy: args,
+        },
+    )?;
     Ok(())
 }
