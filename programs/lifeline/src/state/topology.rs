@@ -277,3 +277,32 @@ impl Topology {
         Ok((old_epoch, new_epoch))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytemuck::Zeroable;
+
+    #[test]
+    fn the_epoch_refuses_to_wrap() {
+        let mut t: Box<Topology> = Box::new(Topology::zeroed());
+        t.epoch = u64::MAX - 1;
+        assert_eq!(t.bump_epoch().unwrap(), u64::MAX);
+        assert!(t.bump_epoch().is_err());
+        assert_eq!(t.epoch, u64::MAX, "unchanged on failure");
+    }
+
+    #[test]
+    fn history_is_a_ring_of_the_newest_records() {
+        let mut t: Box<Topology> = Box::new(Topology::zeroed());
+        for slot in 1..=(HISTORY_LEN as u64 + 3) {
+            t.push_history(MigrationRecord {
+                slot,
+                ..MigrationRecord::default()
+            });
+        }
+        let slots: Vec<u64> = t.recent_migrations().map(|r| r.slot).collect();
+        let newest = HISTORY_LEN as u64 + 3;
+        assert_eq!(slots, (4..=newest).rev().collect::<Vec<_>>());
+    }
+}
