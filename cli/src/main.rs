@@ -1,0 +1,126 @@
+//! `lifeline`: the operator CLI. Today: `lifeline localnet`. Network management, `apply`
+//! and `demo` arrive with the keeper/CLI work.
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use lifeline_localnet::{Localnet, LocalnetConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "lifeline",
+    version,
+    about = "Lifeline: network disaster recovery for Solana protocols"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a local Solana cluster with the Lifeline program loaded (no Solana toolchain
+    /// needed), served over JSON-RPC and WebSocket on 127.0.0.1, with optional
+    /// fault-injecting RPC endpoints in front of it. Stops on Ctrl-C.
+    Localnet(LocalnetArgs),
+}
+
+#[derive(clap::Args)]
+struct LocalnetArgs {
+    /// JSON-RPC port.
+    #[arg(long, default_value_t = 8899)]
+    rpc_port: u16,
+    /// PubSub (WebSocket) port.
+    #[arg(long, default_value_t = 8900)]
+    ws_port: u16,
+    /// Admin API port for changing endpoint faults (GET /endpoints,
+    /// POST /endpoints/NAME/fault with e.g. `frozen` or `lagging 20`).
+    #[arg(long, default_value_t = 8890)]
+    admin_port: u16,
+    /// Simulated RPC endpoints to start in front of the cluster (ep0, ep1, …).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
+    endpoints: u16,
+    /// Port of the first simulated endpoint; the others follow.
+    #[arg(long, default_value_t = 8901)]
+    endpoint_base_port: u16,
+    /// Slot duration in milliseconds.
+    #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u64).range(50..=10_000))]
+    slot_ms: u64,
+    /// Persist accounts in DIR, so a restart keeps the network state. Without it,
+    /// state lives in memory only.
+    #[arg(long, value_name = "DIR")]
+    ledger: Option<PathBuf>,
+}
+
+async fn localnet(args: LocalnetArgs) -> ExitCode {
+    let started = Instant::now();
+    let config = LocalnetConfig {
+        rpc_port: args.rpc_port,
+        ws_port: args.ws_port,
+        admin_port: Some(args.admin_port),
+        endpoints: args.endpoints as usize,
+        endpoint_base_port: args.endpoint_base_port,
+        slot_duration: Duration::from_millis(args.slot_ms),
+        ledger: args.ledger.clone(),
+        ..LocalnetConfig::default()
+    };
+    let net = match Localnet::start(config).await {
+        Ok(net) => net,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "Lifeline localnet ready in {} ms",
+        started.elapsed().as_millis()
+    );
+    println!("  program id   {}", lifeline::ID);
+    println!("  JSON-RPC     {}", net.rpc_url);
+    println!("  WebSocket    {}", net.ws_url);
+    if let Some(admin) = &net.admin_url {
+        println!("  admin API    {admin}");
+    }
+    for ep in net.faults.endpoints() {
+        println!("  endpoint     {} {}", ep.name, ep.url());
+    }
+    match &args.ledger {
+        Some(dir) => println!("  ledger       {}", dir.display()),
+        None => println!("  ledger       (in memory; use --ledger DIR to keep state)"),
+    }
+    println!("Ctrl-C to stop.");
+    wait_for_shutdown().await;
+    println!("stopping…");
+    net.shutdown();
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Localnet(args) => runtime.block_on(localnet(args)),
+    }
+}

@@ -1,0 +1,353 @@
+//! PubSub over WebSocket: accountSubscribe, programSubscribe, signatureSubscribe and
+//! slotSubscribe (with their unsubscribes), in Solana's notification shapes. Notifications
+//! are sent when a transaction commits (account, program, signature) and when a slot ends.
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use solana_account::ReadableAccount;
+use solana_account_decoder::{encode_ui_account, UiAccountEncoding};
+use solana_pubkey::Pubkey;
+use solana_rpc_client_api::config::{
+    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSignatureSubscribeConfig,
+};
+use solana_rpc_client_api::response::{
+    ProcessedSignatureResult, RpcKeyedAccount, RpcResponseContext, RpcSignatureResult, SlotInfo,
+};
+use solana_signature::Signature;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::cluster::{Cluster, ClusterEvent};
+use crate::rpc::{account_encoding, filter_allows, RpcError};
+
+/// Subscriptions one connection may hold.
+const MAX_SUBSCRIPTIONS: usize = 1_000;
+
+#[derive(Clone)]
+struct PubSub {
+    cluster: Arc<Cluster>,
+    next_id: Arc<AtomicU64>,
+}
+
+enum Sub {
+    Account {
+        key: Pubkey,
+        config: RpcAccountInfoConfig,
+    },
+    Program {
+        program: Pubkey,
+        config: RpcProgramAccountsConfig,
+    },
+    Signature {
+        signature: Signature,
+    },
+    Slot,
+}
+
+impl Sub {
+    fn kind(&self) -> &'static str {
+        match self {
+            Sub::Account { .. } => "account",
+            Sub::Program { .. } => "program",
+            Sub::Signature { .. } => "signature",
+            Sub::Slot => "slot",
+        }
+    }
+}
+
+pub fn router(cluster: Arc<Cluster>) -> Router {
+    Router::new().route("/", get(upgrade)).with_state(PubSub {
+        cluster,
+        next_id: Arc::new(AtomicU64::new(1)),
+    })
+}
+
+async fn upgrade(State(state): State<PubSub>, ws: WebSocketUpgrade) -> impl IntoResponse {
+    ws.on_upgrade(move |socket| connection(state, socket))
+}
+
+fn notification(method: &str, subscription: u64, result: Value) -> Message {
+    Message::Text(
+        json!({ "jsonrpc": "2.0", "method": method, "params": { "result": result, "subscription": subscription } })
+            .to_string()
+            .into(),
+    )
+}
+
+fn reply(id: Value, result: Result<Value, RpcError>) -> Message {
+    let body = match result {
+        Ok(r) => json!({ "jsonrpc": "2.0", "result": r, "id": id }),
+        Err(e) => {
+            let mut err = json!({ "code": e.code, "message": e.message });
+            if let Some(d) = e.data {
+                err["data"] = d;
+            }
+            json!({ "jsonrpc": "2.0", "error": err, "id": id })
+        }
+    };
+    Message::Text(body.to_string().into())
+}
+
+fn param<T: serde::de::DeserializeOwned + Default>(
+    params: &Value,
+    i: usize,
+) -> Result<T, RpcError> {
+    match params.get(i) {
+        None | Some(Value::Null) => Ok(T::default()),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| RpcError::invalid_params(format!("Invalid params: {e}"))),
+    }
+}
+
+fn key_param(params: &Value) -> Result<Pubkey, RpcError> {
+    let s = params
+        .get(0)
+        .and_then(Value::as_str)
+        .ok_or_else(|| RpcError::invalid_params("Invalid params: missing pubkey"))?;
+    crate::rpc::parse_pubkey(s)
+}
+
+async fn connection(state: PubSub, socket: WebSocket) {
+    let (mut tx, mut rx) = socket.split();
+    let mut events = state.cluster.subscribe();
+    let mut subs: HashMap<u64, Sub> = HashMap::new();
+    loop {
+        tokio::select! {
+            msg = rx.next() => {
+                let Some(Ok(msg)) = msg else { break };
+                let text = match msg {
+                    Message::Text(t) => t.to_string(),
+                    Message::Close(_) => break,
+                    _ => continue,
+                };
+                let (out, immediate) = handle(&state, &mut subs, &text);
+                if tx.send(out).await.is_err() {
+                    break;
+                }
+                for m in immediate {
+                    if tx.send(m).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            ev = events.recv() => {
+                let ev = match ev {
+                    Ok(ev) => ev,
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => break,
+                };
+                for m in notifications(&state.cluster, &mut subs, &ev) {
+                    if tx.send(m).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Answers one client message; also returns notifications due immediately (a signature
+/// that already landed).
+fn handle(state: &PubSub, subs: &mut HashMap<u64, Sub>, text: &str) -> (Message, Vec<Message>) {
+    let req: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                reply(
+                    Value::Null,
+                    Err(RpcError::parse(format!("Parse error: {e}"))),
+                ),
+                vec![],
+            )
+        }
+    };
+    let id = req.get("id").cloned().unwrap_or(Value::Null);
+    let Some(method) = req.get("method").and_then(Value::as_str) else {
+        return (
+            reply(
+                id,
+                Err(RpcError::invalid_request("Invalid request: missing method")),
+            ),
+            vec![],
+        );
+    };
+    let params = req.get("params").cloned().unwrap_or(Value::Array(vec![]));
+    let mut immediate = Vec::new();
+    let result = (|| -> Result<Value, RpcError> {
+        let new_sub = |subs: &mut HashMap<u64, Sub>, sub: Sub| -> Result<u64, RpcError> {
+            if subs.len() >= MAX_SUBSCRIPTIONS {
+                return Err(RpcError::invalid_request(format!(
+                    "Too many subscriptions (max {MAX_SUBSCRIPTIONS})"
+                )));
+            }
+            let id = state.next_id.fetch_add(1, Ordering::Relaxed);
+            subs.insert(id, sub);
+            Ok(id)
+        };
+        match method {
+            "accountSubscribe" => {
+                let key = key_param(&params)?;
+                let config: RpcAccountInfoConfig = param(&params, 1)?;
+                Ok(json!(new_sub(subs, Sub::Account { key, config })?))
+            }
+            "programSubscribe" => {
+                let program = key_param(&params)?;
+                let config: RpcProgramAccountsConfig = param(&params, 1)?;
+                for f in config.filters.iter().flatten() {
+                    f.verify().map_err(|e| {
+                        RpcError::invalid_params(format!("Invalid param: filter: {e}"))
+                    })?;
+                }
+                Ok(json!(new_sub(subs, Sub::Program { program, config })?))
+            }
+            "signatureSubscribe" => {
+                let s = params
+                    .get(0)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| RpcError::invalid_params("Invalid params: missing signature"))?;
+                let signature = crate::rpc::parse_signature(s)?;
+                let _config: RpcSignatureSubscribeConfig = param(&params, 1)?;
+                let id = new_sub(subs, Sub::Signature { signature })?;
+                if let Some(r) = state.cluster.transaction(&signature) {
+                    immediate.push(signature_notification(id, r.slot, r.err));
+                    subs.remove(&id);
+                }
+                Ok(json!(id))
+            }
+            "slotSubscribe" => Ok(json!(new_sub(subs, Sub::Slot)?)),
+            "accountUnsubscribe"
+            | "programUnsubscribe"
+            | "signatureUnsubscribe"
+            | "slotUnsubscribe" => {
+                let id: u64 = params.get(0).and_then(Value::as_u64).ok_or_else(|| {
+                    RpcError::invalid_params("Invalid params: missing subscription id")
+                })?;
+                let kind = method.trim_end_matches("Unsubscribe");
+                match subs.get(&id) {
+                    Some(s) if s.kind() == kind => {
+                        subs.remove(&id);
+                        Ok(json!(true))
+                    }
+                    _ => Err(RpcError::invalid_params("Invalid subscription id.")),
+                }
+            }
+            other => Err(RpcError::method_not_found(other)),
+        }
+    })();
+    (reply(id, result), immediate)
+}
+
+fn signature_notification(
+    id: u64,
+    slot: u64,
+    err: Option<solana_transaction_error::TransactionError>,
+) -> Message {
+    let value = RpcSignatureResult::ProcessedSignature(ProcessedSignatureResult {
+        err: err.map(Into::into),
+    });
+    notification(
+        "signatureNotification",
+        id,
+        json!({ "context": RpcResponseContext::new(slot), "value": value }),
+    )
+}
+
+fn notifications(
+    cluster: &Cluster,
+    subs: &mut HashMap<u64, Sub>,
+    ev: &ClusterEvent,
+) -> Vec<Message> {
+    let mut out = Vec::new();
+    match ev {
+        ClusterEvent::Slot { slot, parent, root } => {
+            for (id, sub) in subs.iter() {
+                if matches!(sub, Sub::Slot) {
+                    let info = SlotInfo {
+                        slot: *slot,
+                        parent: *parent,
+                        root: *root,
+                    };
+                    out.push(notification("slotNotification", *id, json!(info)));
+                }
+            }
+        }
+        ClusterEvent::Committed {
+            signature,
+            slot,
+            err,
+            writable,
+        } => {
+            let bank = cluster.working_bank();
+            let mut done = Vec::new();
+            for (id, sub) in subs.iter() {
+                match sub {
+                    Sub::Account { key, config } if writable.contains(key) => {
+                        if let Some(account) = bank.get_account(key) {
+                            let encoding = account_encoding(
+                                config.encoding.or(Some(UiAccountEncoding::Base64)),
+                            );
+                            let ui =
+                                encode_ui_account(key, &account, encoding, None, config.data_slice);
+                            out.push(notification(
+                                "accountNotification",
+                                *id,
+                                json!({ "context": RpcResponseContext::new(*slot), "value": ui }),
+                            ));
+                        }
+                    }
+                    Sub::Program { program, config } => {
+                        for key in writable.iter() {
+                            let Some(account) = bank.get_account(key) else {
+                                continue;
+                            };
+                            if account.owner() != program {
+                                continue;
+                            }
+                            let filters = config.filters.as_deref().unwrap_or(&[]);
+                            if !filters.iter().all(|f| filter_allows(f, account.data())) {
+                                continue;
+                            }
+                            let encoding = account_encoding(
+                                config
+                                    .account_config
+                                    .encoding
+                                    .or(Some(UiAccountEncoding::Base64)),
+                            );
+                            let keyed = RpcKeyedAccount {
+                                pubkey: key.to_string(),
+                                account: encode_ui_account(
+                                    key,
+                                    &account,
+                                    encoding,
+                                    None,
+                                    config.account_config.data_slice,
+                                ),
+                            };
+                            out.push(notification(
+                                "programNotification",
+                                *id,
+                                json!({ "context": RpcResponseContext::new(*slot), "value": keyed }),
+                            ));
+                        }
+                    }
+                    Sub::Signature { signature: s } if s == signature => {
+                        out.push(signature_notification(*id, *slot, err.clone()));
+                        done.push(*id);
+                    }
+                    _ => {}
+                }
+            }
+            for id in done {
+                subs.remove(&id);
+            }
+        }
+    }
+    out
+}
