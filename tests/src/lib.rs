@@ -3,8 +3,7 @@
 //! network with keepers and endpoints, and helpers to send, warp, attest and read state.
 use std::collections::HashMap;
 
-use anchor_lang::prelude::{AccountInfo, Pubkey};
-use anchor_lang::solana_program::entrypoint::ProgramResult;
+use anchor_lang::prelude::Pubkey;
 use lifeline::instructions::*;
 use lifeline::state::{KeeperReport, Network, PolicyParams, Role, Topology};
 use lifeline_client::{accounts, events::LifelineEvent, ix, pda};
@@ -13,33 +12,15 @@ use solana_clock::Clock;
 use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_instruction::{error::InstructionError, Instruction};
 use solana_keypair::Keypair;
-use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_program_test::{BanksClientError, ProgramTest, ProgramTestContext};
 use solana_signer::Signer;
 use solana_transaction::{Transaction, TransactionError};
 
 pub use lifeline::errors::LifelineError;
 
-/// Anchor's generated `entry` ties every argument to one `'info` lifetime, which does not
-/// coerce to program-test's `ProcessInstruction` (independent lifetimes). All references
-/// live for the whole call, so unifying them is sound.
-fn process_instruction<'a, 'b, 'c, 'd>(
-    program_id: &'a Pubkey,
-    accounts: &'b [AccountInfo<'c>],
-    data: &'d [u8],
-) -> ProgramResult {
-    unsafe {
-        lifeline::entry(
-            std::mem::transmute::<&'a Pubkey, &'c Pubkey>(program_id),
-            std::mem::transmute::<&'b [AccountInfo<'c>], &'c [AccountInfo<'c>]>(accounts),
-            std::mem::transmute::<&'d [u8], &'c [u8]>(data),
-        )
-    }
-}
-
+/// A ProgramTest with Lifeline registered natively (the same builtin the localnet runs).
 pub fn program_test() -> ProgramTest {
-    let mut pt = ProgramTest::new("lifeline", lifeline::ID, processor!(process_instruction));
-    pt.prefer_bpf(false);
-    pt
+    lifeline_localnet::program::program_test()
 }
 
 pub const LAMPORTS: u64 = 1_000_000_000;
