@@ -53,3 +53,65 @@ pub fn topology(data: &[u8]) -> Result<Box<Topology>, DecodeError> {
 pub fn report(data: &[u8]) -> Result<Box<KeeperReport>, DecodeError> {
     decode(data)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::prelude::Pubkey;
+    use bytemuck::Zeroable;
+    use lifeline::state::*;
+
+    fn raw<T: ZeroCopy + Discriminator>(value: &T) -> Vec<u8> {
+        let mut data = T::DISCRIMINATOR.to_vec();
+        data.extend_from_slice(bytemuck::bytes_of(value));
+        data
+    }
+
+    #[test]
+    fn every_account_round_trips() {
+        let mut n: Box<Network> = Box::new(Network::zeroed());
+        n.authority = Pubkey::new_unique();
+        n.name = text::to_fixed("mainnet");
+        n.keepers[3].keeper = Pubkey::new_unique();
+        n.policy = PolicyParams::default().into();
+        let back = network(&raw(&*n)).unwrap();
+        assert_eq!(bytemuck::bytes_of(&*back), bytemuck::bytes_of(&*n));
+        assert_eq!(back.name(), "mainnet");
+
+        let mut t: Box<Topology> = Box::new(Topology::zeroed());
+        t.epoch = 42;
+        t.endpoint_count = 1;
+        t.endpoints[0].url = text::to_fixed("https://rpc.example");
+        t.endpoints[0].url_len = 19;
+        t.endpoints[0].role = Role::Primary as u8;
+        t.push_history(MigrationRecord {
+            slot: 9,
+            to_id: 3,
+            ..MigrationRecord::default()
+        });
+        let back = topology(&raw(&*t)).unwrap();
+        assert_eq!(bytemuck::bytes_of(&*back), bytemuck::bytes_of(&*t));
+        assert_eq!(back.endpoints()[0].url(), "https://rpc.example");
+
+        let mut r: Box<KeeperReport> = Box::new(KeeperReport::zeroed());
+        r.seq = u64::MAX;
+        r.observation_count = 1;
+        r.observations[0].latency_ms = 77;
+        let back = report(&raw(&*r)).unwrap();
+        assert_eq!(bytemuck::bytes_of(&*back), bytemuck::bytes_of(&*r));
+    }
+
+    #[test]
+    fn wrong_type_and_short_data_are_errors() {
+        let t: Box<Topology> = Box::new(Topology::zeroed());
+        assert_eq!(
+            network(&raw(&*t)).unwrap_err(),
+            DecodeError::WrongDiscriminator
+        );
+        assert!(matches!(
+            topology(&[1, 2, 3]),
+            Err(DecodeError::TooShort { .. })
+        ));
+        assert!(matches!(report(&[]), Err(DecodeError::TooShort { .. })));
+    }
+}

@@ -50,3 +50,185 @@ pub fn decode_event(ix_data: &[u8]) -> Option<LifelineEvent> {
         .or_else(|| try_as(body).map(E::MigrationExecuted))
         .or_else(|| try_as(body).map(E::EndpointReadmitted))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::prelude::Pubkey;
+    use anchor_lang::Event;
+    use lifeline::state::PolicyParams;
+
+    fn wire<E: Event>(e: &E) -> Vec<u8> {
+        let mut d = EVENT_IX_TAG_LE.to_vec();
+        d.extend(e.data());
+        d
+    }
+
+    #[test]
+    fn every_event_round_trips() {
+        let h = EventHeader {
+            network: Pubkey::new_unique(),
+            slot: 7,
+            epoch: 3,
+        };
+        let k = Pubkey::new_unique();
+        let s = |v: &str| v.to_string();
+        let cases: Vec<(Vec<u8>, LifelineEvent)> = vec![
+            {
+                let e = NetworkCreated {
+                    header: h,
+                    creator: k,
+                    name: s("n"),
+                    guardian: k,
+                    policy: PolicyParams::default(),
+                };
+                (wire(&e), LifelineEvent::NetworkCreated(e))
+            },
+            {
+                let e = PolicyUpdated {
+                    header: h,
+                    policy: PolicyParams::default(),
+                };
+                (wire(&e), LifelineEvent::PolicyUpdated(e))
+            },
+            {
+                let e = EndpointAdded {
+                    header: h,
+                    endpoint_id: 1,
+                    group: 2,
+                    kind: 0,
+                    role: 1,
+                    priority: 3,
+                    url: s("https://a"),
+                    region: s("eu"),
+                    provider: s("p"),
+                };
+                (wire(&e), LifelineEvent::EndpointAdded(e))
+            },
+            {
+                let e = EndpointUpdated {
+                    header: h,
+                    endpoint_id: 1,
+                    role: 2,
+                    priority: 4,
+                    url: s("https://b"),
+                    region: s("us"),
+                    provider: s("q"),
+                };
+                (wire(&e), LifelineEvent::EndpointUpdated(e))
+            },
+            {
+                let e = EndpointRemoved {
+                    header: h,
+                    endpoint_id: 9,
+                    group: 1,
+                };
+                (wire(&e), LifelineEvent::EndpointRemoved(e))
+            },
+            {
+                let e = KeeperAdded {
+                    header: h,
+                    keeper: k,
+                    region: s("eu"),
+                    provider: s("p"),
+                    keeper_count: 4,
+                };
+                (wire(&e), LifelineEvent::KeeperAdded(e))
+            },
+            {
+                let e = KeeperRemoved {
+                    header: h,
+                    keeper: k,
+                    keeper_count: 3,
+                };
+                (wire(&e), LifelineEvent::KeeperRemoved(e))
+            },
+            {
+                let e = AuthorityProposed {
+                    header: h,
+                    authority: k,
+                    pending_authority: k,
+                };
+                (wire(&e), LifelineEvent::AuthorityProposed(e))
+            },
+            {
+                let e = AuthorityAccepted {
+                    header: h,
+                    previous_authority: k,
+                    authority: k,
+                };
+                (wire(&e), LifelineEvent::AuthorityAccepted(e))
+            },
+            {
+                let e = GuardianSet {
+                    header: h,
+                    guardian: k,
+                };
+                (wire(&e), LifelineEvent::GuardianSet(e))
+            },
+            {
+                let e = PausedSet {
+                    header: h,
+                    paused: true,
+                    by: k,
+                };
+                (wire(&e), LifelineEvent::PausedSet(e))
+            },
+            {
+                let e = AttestationSubmitted {
+                    header: h,
+                    keeper: k,
+                    seq: 5,
+                    reference_slot: 6,
+                    healthy: 1,
+                    degraded: 2,
+                    down: 3,
+                };
+                (wire(&e), LifelineEvent::AttestationSubmitted(e))
+            },
+            {
+                let e = MigrationExecuted {
+                    header: h,
+                    old_epoch: 2,
+                    group: 0,
+                    from_id: Some(1),
+                    to_id: 2,
+                    rule: 2,
+                    cause: 1,
+                    voters: vec![k, k],
+                    median_latency_ms: 40,
+                    median_slot_lag: 900,
+                    median_error_bps: 0,
+                    quarantine_until_slot: 99,
+                    triggered_by: k,
+                };
+                (wire(&e), LifelineEvent::MigrationExecuted(e))
+            },
+            {
+                let e = EndpointReadmitted {
+                    header: h,
+                    endpoint_id: 1,
+                    group: 0,
+                    voters: vec![k],
+                    triggered_by: k,
+                };
+                (wire(&e), LifelineEvent::EndpointReadmitted(e))
+            },
+        ];
+        assert_eq!(cases.len(), 14, "one case per event");
+        for (data, expected) in cases {
+            let decoded =
+                decode_event(&data).unwrap_or_else(|| panic!("{expected:?} did not decode"));
+            assert_eq!(format!("{decoded:?}"), format!("{expected:?}"));
+        }
+    }
+
+    #[test]
+    fn non_events_are_not_decoded() {
+        assert!(decode_event(&[]).is_none());
+        assert!(decode_event(&[1, 2, 3, 4, 5, 6, 7, 8, 9]).is_none());
+        let mut unknown = EVENT_IX_TAG_LE.to_vec();
+        unknown.extend([0u8; 16]);
+        assert!(decode_event(&unknown).is_none());
+    }
+}

@@ -1,9 +1,17 @@
-//! Lifeline's Rust SDK: PDA derivation, one builder per instruction, and decoding of
-//! accounts and events. The keeper, the CLI and the tests all build instructions here, so
-//! there is exactly one copy of the account lists.
+//! Lifeline's Rust SDK: PDA derivation, one builder per instruction, decoding of accounts
+//! and events, a `TopologyWatcher` that follows a network's topology, and `FailoverRpc`,
+//! an RPC transport that routes every call to the group's current primary and fails over.
+//! The keeper, the CLI and the tests all build instructions here, so there is exactly one
+//! copy of the account lists.
 pub mod accounts;
 pub mod events;
 pub mod ix;
 pub mod pda;
+pub mod router;
+pub mod view;
+pub mod watcher;
 
 pub use lifeline::ID as PROGRAM_ID;
+pub use router::{FailoverRpc, RouterConfig};
+pub use view::{EndpointView, TopologyView};
+pub use watcher::{TopologyWatcher, WatcherConfig};

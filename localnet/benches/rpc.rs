@@ -81,7 +81,7 @@ async fn main() {
             while start.elapsed() < WINDOW {
                 n += 1;
                 let blockhash = cluster.working_bank().last_blockhash();
-                let tx = solana_system_transaction::transfer(payer, &solana_pubkey::Pubkey::new_unique(), 1_000 + n, blockhash);
+                let tx = solana_system_transaction::transfer(payer, &solana_pubkey::Pubkey::new_unique(), 1_000_000 + n, blockhash);
                 let r: Value = http
                     .post(&url)
                     .json(&json!({"jsonrpc":"2.0","id":1,"method":"sendTransaction","params":[wire(&tx), {"encoding":"base64"}]}))
@@ -105,7 +105,7 @@ async fn main() {
         let tx = solana_system_transaction::transfer(
             payer,
             &solana_pubkey::Pubkey::new_unique(),
-            500 + n,
+            1_000_000 + n,
             blockhash,
         );
         let t = Instant::now();
@@ -124,8 +124,9 @@ async fn main() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-        // spread the sends over the slot so the latency is not phase-locked to it
-        tokio::time::sleep(Duration::from_millis(37)).await;
+        // Confirmation comes at a slot boundary; start the next send at a different phase
+        // of the slot each time so the samples cover the whole slot.
+        tokio::time::sleep(Duration::from_millis((n * 53) % 400)).await;
     }
     latencies.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let slot_ms = net.cluster.slot_duration().as_millis();
