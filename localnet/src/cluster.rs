@@ -86,7 +86,7 @@ pub enum SendError {
     /// blockhash, already processed, fee payer cannot pay…).
     Rejected(TransactionError),
     /// Preflight simulation failed; nothing was committed.
-    Preflight(Simulation),
+    Preflight(Box<Simulation>),
 }
 
 /// Broadcast to subscribers (PubSub, fault proxies) as the cluster moves.
@@ -441,7 +441,7 @@ impl Cluster {
         if !skip_preflight {
             let sim = Self::simulate_on(bank, &sanitized);
             if sim.err.is_some() {
-                return Err(SendError::Preflight(sim));
+                return Err(SendError::Preflight(Box::new(sim)));
             }
         }
         let keys: Vec<Pubkey> = sanitized.message().account_keys().iter().copied().collect();

@@ -176,7 +176,7 @@ impl FaultEndpoint {
         match s.fault {
             Fault::Down => false,
             Fault::Flapping { period_ms } => {
-                (s.since.elapsed().as_millis() / period_ms as u128) % 2 == 0
+                (s.since.elapsed().as_millis() / period_ms as u128).is_multiple_of(2)
             }
             _ => true,
         }
@@ -203,13 +203,17 @@ impl FaultEndpoint {
     }
 
     /// Serves the accept loop, closing the port while the fault says "down".
-    async fn supervise(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+    /// `first` is the listener bound at start, so the endpoint serves as soon as
+    /// `Faults::start` returns.
+    async fn supervise(self: Arc<Self>, first: TcpListener, mut stop: watch::Receiver<bool>) {
         let mut changed = self.changed.subscribe();
+        let mut first = Some(first);
         loop {
             if *stop.borrow() {
                 return;
             }
             if !self.accepting() {
+                first = None;
                 tokio::select! {
                     _ = changed.changed() => {}
                     _ = tokio::time::sleep(Duration::from_millis(20)) => {}
@@ -217,7 +221,11 @@ impl FaultEndpoint {
                 }
                 continue;
             }
-            let listener = match TcpListener::bind(self.addr).await {
+            let bound = match first.take() {
+                Some(l) => Ok(l),
+                None => TcpListener::bind(self.addr).await,
+            };
+            let listener = match bound {
                 Ok(l) => l,
                 Err(_) => {
                     // The port may linger briefly after closing; try again shortly.
@@ -356,18 +364,19 @@ impl Faults {
                 base_port + i as u16
             };
             let wanted = SocketAddr::new(host, port);
-            // Reserve the port once to learn it (ephemeral) and to fail early if taken.
-            let probe = TcpListener::bind(wanted)
-                .await
-                .map_err(|source| crate::Error::Bind {
-                    addr: wanted,
-                    source,
-                })?;
-            let addr = probe.local_addr().map_err(|source| crate::Error::Bind {
+            // Bind now: learn the port (ephemeral), fail early if it is taken, and serve
+            // from the moment start returns.
+            let listener =
+                TcpListener::bind(wanted)
+                    .await
+                    .map_err(|source| crate::Error::Bind {
+                        addr: wanted,
+                        source,
+                    })?;
+            let addr = listener.local_addr().map_err(|source| crate::Error::Bind {
                 addr: wanted,
                 source,
             })?;
-            drop(probe);
             let (changed, _) = watch::channel(());
             let ep = Arc::new(FaultEndpoint {
                 name: format!("ep{i}"),
@@ -381,7 +390,7 @@ impl Faults {
                 changed,
                 counter: AtomicU64::new(0),
             });
-            tokio::spawn(ep.clone().supervise(stop.clone()));
+            tokio::spawn(ep.clone().supervise(listener, stop.clone()));
             endpoints.push(ep);
         }
         Ok(Self {

@@ -418,7 +418,7 @@ impl Rpc {
                         SendError::Rejected(err) => {
                             RpcError::internal(format!("airdrop failed: {err}"))
                         }
-                        SendError::Preflight(sim) => preflight_error(sim),
+                        SendError::Preflight(sim) => preflight_error(*sim),
                     })?;
                 Ok(json!(sig.to_string()))
             }
@@ -433,7 +433,7 @@ impl Rpc {
                 .await
                 .map_err(|e| RpcError::internal(e.to_string()))?
                 .map_err(|e| match e {
-                    SendError::Preflight(sim) => preflight_error(sim),
+                    SendError::Preflight(sim) => preflight_error(*sim),
                     SendError::Rejected(
                         solana_transaction_error::TransactionError::SignatureFailure,
                     ) => RpcError::new(-32003, "Transaction signature verification failure"),
