@@ -1,0 +1,500 @@
+//! Keeper configuration, layered: the TOML file, then `LIFELINE_<FIELD>` environment
+//! variables, then command-line overrides. Every default is a named function; every error
+//! names the field and says what is wrong.
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anchor_lang::prelude::Pubkey;
+use serde::{Deserialize, Serialize};
+
+pub const ENV_PREFIX: &str = "LIFELINE_";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeeperConfig {
+    /// The Network account this keeper attests for (required).
+    pub network: String,
+    /// The keeper's keypair file (solana CLI convention).
+    #[serde(default = "default_keypair")]
+    pub keypair: String,
+    /// The keeper's own RPC: a URL or a moniker (mainnet-beta, devnet, testnet, localhost).
+    #[serde(default = "default_url")]
+    pub url: String,
+    /// More RPCs to fail over to when `url` does not answer.
+    #[serde(default)]
+    pub rpc_urls: Vec<String>,
+    /// PubSub URL; derived from `url` when absent (http→ws, port + 1).
+    #[serde(default)]
+    pub ws_url: Option<String>,
+    #[serde(default = "default_commitment")]
+    pub commitment: String,
+    #[serde(default = "default_probe_interval_ms")]
+    pub probe_interval_ms: u64,
+    #[serde(default = "default_probe_timeout_ms")]
+    pub probe_timeout_ms: u64,
+    /// Probes per window; a window's figures are what one attestation reports.
+    #[serde(default = "default_window_probes")]
+    pub window_probes: u32,
+    /// Extra RPCs whose slot joins the lag reference (beyond the probed endpoints).
+    #[serde(default)]
+    pub reference_rpc_urls: Vec<String>,
+    #[serde(default = "default_max_concurrency")]
+    pub max_concurrency: usize,
+    /// Cap on the priority fee, micro-lamports per compute unit.
+    #[serde(default = "default_priority_fee_cap")]
+    pub priority_fee_cap_microlamports: u64,
+    /// Upper bound of the per-keeper delay before racing a permissionless transaction.
+    #[serde(default = "default_jitter_ms")]
+    pub jitter_ms: u64,
+    /// Where /metrics and /healthz are served.
+    #[serde(default = "default_metrics_addr")]
+    pub metrics_addr: String,
+    /// "text" or "json".
+    #[serde(default = "default_log_format")]
+    pub log_format: String,
+}
+
+fn default_keypair() -> String {
+    "~/.config/solana/id.json".into()
+}
+fn default_url() -> String {
+    "localhost".into()
+}
+fn default_commitment() -> String {
+    "confirmed".into()
+}
+fn default_probe_interval_ms() -> u64 {
+    1_000
+}
+fn default_probe_timeout_ms() -> u64 {
+    800
+}
+fn default_window_probes() -> u32 {
+    1
+}
+fn default_max_concurrency() -> usize {
+    32
+}
+fn default_priority_fee_cap() -> u64 {
+    100_000
+}
+fn default_jitter_ms() -> u64 {
+    400
+}
+fn default_metrics_addr() -> String {
+    "127.0.0.1:9464".into()
+}
+fn default_log_format() -> String {
+    "text".into()
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("{origin}: {message}")]
+    Parse { origin: String, message: String },
+    #[error("invalid `{field}`: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Resolves solana CLI monikers to URLs.
+pub fn resolve_url(url: &str) -> String {
+    match url {
+        "mainnet-beta" | "m" => "https://api.mainnet-beta.solana.com".into(),
+        "devnet" | "d" => "https://api.devnet.solana.com".into(),
+        "testnet" | "t" => "https://api.testnet.solana.com".into(),
+        "localhost" | "l" => "http://127.0.0.1:8899".into(),
+        other => other.into(),
+    }
+}
+
+/// The PubSub URL a solana CLI would use for `http_url`: ws(s) scheme, port + 1.
+pub fn derive_ws_url(http_url: &str) -> String {
+    let (scheme, rest) = match http_url.split_once("://") {
+        Some(("https", rest)) => ("wss", rest),
+        Some((_, rest)) => ("ws", rest),
+        None => ("ws", http_url),
+    };
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let authority = match authority.rsplit_once(':') {
+        Some((host, port)) => match port.parse::<u16>() {
+            Ok(p) => format!("{host}:{}", p.saturating_add(1)),
+            Err(_) => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    if path.is_empty() {
+        format!("{scheme}://{authority}")
+    } else {
+        format!("{scheme}://{authority}/{path}")
+    }
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(rest))
+            .unwrap_or_else(|| PathBuf::from(path)),
+        None => PathBuf::from(path),
+    }
+}
+
+fn check_http_url(field: &'static str, url: &str) -> Result<(), ConfigError> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    if rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace)) {
+        Ok(())
+    } else {
+        Err(invalid(field, format!("{url:?} is not an http(s) URL or a moniker (mainnet-beta, devnet, testnet, localhost)")))
+    }
+}
+
+impl KeeperConfig {
+    pub fn network(&self) -> Result<Pubkey, ConfigError> {
+        Pubkey::from_str(&self.network).map_err(|_| {
+            invalid(
+                "network",
+                format!("{:?} is not a valid address", self.network),
+            )
+        })
+    }
+
+    /// The keeper's RPC URLs in failover order (`url` first).
+    pub fn rpc_urls(&self) -> Vec<String> {
+        std::iter::once(&self.url)
+            .chain(self.rpc_urls.iter())
+            .map(|u| resolve_url(u))
+            .collect()
+    }
+
+    pub fn ws_url(&self) -> String {
+        self.ws_url
+            .clone()
+            .unwrap_or_else(|| derive_ws_url(&resolve_url(&self.url)))
+    }
+
+    pub fn keypair_path(&self) -> PathBuf {
+        expand_home(&self.keypair)
+    }
+
+    /// Checks every value; the first problem is reported, naming the field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.network()?;
+        for url in self.rpc_urls() {
+            check_http_url("url / rpc_urls", &url)?;
+        }
+        for url in &self.reference_rpc_urls {
+            check_http_url("reference_rpc_urls", &resolve_url(url))?;
+        }
+        if let Some(ws) = &self.ws_url {
+            if !(ws.starts_with("ws://") || ws.starts_with("wss://")) {
+                return Err(invalid("ws_url", format!("{ws:?} is not a ws(s) URL")));
+            }
+        }
+        if !matches!(
+            self.commitment.as_str(),
+            "processed" | "confirmed" | "finalized"
+        ) {
+            return Err(invalid(
+                "commitment",
+                format!(
+                    "{:?}: expected processed, confirmed or finalized",
+                    self.commitment
+                ),
+            ));
+        }
+        if !(100..=60_000).contains(&self.probe_interval_ms) {
+            return Err(invalid("probe_interval_ms", "must be 100..=60000"));
+        }
+        if self.probe_timeout_ms == 0 || self.probe_timeout_ms >= self.probe_interval_ms {
+            return Err(invalid(
+                "probe_timeout_ms",
+                "must be > 0 and shorter than probe_interval_ms",
+            ));
+        }
+        if !(1..=60).contains(&self.window_probes) {
+            return Err(invalid("window_probes", "must be 1..=60"));
+        }
+        if !(1..=1_024).contains(&self.max_concurrency) {
+            return Err(invalid("max_concurrency", "must be 1..=1024"));
+        }
+        if self.jitter_ms > 60_000 {
+            return Err(invalid("jitter_ms", "must be at most 60000"));
+        }
+        SocketAddr::from_str(&self.metrics_addr).map_err(|_| {
+            invalid(
+                "metrics_addr",
+                format!(
+                    "{:?} is not an address like 127.0.0.1:9464",
+                    self.metrics_addr
+                ),
+            )
+        })?;
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(invalid(
+                "log_format",
+                format!("{:?}: expected text or json", self.log_format),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML (what `check-config` prints).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The field names, for the environment layer (only these are read from LIFELINE_*).
+const FIELDS: &[&str] = &[
+    "network",
+    "keypair",
+    "url",
+    "rpc_urls",
+    "ws_url",
+    "commitment",
+    "probe_interval_ms",
+    "probe_timeout_ms",
+    "window_probes",
+    "reference_rpc_urls",
+    "max_concurrency",
+    "priority_fee_cap_microlamports",
+    "jitter_ms",
+    "metrics_addr",
+    "log_format",
+];
+
+/// A value from the environment or a flag: TOML syntax when it parses as such (numbers,
+/// booleans, arrays), otherwise a plain string; list fields also accept `a,b,c`.
+fn layer_value(field: &str, raw: &str) -> toml::Value {
+    if let Ok(table) = format!("v = {raw}").parse::<toml::Table>() {
+        if let Some(v) = table.get("v") {
+            return v.clone();
+        }
+    }
+    if field.ends_with("urls") {
+        return toml::Value::Array(
+            raw.split(',')
+                .map(|s| toml::Value::String(s.trim().to_string()))
+                .collect(),
+        );
+    }
+    toml::Value::String(raw.to_string())
+}
+
+/// Builds the configuration: `file` (if any), then `env` (LIFELINE_<FIELD>), then
+/// `overrides` (field, value) from flags; then validates it.
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+    overrides: &[(&str, String)],
+) -> Result<KeeperConfig, ConfigError> {
+    let mut table = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            text.parse::<toml::Table>()
+                .map_err(|e| ConfigError::Parse {
+                    origin: path.display().to_string(),
+                    message: e.message().to_string(),
+                })?
+        }
+        None => toml::Table::new(),
+    };
+    let env: BTreeMap<String, String> = env.into_iter().collect();
+    for field in FIELDS {
+        if let Some(raw) = env.get(&format!("{ENV_PREFIX}{}", field.to_uppercase())) {
+            table.insert(field.to_string(), layer_value(field, raw));
+        }
+    }
+    for (field, raw) in overrides {
+        table.insert(field.to_string(), layer_value(field, raw));
+    }
+    let origin = file.map_or("configuration".to_string(), |p| p.display().to_string());
+    // Re-read the merged layers as TOML text: toml's errors then carry a span, which
+    // names the key a type error is about.
+    let text = toml::to_string(&table).map_err(|e| ConfigError::Parse {
+        origin: origin.clone(),
+        message: e.to_string(),
+    })?;
+    let config: KeeperConfig = toml::from_str(&text).map_err(|e| {
+        let key = e
+            .span()
+            .and_then(|span| text[..span.start].lines().last().map(str::to_string))
+            .and_then(|line| line.split('=').next().map(|k| k.trim().to_string()))
+            .filter(|k| !k.is_empty());
+        let message = e.message().to_string();
+        ConfigError::Parse {
+            origin,
+            message: match key {
+                Some(k) => format!("`{k}`: {message}"),
+                None => message,
+            },
+        }
+    })?;
+    config.validate()?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NET: &str = "5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ";
+
+    fn file(contents: &str) -> tempfile_lite::TempFile {
+        tempfile_lite::TempFile::new(contents)
+    }
+
+    /// A tiny temp-file helper (no extra dependency).
+    mod tempfile_lite {
+        pub struct TempFile(pub std::path::PathBuf);
+        impl TempFile {
+            pub fn new(contents: &str) -> Self {
+                static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let p = std::env::temp_dir()
+                    .join(format!("lifeline-keeper-{}-{n}.toml", std::process::id()));
+                std::fs::write(&p, contents).unwrap();
+                Self(p)
+            }
+        }
+        impl Drop for TempFile {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_file(&self.0);
+            }
+        }
+    }
+
+    #[test]
+    fn defaults_then_file_then_env_then_flags() {
+        let f = file(&format!(
+            "network = \"{NET}\"\nprobe_interval_ms = 2000\nurl = \"devnet\"\n"
+        ));
+        let c = load(Some(&f.0), vec![], &[]).unwrap();
+        assert_eq!(
+            (c.probe_interval_ms, c.probe_timeout_ms, c.window_probes),
+            (2_000, 800, 1)
+        );
+        assert_eq!(
+            c.rpc_urls(),
+            vec!["https://api.devnet.solana.com".to_string()]
+        );
+        assert_eq!(c.ws_url(), "wss://api.devnet.solana.com");
+
+        let env = vec![
+            ("LIFELINE_PROBE_INTERVAL_MS".to_string(), "3000".to_string()),
+            (
+                "LIFELINE_RPC_URLS".to_string(),
+                "http://a:1,http://b:2".to_string(),
+            ),
+            (
+                "LIFELINE_RPC_URL".to_string(),
+                "ignored: not a field".to_string(),
+            ),
+        ];
+        let c = load(Some(&f.0), env.clone(), &[]).unwrap();
+        assert_eq!(c.probe_interval_ms, 3_000, "env beats file");
+        assert_eq!(
+            c.rpc_urls(),
+            vec!["https://api.devnet.solana.com", "http://a:1", "http://b:2"]
+        );
+
+        let c = load(
+            Some(&f.0),
+            env,
+            &[
+                ("probe_interval_ms", "4000".into()),
+                ("url", "localhost".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.probe_interval_ms, 4_000, "flags beat env");
+        assert_eq!(c.rpc_urls()[0], "http://127.0.0.1:8899");
+        assert_eq!(c.ws_url(), "ws://127.0.0.1:8900");
+        assert!(c.to_toml().contains("probe_interval_ms = 4000"));
+    }
+
+    #[test]
+    fn everything_can_come_from_the_environment() {
+        let c = load(None, vec![("LIFELINE_NETWORK".into(), NET.into())], &[]).unwrap();
+        assert_eq!(c.network().unwrap().to_string(), NET);
+        assert!(c.keypair_path().ends_with(".config/solana/id.json"));
+    }
+
+    #[test]
+    fn bad_input_names_the_problem() {
+        let missing = load(None, vec![], &[]).unwrap_err();
+        assert!(missing.to_string().contains("network"), "{missing}");
+
+        let f = file(&format!("network = \"{NET}\"\nprobe_intervall_ms = 5\n"));
+        let unknown = load(Some(&f.0), vec![], &[]).unwrap_err().to_string();
+        assert!(unknown.contains("probe_intervall_ms"), "{unknown}");
+
+        let f = file("network = \n");
+        let malformed = load(Some(&f.0), vec![], &[]).unwrap_err();
+        assert!(
+            matches!(malformed, ConfigError::Parse { .. }),
+            "{malformed}"
+        );
+
+        let nofile = load(Some(Path::new("/nonexistent/keeper.toml")), vec![], &[]).unwrap_err();
+        assert!(
+            nofile.to_string().contains("/nonexistent/keeper.toml"),
+            "{nofile}"
+        );
+
+        let base = vec![("LIFELINE_NETWORK".to_string(), NET.to_string())];
+        let cases: Vec<(&str, &str, &str)> = vec![
+            ("network", "not-a-key", "network"),
+            ("url", "ftp://x", "url"),
+            ("ws_url", "http://x", "ws_url"),
+            ("commitment", "max", "commitment"),
+            ("probe_interval_ms", "10", "probe_interval_ms"),
+            ("probe_timeout_ms", "1000", "probe_timeout_ms"),
+            ("probe_interval_ms", "\"soon\"", "probe_interval_ms"),
+            ("window_probes", "0", "window_probes"),
+            ("metrics_addr", "everywhere", "metrics_addr"),
+            ("log_format", "xml", "log_format"),
+            ("max_concurrency", "-1", "max_concurrency"),
+        ];
+        for (field, value, needle) in cases {
+            let err = load(None, base.clone(), &[(field, value.to_string())])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{field}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn ws_urls_follow_the_solana_cli_convention() {
+        assert_eq!(
+            derive_ws_url("http://127.0.0.1:8899"),
+            "ws://127.0.0.1:8900"
+        );
+        assert_eq!(
+            derive_ws_url("https://rpc.example.com/abc"),
+            "wss://rpc.example.com/abc"
+        );
+        assert_eq!(
+            derive_ws_url("https://rpc.example.com:443/x"),
+            "wss://rpc.example.com:444/x"
+        );
+    }
+}
