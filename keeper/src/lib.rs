@@ -1,7 +1,11 @@
-//! The Lifeline keeper's core: configuration, probe windows, and the decision of when to
-//! attest. Pure and unit-tested; the daemon (prober, attester, migrator, sender) is built
-//! on these. Verdicts come from the program's own engine, never a copy.
+//! The Lifeline keeper: configuration, probing, probe windows, the decision of when to
+//! attest, and the daemon loop that attests and triggers failover. Verdicts and decisions
+//! come from the program's own engine, never a copy.
 pub mod attest;
 pub mod config;
+pub mod daemon;
 pub mod jitter;
+pub mod probe;
 pub mod window;
+
+pub use daemon::{Keeper, KeeperError, KeeperStats};

@@ -1,0 +1,353 @@
+//! The keeper loop. Each tick: read the network, topology and reports (one RPC round
+//! trip each, through the keeper's own failover RPC), probe every endpoint, and at the end
+//! of a window attest if something changed (or as a heartbeat); then run the engine over
+//! the chain state and, after this keeper's jitter, send the migrations and readmissions
+//! the chain would accept. Losing a race to another keeper is a quiet, counted non-event.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use lifeline::engine::{pending_actions, Action, Snapshot};
+use lifeline::instructions::{ReadmitEndpointArgs, SubmitAttestationArgs, TriggerMigrationArgs};
+use lifeline::state::{KeeperReport, Network, Role, Topology};
+use lifeline_client::{accounts, ix, pda, FailoverRpc, RouterConfig};
+use solana_commitment_config::CommitmentConfig;
+use solana_keypair::Keypair;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_signer::Signer;
+use tokio::sync::watch;
+
+use crate::attest::{should_attest, Submitted};
+use crate::config::KeeperConfig;
+use crate::jitter::jitter;
+use crate::probe;
+use crate::window::{aggregate, Probe, Tracker};
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeeperError {
+    #[error("invalid configuration: {0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("RPC: {0}")]
+    Rpc(String),
+    #[error("network {0} not found (or not a Lifeline network)")]
+    NoNetwork(Pubkey),
+    #[error("this keeper ({0}) is not in the network's keeper set")]
+    NotInSet(Pubkey),
+}
+
+/// Counters a caller (tests, metrics) can read while the keeper runs.
+#[derive(Debug, Default)]
+pub struct KeeperStats {
+    pub ticks: AtomicU64,
+    pub probes: AtomicU64,
+    pub attestations_sent: AtomicU64,
+    pub attestations_failed: AtomicU64,
+    pub migrations_sent: AtomicU64,
+    pub readmissions_sent: AtomicU64,
+    /// Permissionless transactions another keeper landed first (or the chain refused).
+    pub races_lost: AtomicU64,
+}
+
+/// What the chain said at one slot.
+struct ChainState {
+    slot: u64,
+    network: Box<Network>,
+    topology: Box<Topology>,
+    reports: Vec<(Pubkey, Box<KeeperReport>)>,
+}
+
+pub struct Keeper {
+    config: KeeperConfig,
+    keypair: Keypair,
+    network: Pubkey,
+    rpc: RpcClient,
+    http: reqwest::Client,
+    tracker: Tracker,
+    window: Vec<Probe>,
+    probes_in_window: u32,
+    last: Option<Submitted>,
+    seq: u64,
+    stats: Arc<KeeperStats>,
+}
+
+impl Keeper {
+    /// Checks the network exists and this keeper is in its set, and resumes from the
+    /// on-chain report (so a restart never reuses a sequence number).
+    pub async fn new(config: KeeperConfig, keypair: Keypair) -> Result<Self, KeeperError> {
+        config.validate()?;
+        let network = config.network()?;
+        let router = FailoverRpc::with_urls(
+            config.rpc_urls(),
+            RouterConfig {
+                timeout: Duration::from_millis(config.probe_timeout_ms.max(2_000)),
+                ..RouterConfig::default()
+            },
+        );
+        let rpc = router.into_rpc_client(CommitmentConfig::processed());
+        let mut keeper = Self {
+            http: reqwest::Client::new(),
+            tracker: Tracker::default(),
+            window: Vec::new(),
+            probes_in_window: 0,
+            last: None,
+            seq: 0,
+            stats: Arc::new(KeeperStats::default()),
+            config,
+            keypair,
+            network,
+            rpc,
+        };
+        let state = keeper.read_chain().await?;
+        if state
+            .network
+            .keeper_index(&keeper.keypair.pubkey())
+            .is_none()
+        {
+            return Err(KeeperError::NotInSet(keeper.keypair.pubkey()));
+        }
+        keeper.seq = keeper.own_report(&state).map_or(0, |r| r.seq);
+        Ok(keeper)
+    }
+
+    pub fn stats(&self) -> Arc<KeeperStats> {
+        self.stats.clone()
+    }
+
+    pub fn pubkey(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+
+    fn own_report<'a>(&self, state: &'a ChainState) -> Option<&'a KeeperReport> {
+        let me = self.keypair.pubkey();
+        state
+            .reports
+            .iter()
+            .find(|(_, r)| r.keeper == me)
+            .map(|(_, r)| &**r)
+    }
+
+    async fn read_chain(&self) -> Result<ChainState, KeeperError> {
+        let topology = pda::topology(&self.network).0;
+        let commitment = CommitmentConfig::processed();
+        let resp = self
+            .rpc
+            .get_multiple_accounts_with_commitment(&[self.network, topology], commitment)
+            .await
+            .map_err(|e| KeeperError::Rpc(e.to_string()))?;
+        let slot = resp.context.slot;
+        let (Some(n), Some(t)) = (&resp.value[0], &resp.value[1]) else {
+            return Err(KeeperError::NoNetwork(self.network));
+        };
+        let network =
+            accounts::network(&n.data).map_err(|_| KeeperError::NoNetwork(self.network))?;
+        let topology =
+            accounts::topology(&t.data).map_err(|_| KeeperError::NoNetwork(self.network))?;
+        let keys: Vec<Pubkey> = network
+            .active_keepers()
+            .map(|k| pda::report(&self.network, &k.keeper).0)
+            .collect();
+        let mut reports = Vec::with_capacity(keys.len());
+        if !keys.is_empty() {
+            let resp = self
+                .rpc
+                .get_multiple_accounts_with_commitment(&keys, commitment)
+                .await
+                .map_err(|e| KeeperError::Rpc(e.to_string()))?;
+            for (key, acc) in keys.iter().zip(resp.value) {
+                if let Some(r) = acc.and_then(|a| accounts::report(&a.data).ok()) {
+                    reports.push((*key, r));
+                }
+            }
+        }
+        Ok(ChainState {
+            slot,
+            network,
+            topology,
+            reports,
+        })
+    }
+
+    async fn send(&self, ixs: &[solana_instruction::Instruction]) -> Result<(), String> {
+        let blockhash = self
+            .rpc
+            .get_latest_blockhash()
+            .await
+            .map_err(|e| e.to_string())?;
+        let tx = solana_transaction::Transaction::new_signed_with_payer(
+            ixs,
+            Some(&self.keypair.pubkey()),
+            &[&self.keypair],
+            blockhash,
+        );
+        self.rpc
+            .send_and_confirm_transaction(&tx)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// One tick: probe, maybe attest, maybe migrate.
+    pub async fn tick(&mut self) -> Result<(), KeeperError> {
+        self.stats.ticks.fetch_add(1, Ordering::Relaxed);
+        let state = self.read_chain().await?;
+        if let Some(r) = self.own_report(&state) {
+            self.seq = self.seq.max(r.seq);
+        }
+        let targets: Vec<(u32, String)> = state
+            .topology
+            .endpoints()
+            .iter()
+            .filter(|e| e.role() != Some(Role::Retired))
+            .map(|e| (e.id, e.url().to_string()))
+            .collect();
+        let timeout = Duration::from_millis(self.config.probe_timeout_ms);
+        let probes =
+            probe::probe_all(&self.http, &targets, timeout, self.config.max_concurrency).await;
+        self.stats
+            .probes
+            .fetch_add(probes.len() as u64, Ordering::Relaxed);
+        self.window.extend(probes);
+        self.probes_in_window += 1;
+        if self.probes_in_window >= self.config.window_probes {
+            self.close_window(&state, &targets).await;
+        }
+        self.migrate().await
+    }
+
+    async fn close_window(&mut self, state: &ChainState, targets: &[(u32, String)]) {
+        let ids: Vec<u32> = targets.iter().map(|(id, _)| *id).collect();
+        let windows = aggregate(&ids, &self.window);
+        self.window.clear();
+        self.probes_in_window = 0;
+        // Lag is measured against the cluster (this keeper's own RPC), never against what
+        // a possibly frozen endpoint claims; it cannot exceed the chain's slot either.
+        let reference_slot = state.slot;
+        let policy = state.network.policy;
+        let observations = self.tracker.close_window(&policy, reference_slot, &windows);
+        let epoch = state.topology.epoch;
+        if should_attest(
+            &policy,
+            self.last.as_ref(),
+            epoch,
+            reference_slot,
+            &observations,
+        )
+        .is_none()
+        {
+            return;
+        }
+        let seq = self.seq + 1;
+        let args = SubmitAttestationArgs {
+            seq,
+            topology_epoch: epoch,
+            reference_slot,
+            observations: observations.clone(),
+        };
+        let ix = ix::submit_attestation(&self.network, &self.keypair.pubkey(), args);
+        match self.send(&[ix]).await {
+            Ok(()) => {
+                self.seq = seq;
+                self.last = Some(Submitted {
+                    topology_epoch: epoch,
+                    reference_slot,
+                    observations,
+                });
+                self.stats.attestations_sent.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                // Retried with fresh figures next window; the seq was not consumed.
+                tracing::warn!("attestation failed: {e}");
+                self.stats
+                    .attestations_failed
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn actions(state: &ChainState) -> Vec<Action> {
+        let reports: Vec<&KeeperReport> = state.reports.iter().map(|(_, r)| &**r).collect();
+        let snap = Snapshot {
+            network: &state.network,
+            topology: &state.topology,
+            now: state.slot,
+        };
+        pending_actions(&snap, &reports)
+    }
+
+    async fn migrate(&mut self) -> Result<(), KeeperError> {
+        let state = self.read_chain().await?;
+        if Self::actions(&state).is_empty() {
+            return Ok(());
+        }
+        // Let the keepers spread out; whoever is first wins, the rest see a new epoch.
+        tokio::time::sleep(jitter(
+            &self.keypair.pubkey(),
+            Duration::from_millis(self.config.jitter_ms),
+        ))
+        .await;
+        let state = self.read_chain().await?;
+        let reports: Vec<Pubkey> = state.reports.iter().map(|(k, _)| *k).collect();
+        let me = self.keypair.pubkey();
+        for action in Self::actions(&state) {
+            let (ix, counter) = match &action {
+                Action::Migrate(plan) => (
+                    ix::trigger_migration(
+                        &self.network,
+                        &me,
+                        TriggerMigrationArgs {
+                            group: plan.group,
+                            expected_epoch: state.topology.epoch,
+                        },
+                        &reports,
+                    ),
+                    &self.stats.migrations_sent,
+                ),
+                Action::Readmit(plan) => (
+                    ix::readmit_endpoint(
+                        &self.network,
+                        &me,
+                        ReadmitEndpointArgs {
+                            endpoint_id: plan.endpoint_id,
+                            expected_epoch: state.topology.epoch,
+                        },
+                        &reports,
+                    ),
+                    &self.stats.readmissions_sent,
+                ),
+            };
+            match self.send(&[ix]).await {
+                Ok(()) => {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!("sent {action:?}");
+                }
+                Err(e) => {
+                    tracing::debug!("lost the race or refused: {e}");
+                    self.stats.races_lost.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            // One action per epoch: the next one needs the new epoch.
+            break;
+        }
+        Ok(())
+    }
+
+    /// Runs ticks every `probe_interval_ms` until `shutdown` turns true. RPC trouble is
+    /// logged and retried on the next tick; it never stops the keeper.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(Duration::from_millis(self.config.probe_interval_ms));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            if let Err(e) = self.tick().await {
+                tracing::warn!("tick failed: {e}");
+            }
+        }
+    }
+}

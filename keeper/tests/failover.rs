@@ -1,0 +1,224 @@
+//! Real keepers (the daemon loop, in-process) against the localnet and its fault
+//! endpoints: they detect a frozen primary, attest, and the migration lands.
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use lifeline::instructions::{AddEndpointArgs, AddKeeperArgs, CreateNetworkArgs};
+use lifeline::state::{PolicyParams, Reason, Role};
+use lifeline_client::{accounts, ix, pda};
+use lifeline_keeper::config::{load, KeeperConfig};
+use lifeline_keeper::Keeper;
+use lifeline_localnet::{Fault, Localnet, LocalnetConfig};
+use solana_account::ReadableAccount;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+fn policy() -> PolicyParams {
+    // 100 ms slots: a node 8 slots (0.8 s) behind is down.
+    PolicyParams {
+        staleness_slots: 60,
+        cooldown_slots: 30,
+        quarantine_base_slots: 100,
+        quarantine_max_slots: 1_000,
+        probation_slots: 30,
+        lag_degraded_slots: 4,
+        lag_down_slots: 8,
+        ..PolicyParams::default()
+    }
+}
+
+fn keeper_config(net: &Localnet, network: &anchor_lang::prelude::Pubkey) -> KeeperConfig {
+    load(
+        None,
+        vec![],
+        &[
+            ("network", network.to_string()),
+            ("url", net.rpc_url.clone()),
+            ("probe_interval_ms", "300".into()),
+            ("probe_timeout_ms", "250".into()),
+            ("jitter_ms", "300".into()),
+        ],
+    )
+    .expect("valid config")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keepers_detect_a_frozen_primary_attest_and_migrate() {
+    let net = Localnet::start(LocalnetConfig {
+        endpoints: 2,
+        slot_duration: Duration::from_millis(100),
+        ..LocalnetConfig::ephemeral()
+    })
+    .await
+    .unwrap();
+    let authority = net
+        .funded_keypairs(1, 10_000_000_000)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let keepers = net.funded_keypairs(4, 2_000_000_000).unwrap();
+    let send = |ixs: &[solana_instruction::Instruction]| {
+        let blockhash = net.cluster.working_bank().last_blockhash();
+        let tx = solana_transaction::Transaction::new_signed_with_payer(
+            ixs,
+            Some(&authority.pubkey()),
+            &[&authority],
+            blockhash,
+        );
+        net.cluster
+            .send_transaction(tx.into(), false)
+            .expect("lands");
+    };
+    send(&[ix::create_network(
+        &authority.pubkey(),
+        CreateNetworkArgs {
+            name: "kept".into(),
+            policy: policy(),
+            guardian: None,
+        },
+    )]);
+    let network = pda::network(&authority.pubkey(), "kept").0;
+    for (i, k) in keepers.iter().enumerate() {
+        send(&[ix::add_keeper(
+            &network,
+            &authority.pubkey(),
+            AddKeeperArgs {
+                keeper: k.pubkey(),
+                region: format!("r{i}"),
+                provider: format!("p{}", i % 2),
+            },
+        )]);
+    }
+    let urls = net.endpoint_urls();
+    for (i, url) in urls.iter().enumerate() {
+        let role = if i == 0 { Role::Primary } else { Role::Standby };
+        send(&[ix::add_endpoint(
+            &network,
+            &authority.pubkey(),
+            AddEndpointArgs {
+                group: 0,
+                kind: 0,
+                role: role as u8,
+                priority: 0,
+                url: url.clone(),
+                region: format!("r{i}"),
+                provider: format!("p{i}"),
+            },
+        )]);
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let mut stats = Vec::new();
+    for k in &keepers {
+        let keeper = Keeper::new(keeper_config(&net, &network), k.insecure_clone())
+            .await
+            .expect("keeper starts");
+        stats.push(keeper.stats());
+        tokio::spawn(keeper.run(stop_rx.clone()));
+    }
+
+    let topology = |net: &Localnet| {
+        accounts::topology(
+            &net.cluster
+                .working_bank()
+                .get_account(&pda::topology(&network).0)
+                .unwrap()
+                .data(),
+        )
+        .unwrap()
+    };
+    // Healthy: keepers attest once, then stay quiet (no migration).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while stats
+        .iter()
+        .any(|s| s.attestations_sent.load(Ordering::Relaxed) == 0)
+    {
+        assert!(Instant::now() < deadline, "keepers never attested");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        topology(&net).history_total,
+        0,
+        "no migration while healthy"
+    );
+
+    // The primary freezes: 200 OK, but its slot stops.
+    net.faults.set("ep0", Fault::Frozen).unwrap();
+    let frozen_at = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let t = topology(&net);
+        if t.history_total > 0 {
+            let record = *t.recent_migrations().next().unwrap();
+            assert_eq!(record.rule, Reason::SlotLag as u8);
+            assert!(
+                record.voter_count >= 3,
+                "a quorum voted: {}",
+                record.voter_count
+            );
+            assert_eq!(t.primary_of(0).unwrap().url(), urls[1]);
+            eprintln!("frozen primary migrated after {:?}", frozen_at.elapsed());
+            break;
+        }
+        assert!(Instant::now() < deadline, "no migration within 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Exactly one keeper's trigger landed; the others lost the race quietly.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let sent: u64 = stats
+        .iter()
+        .map(|s| s.migrations_sent.load(Ordering::Relaxed))
+        .sum();
+    assert_eq!(sent, 1, "one migration landed");
+    assert_eq!(topology(&net).history_total, 1, "no duplicate migration");
+    let _ = stop.send(true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_outside_the_set_is_refused_with_a_clear_error() {
+    let net = Localnet::start(LocalnetConfig {
+        slot_duration: Duration::from_millis(100),
+        ..LocalnetConfig::ephemeral()
+    })
+    .await
+    .unwrap();
+    let authority = net
+        .funded_keypairs(1, 10_000_000_000)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let blockhash = net.cluster.working_bank().last_blockhash();
+    let create = ix::create_network(
+        &authority.pubkey(),
+        CreateNetworkArgs {
+            name: "n".into(),
+            policy: policy(),
+            guardian: None,
+        },
+    );
+    let tx = solana_transaction::Transaction::new_signed_with_payer(
+        &[create],
+        Some(&authority.pubkey()),
+        &[&authority],
+        blockhash,
+    );
+    net.cluster.send_transaction(tx.into(), false).unwrap();
+    let network = pda::network(&authority.pubkey(), "n").0;
+    let stranger = Keypair::new();
+    let err = Keeper::new(keeper_config(&net, &network), stranger)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("not in the network's keeper set"),
+        "{err}"
+    );
+    let nowhere = Keypair::new().pubkey();
+    let err = Keeper::new(keeper_config(&net, &nowhere), Keypair::new())
+        .await
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("not found"), "{err}");
+}
