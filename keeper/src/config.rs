@@ -32,8 +32,9 @@ pub struct KeeperConfig {
     pub commitment: String,
     #[serde(default = "default_probe_interval_ms")]
     pub probe_interval_ms: u64,
-    #[serde(default = "default_probe_timeout_ms")]
-    pub probe_timeout_ms: u64,
+    /// Per-probe timeout; default: 800 ms or 80 % of the interval, whichever is shorter.
+    #[serde(default)]
+    pub probe_timeout_ms: Option<u64>,
     /// Probes per window; a window's figures are what one attestation reports.
     #[serde(default = "default_window_probes")]
     pub window_probes: u32,
@@ -67,9 +68,6 @@ fn default_commitment() -> String {
 }
 fn default_probe_interval_ms() -> u64 {
     1_000
-}
-fn default_probe_timeout_ms() -> u64 {
-    800
 }
 fn default_window_probes() -> u32 {
     1
@@ -187,6 +185,12 @@ impl KeeperConfig {
             .unwrap_or_else(|| derive_ws_url(&resolve_url(&self.url)))
     }
 
+    /// The effective per-probe timeout.
+    pub fn probe_timeout_ms(&self) -> u64 {
+        self.probe_timeout_ms
+            .unwrap_or_else(|| (self.probe_interval_ms * 4 / 5).min(800))
+    }
+
     pub fn keypair_path(&self) -> PathBuf {
         expand_home(&self.keypair)
     }
@@ -220,7 +224,10 @@ impl KeeperConfig {
         if !(100..=60_000).contains(&self.probe_interval_ms) {
             return Err(invalid("probe_interval_ms", "must be 100..=60000"));
         }
-        if self.probe_timeout_ms == 0 || self.probe_timeout_ms >= self.probe_interval_ms {
+        if self
+            .probe_timeout_ms
+            .is_some_and(|t| t == 0 || t >= self.probe_interval_ms)
+        {
             return Err(invalid(
                 "probe_timeout_ms",
                 "must be > 0 and shorter than probe_interval_ms",
@@ -389,8 +396,14 @@ mod tests {
         ));
         let c = load(Some(&f.0), vec![], &[]).unwrap();
         assert_eq!(
-            (c.probe_interval_ms, c.probe_timeout_ms, c.window_probes),
+            (c.probe_interval_ms, c.probe_timeout_ms(), c.window_probes),
             (2_000, 800, 1)
+        );
+        let fast = load(Some(&f.0), vec![], &[("probe_interval_ms", "300".into())]).unwrap();
+        assert_eq!(
+            fast.probe_timeout_ms(),
+            240,
+            "the default timeout follows a short interval"
         );
         assert_eq!(
             c.rpc_urls(),

@@ -47,6 +47,15 @@ pub struct KeeperStats {
     pub readmissions_sent: AtomicU64,
     /// Permissionless transactions another keeper landed first (or the chain refused).
     pub races_lost: AtomicU64,
+    /// Unix time (ms) of the last tick that completed without an RPC error.
+    pub last_ok_unix_ms: AtomicU64,
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// What the chain said at one slot.
@@ -80,7 +89,7 @@ impl Keeper {
         let router = FailoverRpc::with_urls(
             config.rpc_urls(),
             RouterConfig {
-                timeout: Duration::from_millis(config.probe_timeout_ms.max(2_000)),
+                timeout: Duration::from_millis(config.probe_timeout_ms().max(2_000)),
                 ..RouterConfig::default()
             },
         );
@@ -201,7 +210,7 @@ impl Keeper {
             .filter(|e| e.role() != Some(Role::Retired))
             .map(|e| (e.id, e.url().to_string()))
             .collect();
-        let timeout = Duration::from_millis(self.config.probe_timeout_ms);
+        let timeout = Duration::from_millis(self.config.probe_timeout_ms());
         let probes =
             probe::probe_all(&self.http, &targets, timeout, self.config.max_concurrency).await;
         self.stats
@@ -289,7 +298,8 @@ impl Keeper {
         let state = self.read_chain().await?;
         let reports: Vec<Pubkey> = state.reports.iter().map(|(k, _)| *k).collect();
         let me = self.keypair.pubkey();
-        for action in Self::actions(&state) {
+        // One action per epoch: the next one needs the new epoch, seen on the next tick.
+        if let Some(action) = Self::actions(&state).into_iter().next() {
             let (ix, counter) = match &action {
                 Action::Migrate(plan) => (
                     ix::trigger_migration(
@@ -326,8 +336,6 @@ impl Keeper {
                     self.stats.races_lost.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            // One action per epoch: the next one needs the new epoch.
-            break;
         }
         Ok(())
     }
@@ -345,8 +353,12 @@ impl Keeper {
             if *shutdown.borrow() {
                 return;
             }
-            if let Err(e) = self.tick().await {
-                tracing::warn!("tick failed: {e}");
+            match self.tick().await {
+                Ok(()) => self
+                    .stats
+                    .last_ok_unix_ms
+                    .store(unix_ms(), Ordering::Relaxed),
+                Err(e) => tracing::warn!("tick failed: {e}"),
             }
         }
     }

@@ -5,6 +5,7 @@ pub mod attest;
 pub mod config;
 pub mod daemon;
 pub mod jitter;
+pub mod metrics;
 pub mod probe;
 pub mod window;
 

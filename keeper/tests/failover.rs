@@ -120,7 +120,7 @@ async fn keepers_detect_a_frozen_primary_attest_and_migrate() {
 
     let topology = |net: &Localnet| {
         accounts::topology(
-            &net.cluster
+            net.cluster
                 .working_bank()
                 .get_account(&pda::topology(&network).0)
                 .unwrap()

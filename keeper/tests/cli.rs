@@ -1,0 +1,285 @@
+//! `lifeline-keeper` as an operator runs it.
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use lifeline::instructions::{AddKeeperArgs, CreateNetworkArgs};
+use lifeline::state::PolicyParams;
+use lifeline_client::{ix, pda};
+use lifeline_localnet::{Localnet, LocalnetConfig};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+const NET: &str = "5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ";
+
+fn keeper() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lifeline-keeper"));
+    // a clean environment: no LIFELINE_* from the caller
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LIFELINE_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn temp(name: &str, contents: &str) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!("lifeline-keeper-cli-{}-{name}", std::process::id()));
+    std::fs::write(&p, contents).unwrap();
+    p
+}
+
+#[test]
+fn check_config_prints_the_effective_configuration() {
+    let cfg = temp(
+        "ok.toml",
+        &format!("network = \"{NET}\"\nprobe_interval_ms = 1500\n"),
+    );
+    let out = keeper()
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .args(["-u", "devnet"])
+        .env("LIFELINE_JITTER_MS", "250")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("probe_interval_ms = 1500"), "{stdout}");
+    assert!(stdout.contains("jitter_ms = 250"), "{stdout}");
+    assert!(stdout.contains("url = \"devnet\""), "{stdout}");
+}
+
+#[test]
+fn bad_input_is_one_clear_line_and_exit_code_2() {
+    let unknown = temp(
+        "unknown.toml",
+        &format!("network = \"{NET}\"\nprobe_intervall_ms = 5\n"),
+    );
+    let malformed = temp("malformed.toml", "network = [\n");
+    // (arguments, environment, what stderr must mention)
+    type Case<'a> = (Vec<String>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (vec!["check-config".into()], vec![], "network"),
+        (
+            vec![
+                "check-config".into(),
+                "--config".into(),
+                unknown.display().to_string(),
+            ],
+            vec![],
+            "probe_intervall_ms",
+        ),
+        (
+            vec![
+                "check-config".into(),
+                "--config".into(),
+                malformed.display().to_string(),
+            ],
+            vec![],
+            "malformed.toml",
+        ),
+        (
+            vec![
+                "check-config".into(),
+                "--config".into(),
+                "/nonexistent.toml".into(),
+            ],
+            vec![],
+            "/nonexistent.toml",
+        ),
+        (
+            vec!["check-config".into(), "--network".into(), "xyz".into()],
+            vec![],
+            "network",
+        ),
+        (
+            vec![
+                "check-config".into(),
+                "--network".into(),
+                NET.into(),
+                "-u".into(),
+                "gopher://x".into(),
+            ],
+            vec![],
+            "url",
+        ),
+        (
+            vec!["check-config".into(), "--network".into(), NET.into()],
+            vec![("LIFELINE_PROBE_INTERVAL_MS", "fast")],
+            "probe_interval_ms",
+        ),
+        (
+            vec![
+                "run".into(),
+                "--network".into(),
+                NET.into(),
+                "--keypair".into(),
+                "/nonexistent/id.json".into(),
+            ],
+            vec![],
+            "cannot read keypair /nonexistent/id.json",
+        ),
+        (vec!["frobnicate".into()], vec![], "unrecognized subcommand"),
+    ];
+    for (args, env, needle) in cases {
+        let mut c = keeper();
+        c.args(&args);
+        for (k, v) in &env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn an_unreachable_rpc_is_a_clear_error() {
+    let key = temp("id.json", "");
+    solana_keypair::write_keypair_file(&Keypair::new(), &key).unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = keeper()
+        .args(["run", "--network", NET, "--keypair"])
+        .arg(&key)
+        .args(["-u", &format!("http://127.0.0.1:{dead}")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("RPC") && stderr.contains(&dead.to_string()),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_serves_metrics_and_stops_cleanly_on_sigterm() {
+    let net = Localnet::start(LocalnetConfig {
+        endpoints: 1,
+        slot_duration: Duration::from_millis(100),
+        ..LocalnetConfig::ephemeral()
+    })
+    .await
+    .unwrap();
+    let authority = net
+        .funded_keypairs(1, 10_000_000_000)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let me = net
+        .funded_keypairs(1, 1_000_000_000)
+        .unwrap()
+        .pop()
+        .unwrap();
+    for ix in [
+        ix::create_network(
+            &authority.pubkey(),
+            CreateNetworkArgs {
+                name: "cli".into(),
+                policy: PolicyParams::default(),
+                guardian: None,
+            },
+        ),
+        ix::add_keeper(
+            &pda::network(&authority.pubkey(), "cli").0,
+            &authority.pubkey(),
+            AddKeeperArgs {
+                keeper: me.pubkey(),
+                region: "r".into(),
+                provider: "p".into(),
+            },
+        ),
+    ] {
+        let blockhash = net.cluster.working_bank().last_blockhash();
+        let tx = solana_transaction::Transaction::new_signed_with_payer(
+            &[ix],
+            Some(&authority.pubkey()),
+            &[&authority],
+            blockhash,
+        );
+        net.cluster.send_transaction(tx.into(), false).unwrap();
+    }
+    let network = pda::network(&authority.pubkey(), "cli").0;
+    let key = temp("keeper.json", "");
+    solana_keypair::write_keypair_file(&me, &key).unwrap();
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = keeper()
+        .args(["run", "--network", &network.to_string(), "--keypair"])
+        .arg(&key)
+        .args([
+            "-u",
+            &net.rpc_url,
+            "--probe-interval-ms",
+            "300",
+            "--metrics-addr",
+            &format!("127.0.0.1:{metrics_port}"),
+            "--log-format",
+            "json",
+        ])
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{metrics_port}/healthz"))
+            .send()
+            .await
+        {
+            if r.status().is_success() {
+                break;
+            }
+        }
+        if Instant::now() >= deadline || child.try_wait().ok().flatten().is_some() {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "keeper never became healthy: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let metrics = http
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("lifeline_keeper_ticks_total"), "{metrics}");
+    assert!(
+        metrics.contains("# TYPE lifeline_keeper_attestations_sent_total counter"),
+        "{metrics}"
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let logs = String::from_utf8_lossy(&status.stderr);
+    assert!(
+        logs.lines()
+            .any(|l| l.starts_with('{') && l.contains("keeper running")),
+        "json logs: {logs}"
+    );
+}
