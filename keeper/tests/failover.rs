@@ -222,3 +222,143 @@ async fn a_keeper_outside_the_set_is_refused_with_a_clear_error() {
         .expect("refused");
     assert!(err.to_string().contains("not found"), "{err}");
 }
+
+/// A network with `keepers` in its set and the localnet's endpoints in group 0.
+async fn network_with(net: &Localnet, keepers: &[Keypair]) -> anchor_lang::prelude::Pubkey {
+    let authority = net
+        .funded_keypairs(1, 10_000_000_000)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let send = |ixs: &[solana_instruction::Instruction]| {
+        let blockhash = net.cluster.working_bank().last_blockhash();
+        let tx = solana_transaction::Transaction::new_signed_with_payer(
+            ixs,
+            Some(&authority.pubkey()),
+            &[&authority],
+            blockhash,
+        );
+        net.cluster
+            .send_transaction(tx.into(), false)
+            .expect("lands");
+    };
+    send(&[ix::create_network(
+        &authority.pubkey(),
+        CreateNetworkArgs {
+            name: "k".into(),
+            policy: policy(),
+            guardian: None,
+        },
+    )]);
+    let network = pda::network(&authority.pubkey(), "k").0;
+    for k in keepers {
+        send(&[ix::add_keeper(
+            &network,
+            &authority.pubkey(),
+            AddKeeperArgs {
+                keeper: k.pubkey(),
+                region: "r".into(),
+                provider: "p".into(),
+            },
+        )]);
+    }
+    for (i, url) in net.endpoint_urls().iter().enumerate() {
+        let role = if i == 0 { Role::Primary } else { Role::Standby };
+        send(&[ix::add_endpoint(
+            &network,
+            &authority.pubkey(),
+            AddEndpointArgs {
+                group: 0,
+                kind: 0,
+                role: role as u8,
+                priority: 0,
+                url: url.clone(),
+                region: "r".into(),
+                provider: format!("p{i}"),
+            },
+        )]);
+    }
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    network
+}
+
+fn report_seq(net: &Localnet, network: &anchor_lang::prelude::Pubkey, keeper: &Keypair) -> u64 {
+    let key = pda::report(network, &keeper.pubkey()).0;
+    accounts::report(net.cluster.working_bank().get_account(&key).unwrap().data())
+        .unwrap()
+        .seq
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_keeper_resumes_its_sequence_and_never_double_votes() {
+    let net = Localnet::start(LocalnetConfig {
+        endpoints: 2,
+        slot_duration: Duration::from_millis(100),
+        ..LocalnetConfig::ephemeral()
+    })
+    .await
+    .unwrap();
+    let me = net
+        .funded_keypairs(1, 2_000_000_000)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let network = network_with(&net, std::slice::from_ref(&me)).await;
+
+    let mut first = Keeper::new(keeper_config(&net, &network), me.insecure_clone())
+        .await
+        .unwrap();
+    first.tick().await.unwrap();
+    let seq = report_seq(&net, &network, &me);
+    assert_eq!(seq, 1, "the first window attests");
+    drop(first); // killed mid-run
+
+    let mut second = Keeper::new(keeper_config(&net, &network), me.insecure_clone())
+        .await
+        .unwrap();
+    let stats = second.stats();
+    second.tick().await.unwrap();
+    // A fresh process attests again (nothing in memory), with the next sequence number:
+    // the old vote is replaced, never counted twice, and nothing was refused.
+    assert_eq!(report_seq(&net, &network, &me), seq + 1);
+    assert_eq!(stats.attestations_failed.load(Ordering::Relaxed), 0);
+    assert_eq!(stats.attestations_sent.load(Ordering::Relaxed), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_whose_first_rpc_is_down_works_through_the_next() {
+    let net = Localnet::start(LocalnetConfig {
+        endpoints: 1,
+        slot_duration: Duration::from_millis(100),
+        ..LocalnetConfig::ephemeral()
+    })
+    .await
+    .unwrap();
+    let me = net
+        .funded_keypairs(1, 2_000_000_000)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let network = network_with(&net, std::slice::from_ref(&me)).await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = load(
+        None,
+        vec![],
+        &[
+            ("network", network.to_string()),
+            ("url", format!("http://127.0.0.1:{dead}")),
+            ("rpc_urls", format!("[\"{}\"]", net.rpc_url)),
+            ("probe_interval_ms", "300".into()),
+        ],
+    )
+    .unwrap();
+    let mut keeper = Keeper::new(config, me.insecure_clone())
+        .await
+        .expect("starts through the second RPC");
+    keeper.tick().await.expect("ticks through the second RPC");
+    assert_eq!(report_seq(&net, &network, &me), 1, "and attests");
+}
