@@ -1,5 +1,12 @@
-//! `lifeline`: the operator CLI. Today: `lifeline localnet`. Network management, `apply`
-//! and `demo` arrive with the keeper/CLI work.
+//! `lifeline`: the operator CLI: `localnet`, `status`, `apply` (topology as code), and the
+//! authority's levers (`failover`, `pause`, `resume`, `authority`, `guardian`).
+//! Bad input (including an RPC URL that does not answer) is a one-line error and exit
+//! code 2; a transaction the program refuses is exit code 1, with the error's name.
+mod chain;
+mod commands;
+mod plan;
+mod status;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -24,6 +31,24 @@ enum Command {
     /// needed), served over JSON-RPC and WebSocket on 127.0.0.1, with optional
     /// fault-injecting RPC endpoints in front of it. Stops on Ctrl-C.
     Localnet(LocalnetArgs),
+    /// Show a network: policy, keepers, each group's endpoints with role and quorum
+    /// verdict, recent migrations.
+    Status(commands::StatusArgs),
+    /// Topology as code: diff a declarative file against chain, print the plan, apply it.
+    /// Applying the same file twice changes nothing the second time.
+    Apply(commands::ApplyArgs),
+    /// Manual failover (authority): promote a standby to primary of its group.
+    Failover(commands::FailoverArgs),
+    /// Pause automatic migration and readmission (authority or guardian).
+    Pause(commands::Common),
+    /// Resume automatic migration and readmission (authority or guardian).
+    Resume(commands::Common),
+    /// Two-step authority transfer.
+    #[command(subcommand)]
+    Authority(commands::AuthorityCommand),
+    /// The guardian may only pause and resume.
+    #[command(subcommand)]
+    Guardian(commands::GuardianCommand),
 }
 
 #[derive(clap::Args)]
@@ -120,7 +145,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command {
-        Command::Localnet(args) => runtime.block_on(localnet(args)),
+    let result = match cli.command {
+        Command::Localnet(args) => return runtime.block_on(localnet(args)),
+        Command::Status(a) => runtime.block_on(commands::status(a)),
+        Command::Apply(a) => runtime.block_on(commands::apply(a)),
+        Command::Failover(a) => runtime.block_on(commands::failover(a)),
+        Command::Pause(a) => runtime.block_on(commands::set_paused(a, true)),
+        Command::Resume(a) => runtime.block_on(commands::set_paused(a, false)),
+        Command::Authority(c) => runtime.block_on(commands::authority(c)),
+        Command::Guardian(c) => runtime.block_on(commands::guardian(c)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(if f.input { 2 } else { 1 })
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod events;
 pub mod ix;
 pub mod pda;
 pub mod router;
+pub mod urls;
 pub mod view;
 pub mod watcher;
 
