@@ -36,6 +36,12 @@ pub enum KeeperError {
     NotInSet(Pubkey),
 }
 
+/// Compute budgets requested. Native execution does not meter compute units, so these are
+/// upper bounds argued from the bounded loops (MAX_KEEPERS × MAX_ENDPOINTS); measure them
+/// once on a validator after `anchor build`.
+const ATTESTATION_COMPUTE_UNITS: u32 = 200_000;
+const DECISION_COMPUTE_UNITS: u32 = 600_000;
+
 /// Counters a caller (tests, metrics) can read while the keeper runs.
 #[derive(Debug, Default)]
 pub struct KeeperStats {
@@ -49,6 +55,44 @@ pub struct KeeperStats {
     pub races_lost: AtomicU64,
     /// Unix time (ms) of the last tick that completed without an RPC error.
     pub last_ok_unix_ms: AtomicU64,
+    /// Probe latency histogram (cumulative buckets, see `LATENCY_BUCKETS_MS`).
+    pub probe_latency_buckets: [AtomicU64; LATENCY_BUCKETS_MS.len()],
+    pub probe_latency_sum_ms: AtomicU64,
+    pub probe_failures: AtomicU64,
+    /// The last window's view of each endpoint.
+    pub endpoints: std::sync::Mutex<std::collections::BTreeMap<u32, EndpointGauges>>,
+}
+
+/// Upper bounds of the probe latency histogram buckets, ms (+Inf is the probe count).
+pub const LATENCY_BUCKETS_MS: [u64; 8] = [10, 25, 50, 100, 250, 500, 1_000, 2_500];
+
+/// What this keeper last concluded about one endpoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointGauges {
+    pub url: String,
+    pub group: u8,
+    pub latency_ms: u32,
+    pub slot_lag: u64,
+    /// 0 unknown, 1 healthy, 2 degraded, 3 down (the program's `Verdict`).
+    pub verdict: u8,
+    pub consecutive_bad: u8,
+    pub consecutive_good: u8,
+}
+
+impl KeeperStats {
+    fn record_probe(&self, p: &Probe) {
+        self.probes.fetch_add(1, Ordering::Relaxed);
+        if p.slot.is_none() {
+            self.probe_failures.fetch_add(1, Ordering::Relaxed);
+        }
+        self.probe_latency_sum_ms
+            .fetch_add(p.latency_ms as u64, Ordering::Relaxed);
+        for (bucket, bound) in self.probe_latency_buckets.iter().zip(LATENCY_BUCKETS_MS) {
+            if p.latency_ms as u64 <= bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 fn unix_ms() -> u64 {
@@ -177,14 +221,50 @@ impl Keeper {
         })
     }
 
-    async fn send(&self, ixs: &[solana_instruction::Instruction]) -> Result<(), String> {
+    /// The priority fee to pay: the 75th percentile of recent fees on `accounts`, capped.
+    async fn priority_fee(&self, accounts: &[Pubkey]) -> u64 {
+        let Ok(fees) = self.rpc.get_recent_prioritization_fees(accounts).await else {
+            return 0;
+        };
+        let mut fees: Vec<u64> = fees.iter().map(|f| f.prioritization_fee).collect();
+        fees.sort_unstable();
+        let p75 = fees
+            .get(fees.len().saturating_sub(1) * 3 / 4)
+            .copied()
+            .unwrap_or(0);
+        p75.min(self.config.priority_fee_cap_microlamports)
+    }
+
+    /// Sends `ix` with a compute budget and a capped priority fee, and waits for
+    /// confirmation. The client re-sends until the blockhash expires; a failed send is
+    /// retried by the caller with a fresh blockhash (re-signed only after expiry).
+    async fn send(
+        &self,
+        ix: solana_instruction::Instruction,
+        compute_units: u32,
+    ) -> Result<(), String> {
+        use solana_compute_budget_interface::ComputeBudgetInstruction;
+        let writable: Vec<Pubkey> = ix
+            .accounts
+            .iter()
+            .filter(|m| m.is_writable)
+            .map(|m| m.pubkey)
+            .collect();
+        let fee = self.priority_fee(&writable).await;
+        let mut ixs = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+            compute_units,
+        )];
+        if fee > 0 {
+            ixs.push(ComputeBudgetInstruction::set_compute_unit_price(fee));
+        }
+        ixs.push(ix);
         let blockhash = self
             .rpc
             .get_latest_blockhash()
             .await
             .map_err(|e| e.to_string())?;
         let tx = solana_transaction::Transaction::new_signed_with_payer(
-            ixs,
+            &ixs,
             Some(&self.keypair.pubkey()),
             &[&self.keypair],
             blockhash,
@@ -234,6 +314,7 @@ impl Keeper {
         let reference_slot = state.slot;
         let policy = state.network.policy;
         let observations = self.tracker.close_window(&policy, reference_slot, &windows);
+        self.publish_gauges(state, reference_slot, &observations);
         let epoch = state.topology.epoch;
         if should_attest(
             &policy,
@@ -254,7 +335,8 @@ impl Keeper {
             observations: observations.clone(),
         };
         let ix = ix::submit_attestation(&self.network, &self.keypair.pubkey(), args);
-        match self.send(&[ix]).await {
+        // Bounded by MAX_ENDPOINTS observations; generous for SBF (measure with a validator).
+        match self.send(ix, ATTESTATION_COMPUTE_UNITS).await {
             Ok(()) => {
                 self.seq = seq;
                 self.last = Some(Submitted {
@@ -271,6 +353,43 @@ impl Keeper {
                     .attestations_failed
                     .fetch_add(1, Ordering::Relaxed);
             }
+        }
+    }
+
+    fn publish_gauges(
+        &self,
+        state: &ChainState,
+        reference_slot: u64,
+        observations: &[lifeline::instructions::ObservationInput],
+    ) {
+        let mut gauges = self.stats.endpoints.lock().unwrap();
+        gauges.clear();
+        for o in observations {
+            let Some(e) = state.topology.endpoint(o.endpoint_id) else {
+                continue;
+            };
+            let slot_lag = reference_slot.saturating_sub(o.endpoint_slot);
+            let (verdict, _) = lifeline::engine::verdict::classify(
+                &state.network.policy,
+                &lifeline::engine::verdict::Figures {
+                    latency_ms: o.latency_ms,
+                    slot_lag: slot_lag.min(u32::MAX as u64) as u32,
+                    error_bps: o.error_bps,
+                    unreachable: o.flags & lifeline::state::OBS_UNREACHABLE != 0,
+                },
+            );
+            gauges.insert(
+                o.endpoint_id,
+                EndpointGauges {
+                    url: e.url().to_string(),
+                    group: e.group,
+                    latency_ms: o.latency_ms,
+                    slot_lag,
+                    verdict: verdict as u8,
+                    consecutive_bad: o.consecutive_bad,
+                    consecutive_good: o.consecutive_good,
+                },
+            );
         }
     }
 
@@ -326,7 +445,7 @@ impl Keeper {
                     &self.stats.readmissions_sent,
                 ),
             };
-            match self.send(&[ix]).await {
+            match self.send(ix, DECISION_COMPUTE_UNITS).await {
                 Ok(()) => {
                     counter.fetch_add(1, Ordering::Relaxed);
                     tracing::info!("sent {action:?}");

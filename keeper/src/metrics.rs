@@ -63,6 +63,65 @@ pub fn render(stats: &KeeperStats) -> String {
             value.load(Ordering::Relaxed)
         ));
     }
+    out.push_str("# HELP lifeline_keeper_probe_failures_total Probes that got no valid answer\n# TYPE lifeline_keeper_probe_failures_total counter\n");
+    out.push_str(&format!(
+        "lifeline_keeper_probe_failures_total {}\n",
+        stats.probe_failures.load(Ordering::Relaxed)
+    ));
+    out.push_str("# HELP lifeline_keeper_probe_latency_ms Probe round-trip latency\n# TYPE lifeline_keeper_probe_latency_ms histogram\n");
+    for (bound, bucket) in crate::daemon::LATENCY_BUCKETS_MS
+        .iter()
+        .zip(&stats.probe_latency_buckets)
+    {
+        out.push_str(&format!(
+            "lifeline_keeper_probe_latency_ms_bucket{{le=\"{bound}\"}} {}\n",
+            bucket.load(Ordering::Relaxed)
+        ));
+    }
+    let count = stats.probes.load(Ordering::Relaxed);
+    out.push_str(&format!(
+        "lifeline_keeper_probe_latency_ms_bucket{{le=\"+Inf\"}} {count}\n"
+    ));
+    out.push_str(&format!(
+        "lifeline_keeper_probe_latency_ms_sum {}\n",
+        stats.probe_latency_sum_ms.load(Ordering::Relaxed)
+    ));
+    out.push_str(&format!("lifeline_keeper_probe_latency_ms_count {count}\n"));
+    let gauges = stats.endpoints.lock().unwrap();
+    for (name, help, value) in [
+        (
+            "lifeline_keeper_endpoint_slot_lag_slots",
+            "Slots behind the cluster in the last window",
+            (|g: &crate::daemon::EndpointGauges| g.slot_lag)
+                as fn(&crate::daemon::EndpointGauges) -> u64,
+        ),
+        (
+            "lifeline_keeper_endpoint_latency_ms",
+            "Median probe latency in the last window",
+            |g| g.latency_ms as u64,
+        ),
+        (
+            "lifeline_keeper_endpoint_verdict",
+            "0 unknown, 1 healthy, 2 degraded, 3 down",
+            |g| g.verdict as u64,
+        ),
+        (
+            "lifeline_keeper_endpoint_consecutive_bad_windows",
+            "Consecutive bad windows",
+            |g| g.consecutive_bad as u64,
+        ),
+    ] {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        for (id, g) in gauges.iter() {
+            out.push_str(&format!(
+                "{name}{{endpoint=\"{id}\",group=\"{}\",url=\"{}\"}} {}\n",
+                g.group,
+                g.url,
+                value(g)
+            ));
+        }
+    }
+    drop(gauges);
     out.push_str(&format!(
         "# HELP lifeline_keeper_last_ok_timestamp_ms Unix time of the last successful tick\n# TYPE lifeline_keeper_last_ok_timestamp_ms gauge\nlifeline_keeper_last_ok_timestamp_ms {}\n",
         stats.last_ok_unix_ms.load(Ordering::Relaxed)

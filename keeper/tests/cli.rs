@@ -198,6 +198,19 @@ async fn run_serves_metrics_and_stops_cleanly_on_sigterm() {
                 provider: "p".into(),
             },
         ),
+        ix::add_endpoint(
+            &pda::network(&authority.pubkey(), "cli").0,
+            &authority.pubkey(),
+            lifeline::instructions::AddEndpointArgs {
+                group: 0,
+                kind: 0,
+                role: lifeline::state::Role::Primary as u8,
+                priority: 0,
+                url: net.endpoint_urls()[0].clone(),
+                region: "r".into(),
+                provider: "p".into(),
+            },
+        ),
     ] {
         let blockhash = net.cluster.working_bank().last_blockhash();
         let tx = solana_transaction::Transaction::new_signed_with_payer(
@@ -255,17 +268,37 @@ async fn run_serves_metrics_and_stops_cleanly_on_sigterm() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let metrics = http
-        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // per-endpoint gauges appear once a window has closed
+    let mut metrics = String::new();
+    for _ in 0..50 {
+        metrics = http
+            .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("lifeline_keeper_endpoint_verdict{") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(metrics.contains("lifeline_keeper_ticks_total"), "{metrics}");
     assert!(
         metrics.contains("# TYPE lifeline_keeper_attestations_sent_total counter"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("lifeline_keeper_probe_latency_ms_bucket{le=\"+Inf\"} "),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("lifeline_keeper_endpoint_verdict{endpoint=\"0\",group=\"0\""),
+        "per-endpoint gauges: {metrics}"
+    );
+    assert!(
+        metrics.contains("lifeline_keeper_endpoint_slot_lag_slots{"),
         "{metrics}"
     );
     let _ = Command::new("kill")
