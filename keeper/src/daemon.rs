@@ -293,9 +293,9 @@ impl Keeper {
         let timeout = Duration::from_millis(self.config.probe_timeout_ms());
         let probes =
             probe::probe_all(&self.http, &targets, timeout, self.config.max_concurrency).await;
-        self.stats
-            .probes
-            .fetch_add(probes.len() as u64, Ordering::Relaxed);
+        for p in &probes {
+            self.stats.record_probe(p);
+        }
         self.window.extend(probes);
         self.probes_in_window += 1;
         if self.probes_in_window >= self.config.window_probes {
