@@ -269,3 +269,272 @@ pub async fn guardian(c: GuardianCommand) -> Result<(), Failure> {
     println!("guardian set to {guardian}: {sig}");
     Ok(())
 }
+
+#[derive(clap::Subcommand)]
+pub enum NetworkCommand {
+    /// Create a network (the signer becomes creator and authority). Prefer `apply` to
+    /// create everything at once from a file.
+    Create {
+        #[arg(long, short = 'u', default_value = "localhost")]
+        url: String,
+        #[arg(long, short = 'k', default_value = "~/.config/solana/id.json")]
+        keypair: String,
+        /// 1–32 printable ASCII characters; part of the network's address.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        guardian: Option<String>,
+    },
+}
+
+/// Policy fields to change; the others keep their on-chain values.
+#[derive(clap::Args)]
+pub struct PolicyFlags {
+    #[arg(long)]
+    pub staleness_slots: Option<u64>,
+    #[arg(long)]
+    pub cooldown_slots: Option<u64>,
+    #[arg(long)]
+    pub quarantine_base_slots: Option<u64>,
+    #[arg(long)]
+    pub quarantine_max_slots: Option<u64>,
+    #[arg(long)]
+    pub probation_slots: Option<u64>,
+    #[arg(long)]
+    pub latency_degraded_ms: Option<u32>,
+    #[arg(long)]
+    pub latency_down_ms: Option<u32>,
+    #[arg(long)]
+    pub lag_degraded_slots: Option<u32>,
+    #[arg(long)]
+    pub lag_down_slots: Option<u32>,
+    #[arg(long)]
+    pub error_degraded_bps: Option<u16>,
+    #[arg(long)]
+    pub error_down_bps: Option<u16>,
+    #[arg(long)]
+    pub quorum: Option<u8>,
+    #[arg(long)]
+    pub breach_windows: Option<u8>,
+    #[arg(long)]
+    pub recovery_windows: Option<u8>,
+}
+
+#[derive(clap::Subcommand)]
+pub enum PolicyCommand {
+    /// Change policy fields (validated on chain; bumps the topology epoch).
+    Set {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        policy: PolicyFlags,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum EndpointCommand {
+    /// Add an endpoint to a group.
+    Add {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value_t = 0)]
+        group: u8,
+        /// rpc, websocket, oracle, gateway, other.
+        #[arg(long, default_value = "rpc")]
+        kind: String,
+        /// primary (only if the group has none), standby, retired.
+        #[arg(long, default_value = "standby")]
+        role: String,
+        /// The endpoint's URL (http(s) or ws(s)).
+        #[arg(long = "endpoint-url")]
+        endpoint_url: String,
+        #[arg(long, default_value = "")]
+        region: String,
+        #[arg(long, default_value = "")]
+        provider: String,
+        #[arg(long, default_value_t = 0)]
+        priority: u8,
+    },
+    /// Change an endpoint's URL, labels, priority, or role (standby / retired).
+    Update {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        id: u32,
+        /// A new URL for the endpoint.
+        #[arg(long = "endpoint-url")]
+        endpoint_url: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        priority: Option<u8>,
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Remove an endpoint (a primary only when it is the last of its group).
+    Remove {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        id: u32,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum KeeperCommand {
+    /// Add a keeper (creates its report account, paid by the authority).
+    Add {
+        #[command(flatten)]
+        common: Common,
+        keeper: String,
+        #[arg(long, default_value = "")]
+        region: String,
+        #[arg(long, default_value = "")]
+        provider: String,
+    },
+    /// Remove a keeper (closes its report, rent back to the authority).
+    Remove {
+        #[command(flatten)]
+        common: Common,
+        keeper: String,
+    },
+}
+
+pub async fn network(c: NetworkCommand) -> Result<(), Failure> {
+    let NetworkCommand::Create {
+        url,
+        keypair,
+        name,
+        guardian,
+    } = c;
+    let guardian = guardian.map(|g| address("guardian", &g)).transpose()?;
+    let signer = load_keypair(&keypair)?;
+    let chain = Chain::new(&url);
+    let args = lifeline::instructions::CreateNetworkArgs {
+        name: name.clone(),
+        policy: lifeline::state::PolicyParams::default(),
+        guardian,
+    };
+    let sig = chain
+        .send(&signer, ix::create_network(&signer.pubkey(), args))
+        .await?;
+    println!(
+        "created network {name:?} at {}: {sig}",
+        pda::network(&signer.pubkey(), &name).0
+    );
+    Ok(())
+}
+
+pub async fn policy(c: PolicyCommand) -> Result<(), Failure> {
+    let PolicyCommand::Set { common, policy: f } = c;
+    let network = address("network", &common.network)?;
+    let chain = Chain::new(&common.url);
+    let (n, _) = existing(&chain, &network).await?;
+    let mut p = lifeline::state::PolicyParams::from(&n.policy);
+    macro_rules! set {
+        ($($field:ident),*) => { $( if let Some(v) = f.$field { p.$field = v; } )* };
+    }
+    set!(
+        staleness_slots,
+        cooldown_slots,
+        quarantine_base_slots,
+        quarantine_max_slots,
+        probation_slots,
+        latency_degraded_ms,
+        latency_down_ms,
+        lag_degraded_slots,
+        lag_down_slots,
+        error_degraded_bps,
+        error_down_bps,
+        quorum,
+        breach_windows,
+        recovery_windows
+    );
+    let sig = send_simple(&common, |net, s| ix::update_policy(net, s, p)).await?;
+    println!("policy updated: {sig}");
+    Ok(())
+}
+
+pub async fn endpoint(c: EndpointCommand) -> Result<(), Failure> {
+    use crate::plan::{kind_code, role_of};
+    let sig = match c {
+        EndpointCommand::Add {
+            common,
+            group,
+            kind,
+            role,
+            endpoint_url: url,
+            region,
+            provider,
+            priority,
+        } => {
+            let kind = kind_code(&kind).map_err(Failure::input)?;
+            let role = role_of(&role).map_err(Failure::input)? as u8;
+            let args = lifeline::instructions::AddEndpointArgs {
+                group,
+                kind,
+                role,
+                priority,
+                url,
+                region,
+                provider,
+            };
+            send_simple(&common, |n, s| ix::add_endpoint(n, s, args)).await?
+        }
+        EndpointCommand::Update {
+            common,
+            id,
+            endpoint_url: url,
+            region,
+            provider,
+            priority,
+            role,
+        } => {
+            let role = role
+                .map(|r| role_of(&r).map(|r| r as u8))
+                .transpose()
+                .map_err(Failure::input)?;
+            let args = lifeline::instructions::UpdateEndpointArgs {
+                endpoint_id: id,
+                url,
+                region,
+                provider,
+                priority,
+                role,
+            };
+            send_simple(&common, |n, s| ix::update_endpoint(n, s, args)).await?
+        }
+        EndpointCommand::Remove { common, id } => {
+            send_simple(&common, |n, s| ix::remove_endpoint(n, s, id)).await?
+        }
+    };
+    println!("done: {sig}");
+    Ok(())
+}
+
+pub async fn keeper(c: KeeperCommand) -> Result<(), Failure> {
+    let sig = match c {
+        KeeperCommand::Add {
+            common,
+            keeper,
+            region,
+            provider,
+        } => {
+            let keeper = address("keeper", &keeper)?;
+            let args = lifeline::instructions::AddKeeperArgs {
+                keeper,
+                region,
+                provider,
+            };
+            send_simple(&common, |n, s| ix::add_keeper(n, s, args)).await?
+        }
+        KeeperCommand::Remove { common, keeper } => {
+            let keeper = address("keeper", &keeper)?;
+            send_simple(&common, |n, s| ix::remove_keeper(n, s, &keeper)).await?
+        }
+    };
+    println!("done: {sig}");
+    Ok(())
+}

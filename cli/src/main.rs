@@ -37,6 +37,18 @@ enum Command {
     /// Topology as code: diff a declarative file against chain, print the plan, apply it.
     /// Applying the same file twice changes nothing the second time.
     Apply(commands::ApplyArgs),
+    /// Create a network.
+    #[command(subcommand)]
+    Network(commands::NetworkCommand),
+    /// Change the failover policy.
+    #[command(subcommand)]
+    Policy(commands::PolicyCommand),
+    /// Add, update or remove endpoints.
+    #[command(subcommand)]
+    Endpoint(commands::EndpointCommand),
+    /// Add or remove keepers.
+    #[command(subcommand)]
+    Keeper(commands::KeeperCommand),
     /// Manual failover (authority): promote a standby to primary of its group.
     Failover(commands::FailoverArgs),
     /// Pause automatic migration and readmission (authority or guardian).
@@ -149,6 +161,10 @@ fn main() -> ExitCode {
         Command::Localnet(args) => return runtime.block_on(localnet(args)),
         Command::Status(a) => runtime.block_on(commands::status(a)),
         Command::Apply(a) => runtime.block_on(commands::apply(a)),
+        Command::Network(c) => runtime.block_on(commands::network(c)),
+        Command::Policy(c) => runtime.block_on(commands::policy(c)),
+        Command::Endpoint(c) => runtime.block_on(commands::endpoint(c)),
+        Command::Keeper(c) => runtime.block_on(commands::keeper(c)),
         Command::Failover(a) => runtime.block_on(commands::failover(a)),
         Command::Pause(a) => runtime.block_on(commands::set_paused(a, true)),
         Command::Resume(a) => runtime.block_on(commands::set_paused(a, false)),

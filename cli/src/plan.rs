@@ -112,7 +112,7 @@ fn default_role() -> String {
     "standby".into()
 }
 
-fn kind_code(kind: &str) -> Result<u8, String> {
+pub fn kind_code(kind: &str) -> Result<u8, String> {
     Ok(match kind {
         "rpc" => EndpointKind::Rpc,
         "websocket" | "ws" => EndpointKind::WebSocket,
@@ -127,7 +127,7 @@ fn kind_code(kind: &str) -> Result<u8, String> {
     } as u8)
 }
 
-fn role_of(role: &str) -> Result<Role, String> {
+pub fn role_of(role: &str) -> Result<Role, String> {
     match role {
         "primary" => Ok(Role::Primary),
         "standby" => Ok(Role::Standby),

@@ -223,3 +223,195 @@ fn an_unreachable_rpc_is_exit_code_2_naming_the_url() {
     assert_eq!(code, 2, "a wrong URL is bad input: {err}");
     assert!(err.contains(&dead.to_string()), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_management_subcommand_changes_the_chain() {
+    let net = Localnet::start(LocalnetConfig {
+        slot_duration: Duration::from_millis(100),
+        ..LocalnetConfig::ephemeral()
+    })
+    .await
+    .unwrap();
+    let me = net
+        .funded_keypairs(1, 10_000_000_000)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let heir = net
+        .funded_keypairs(1, 1_000_000_000)
+        .unwrap()
+        .pop()
+        .unwrap();
+    let key = temp("mgmt.json", "");
+    solana_keypair::write_keypair_file(&me, &key).unwrap();
+    let heir_key = temp("heir.json", "");
+    solana_keypair::write_keypair_file(&heir, &heir_key).unwrap();
+    let url = net.rpc_url.clone();
+    let network = lifeline_client::pda::network(&me.pubkey(), "mgmt")
+        .0
+        .to_string();
+    let k = key.display().to_string();
+    let ok = |args: &[&str]| {
+        let (code, out, err) = run(lifeline().args(args));
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        out
+    };
+    let common = |cmd: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        v.extend([
+            "-u".into(),
+            url.clone(),
+            "-k".into(),
+            k.clone(),
+            "--network".into(),
+            network.clone(),
+        ]);
+        v
+    };
+    let ok_c = |cmd: &[&str], extra: &[&str]| {
+        let mut args = common(cmd);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(&refs)
+    };
+    ok(&["network", "create", "-u", &url, "-k", &k, "--name", "mgmt"]);
+    ok_c(
+        &["endpoint", "add"],
+        &[
+            "--endpoint-url",
+            "https://p.example",
+            "--role",
+            "primary",
+            "--region",
+            "eu",
+            "--provider",
+            "a",
+        ],
+    );
+    ok_c(
+        &["endpoint", "add"],
+        &[
+            "--endpoint-url",
+            "https://s.example",
+            "--region",
+            "us",
+            "--provider",
+            "b",
+        ],
+    );
+    ok_c(
+        &["endpoint", "add"],
+        &["--endpoint-url", "https://x.example"],
+    );
+    let keeper = solana_keypair::Keypair::new().pubkey().to_string();
+    ok_c(
+        &["keeper", "add", &keeper],
+        &["--region", "ap", "--provider", "c"],
+    );
+    ok_c(
+        &["policy", "set"],
+        &["--cooldown-slots", "77", "--lag-down-slots", "40"],
+    );
+    ok_c(
+        &["endpoint", "update"],
+        &["--id", "2", "--role", "retired", "--priority", "9"],
+    );
+    ok_c(&["failover"], &["--group", "0", "--to", "1"]);
+    ok_c(&["endpoint", "remove"], &["--id", "2"]);
+    ok_c(&["guardian", "set", &heir.pubkey().to_string()], &[]);
+    ok_c(&["authority", "propose", &heir.pubkey().to_string()], &[]);
+
+    let status = |net_url: &str| {
+        let (code, out, err) =
+            run(lifeline().args(["status", "-u", net_url, "--network", &network, "--json"]));
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let v = status(&url);
+    let endpoints = v["endpoints"].as_array().unwrap();
+    assert_eq!(endpoints.len(), 2, "{v}");
+    assert_eq!(
+        endpoints.iter().find(|e| e["id"] == 1).unwrap()["role"],
+        "Primary"
+    );
+    assert_eq!(
+        endpoints.iter().find(|e| e["id"] == 0).unwrap()["role"],
+        "Standby"
+    );
+    assert_eq!(v["keepers"][0]["keeper"], keeper);
+    let n = lifeline_client::accounts::network(
+        net.cluster
+            .working_bank()
+            .get_account(&network.parse().unwrap())
+            .unwrap()
+            .data(),
+    )
+    .unwrap();
+    assert_eq!((n.policy.cooldown_slots, n.policy.lag_down_slots), (77, 40));
+    assert_eq!(
+        (n.guardian, n.pending_authority),
+        (heir.pubkey(), heir.pubkey())
+    );
+
+    // the heir accepts; then the old key is no longer the authority
+    let hk = heir_key.display().to_string();
+    ok(&[
+        "authority",
+        "accept",
+        "-u",
+        &url,
+        "-k",
+        &hk,
+        "--network",
+        &network,
+    ]);
+    let (code, _, err) = run(lifeline().args(
+        common(&["keeper", "remove", &keeper])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    ));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("Unauthorized"), "{err}");
+    ok(&[
+        "keeper",
+        "remove",
+        &keeper,
+        "-u",
+        &url,
+        "-k",
+        &hk,
+        "--network",
+        &network,
+    ]);
+    assert!(status(&url)["keepers"].as_array().unwrap().is_empty());
+}
+
+use solana_account::ReadableAccount;
+
+#[test]
+fn every_subcommand_has_help() {
+    for path in [
+        vec!["--help"],
+        vec!["localnet", "--help"],
+        vec!["status", "--help"],
+        vec!["apply", "--help"],
+        vec!["network", "create", "--help"],
+        vec!["policy", "set", "--help"],
+        vec!["endpoint", "add", "--help"],
+        vec!["endpoint", "update", "--help"],
+        vec!["endpoint", "remove", "--help"],
+        vec!["keeper", "add", "--help"],
+        vec!["keeper", "remove", "--help"],
+        vec!["failover", "--help"],
+        vec!["pause", "--help"],
+        vec!["resume", "--help"],
+        vec!["authority", "propose", "--help"],
+        vec!["authority", "accept", "--help"],
+        vec!["guardian", "set", "--help"],
+    ] {
+        let (code, out, err) = run(lifeline().args(&path));
+        assert_eq!(code, 0, "{path:?}: {err}");
+        assert!(out.contains("Usage:"), "{path:?}: {out}");
+    }
+}

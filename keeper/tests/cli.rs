@@ -301,6 +301,12 @@ async fn run_serves_metrics_and_stops_cleanly_on_sigterm() {
         metrics.contains("lifeline_keeper_endpoint_slot_lag_slots{"),
         "{metrics}"
     );
+    let probes: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("lifeline_keeper_probe_latency_ms_count "))
+        .and_then(|v| v.parse().ok())
+        .expect("histogram count");
+    assert!(probes > 0, "every probe is recorded: {metrics}");
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
