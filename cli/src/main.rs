@@ -4,6 +4,7 @@
 //! code 2; a transaction the program refuses is exit code 1, with the error's name.
 mod chain;
 mod commands;
+mod demo;
 mod plan;
 mod status;
 
@@ -31,6 +32,9 @@ enum Command {
     /// needed), served over JSON-RPC and WebSocket on 127.0.0.1, with optional
     /// fault-injecting RPC endpoints in front of it. Stops on Ctrl-C.
     Localnet(LocalnetArgs),
+    /// The failover story on an embedded default: a local cluster, four keepers, a fault,
+    /// the migration with its evidence, quarantine, probation and readmission.
+    Demo(demo::DemoArgs),
     /// Show a network: policy, keepers, each group's endpoints with role and quorum
     /// verdict, recent migrations.
     Status(commands::StatusArgs),
@@ -133,6 +137,15 @@ async fn localnet(args: LocalnetArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The in-process Solana runtime (solana-program-test's logger) logs every transaction at
+/// DEBUG unless RUST_LOG says otherwise. Set before any thread starts.
+fn quiet_runtime_logs() {
+    if std::env::var_os("RUST_LOG").is_none() {
+        // SAFETY: called first thing in main, before any other thread exists.
+        unsafe { std::env::set_var("RUST_LOG", "error") };
+    }
+}
+
 async fn wait_for_shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -149,6 +162,7 @@ async fn wait_for_shutdown() {
 }
 
 fn main() -> ExitCode {
+    quiet_runtime_logs();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -159,6 +173,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Localnet(args) => return runtime.block_on(localnet(args)),
+        Command::Demo(a) => runtime.block_on(demo::demo(a)),
         Command::Status(a) => runtime.block_on(commands::status(a)),
         Command::Apply(a) => runtime.block_on(commands::apply(a)),
         Command::Network(c) => runtime.block_on(commands::network(c)),

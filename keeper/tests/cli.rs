@@ -326,10 +326,20 @@ async fn run_serves_metrics_and_stops_cleanly_on_sigterm() {
 #[test]
 fn the_example_configuration_is_valid() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/keeper.example.toml");
-    let out = keeper().args(["check-config", "--config", example, "--network", NET]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = keeper()
+        .args(["check-config", "--config", example, "--network", NET])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // and without a real network address it says what to fix
-    let out = keeper().args(["check-config", "--config", example]).output().unwrap();
+    let out = keeper()
+        .args(["check-config", "--config", example])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("REPLACE_WITH_NETWORK_ADDRESS"));
 }
