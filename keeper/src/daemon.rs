@@ -53,6 +53,9 @@ pub struct KeeperStats {
     pub readmissions_sent: AtomicU64,
     /// Permissionless transactions another keeper landed first (or the chain refused).
     pub races_lost: AtomicU64,
+    /// Ticks on which a primary was down by quorum but no standby was quorum-healthy, so
+    /// the chain would (rightly) not migrate.
+    pub blocked_failovers: AtomicU64,
     /// Unix time (ms) of the last tick that completed without an RPC error.
     pub last_ok_unix_ms: AtomicU64,
     /// Probe latency histogram (cumulative buckets, see `LATENCY_BUCKETS_MS`).
@@ -122,6 +125,8 @@ pub struct Keeper {
     last: Option<Submitted>,
     seq: u64,
     stats: Arc<KeeperStats>,
+    /// The epoch for which "primary down, no healthy standby" was last reported.
+    blocked_reported: Option<u64>,
 }
 
 impl Keeper {
@@ -145,6 +150,7 @@ impl Keeper {
             probes_in_window: 0,
             last: None,
             seq: 0,
+            blocked_reported: None,
             stats: Arc::new(KeeperStats::default()),
             config,
             keypair,
@@ -403,9 +409,33 @@ impl Keeper {
         pending_actions(&snap, &reports)
     }
 
+    /// Says why nothing moves when a primary is down by quorum but no standby is healthy
+    /// (once per epoch in the log; every tick in the counter).
+    fn report_blocked(&mut self, state: &ChainState) {
+        let reports: Vec<&KeeperReport> = state.reports.iter().map(|(_, r)| &**r).collect();
+        let snap = Snapshot {
+            network: &state.network,
+            topology: &state.topology,
+            now: state.slot,
+        };
+        let ballot = lifeline::engine::collect(&snap, &reports);
+        for group in 0..lifeline::constants::MAX_GROUPS as u8 {
+            if let Err(lifeline::engine::Refusal::NoHealthyStandby) =
+                lifeline::engine::decide_migration(&snap, &ballot, group)
+            {
+                self.stats.blocked_failovers.fetch_add(1, Ordering::Relaxed);
+                if self.blocked_reported != Some(state.topology.epoch) {
+                    self.blocked_reported = Some(state.topology.epoch);
+                    tracing::warn!(group, "the primary is down by quorum but no standby is quorum-healthy: no failover (the last healthy endpoint is never ejected)");
+                }
+            }
+        }
+    }
+
     async fn migrate(&mut self) -> Result<(), KeeperError> {
         let state = self.read_chain().await?;
         if Self::actions(&state).is_empty() {
+            self.report_blocked(&state);
             return Ok(());
         }
         // Let the keepers spread out; whoever is first wins, the rest see a new epoch.

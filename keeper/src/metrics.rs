@@ -55,6 +55,11 @@ pub fn render(stats: &KeeperStats) -> String {
             "Permissionless transactions another keeper landed first",
             &stats.races_lost,
         ),
+        (
+            "lifeline_keeper_blocked_failovers_total",
+            "Ticks with a primary down by quorum but no healthy standby",
+            &stats.blocked_failovers,
+        ),
     ];
     let mut out = String::new();
     for (name, help, value) in counters {
