@@ -29,6 +29,53 @@ fn try_as<T: Discriminator + AnchorDeserialize>(body: &[u8]) -> Option<T> {
     T::try_from_slice(rest).ok()
 }
 
+/// Every Lifeline event in a transaction fetched with `getTransaction` (any binary or
+/// JSON encoding): the inner instructions that call the Lifeline program with event data.
+pub fn from_transaction(
+    tx: &solana_transaction_status_client_types::EncodedConfirmedTransactionWithStatusMeta,
+) -> Vec<LifelineEvent> {
+    use solana_transaction_status_client_types::option_serializer::OptionSerializer;
+    use solana_transaction_status_client_types::{EncodedTransaction, UiInstruction, UiMessage};
+    let keys: Vec<String> = match &tx.transaction.transaction {
+        EncodedTransaction::Json(ui) => match &ui.message {
+            UiMessage::Raw(m) => m.account_keys.clone(),
+            UiMessage::Parsed(m) => m.account_keys.iter().map(|k| k.pubkey.clone()).collect(),
+        },
+        other => other
+            .decode()
+            .map(|t| {
+                t.message
+                    .static_account_keys()
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let program = lifeline::ID.to_string();
+    let Some(meta) = &tx.transaction.meta else {
+        return Vec::new();
+    };
+    let OptionSerializer::Some(inner) = &meta.inner_instructions else {
+        return Vec::new();
+    };
+    inner
+        .iter()
+        .flat_map(|i| i.instructions.iter())
+        .filter_map(|ix| match ix {
+            UiInstruction::Compiled(c)
+                if keys.get(c.program_id_index as usize) == Some(&program) =>
+            {
+                bs58::decode(&c.data)
+                    .into_vec()
+                    .ok()
+                    .and_then(|d| decode_event(&d))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Decodes the data of one inner instruction to the Lifeline program; None if it is not
 /// an event (or not one this SDK knows).
 pub fn decode_event(ix_data: &[u8]) -> Option<LifelineEvent> {

@@ -263,6 +263,18 @@ async fn a_lagging_endpoints_stale_answer_is_refused() {
     let mixed_client = mixed.clone().into_rpc_client(CommitmentConfig::confirmed());
     mixed_client.get_slot().await.unwrap();
     s.net.faults.set("ep1", Fault::Down).unwrap();
+    // wait until ep1's port is really closed (a pooled connection could answer until then)
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while reqwest::Client::new()
+        .post(&s.urls[1])
+        .body("{}")
+        .send()
+        .await
+        .is_ok()
+    {
+        assert!(Instant::now() < deadline, "ep1 never went down");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let err = mixed_client
         .get_slot()
         .await

@@ -21,7 +21,7 @@ use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_status_client_types::{
-    option_serializer::OptionSerializer, UiInstruction, UiTransactionEncoding,
+    option_serializer::OptionSerializer, UiTransactionEncoding,
 };
 
 const SOL: u64 = 1_000_000_000;
@@ -168,24 +168,12 @@ async fn create_network_lands_and_program_accounts_filter() {
         )
         .await
         .unwrap();
-    let meta = tx.transaction.meta.unwrap();
-    let OptionSerializer::Some(inner) = meta.inner_instructions else {
-        panic!("inner instructions")
-    };
-    let events: Vec<LifelineEvent> = inner
-        .iter()
-        .flat_map(|i| i.instructions.iter())
-        .filter_map(|i| match i {
-            UiInstruction::Compiled(c) => {
-                lifeline_client::events::decode_event(&bs58::decode(&c.data).into_vec().unwrap())
-            }
-            _ => None,
-        })
-        .collect();
+    let events = lifeline_client::events::from_transaction(&tx);
     assert!(
         matches!(events.as_slice(), [LifelineEvent::NetworkCreated(e)] if e.name == "alpha"),
         "{events:?}"
     );
+    let meta = tx.transaction.meta.unwrap();
     let OptionSerializer::Some(logs) = meta.log_messages else {
         panic!("logs")
     };
@@ -413,4 +401,59 @@ async fn a_failed_transaction_shows_its_logs_in_simulation_and_status() {
     assert!(sigs
         .iter()
         .any(|s| s.signature == sig.to_string() && s.err.is_some()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_other_read_methods_answer_like_a_validator() {
+    let (net, client) = start(100).await;
+    let payer = funded(&client).await;
+    let epoch = client.get_epoch_info().await.unwrap();
+    assert!(epoch.absolute_slot > 0 && epoch.slots_in_epoch > 0);
+    assert!(client.get_block_height().await.unwrap() > 0);
+    assert_eq!(
+        client.get_genesis_hash().await.unwrap(),
+        net.cluster.genesis_hash()
+    );
+    assert_eq!(client.get_identity().await.unwrap(), lifeline::ID);
+    let ix =
+        solana_system_interface::instruction::transfer(&payer.pubkey(), &Pubkey::new_unique(), 1);
+    let blockhash = client.get_latest_blockhash().await.unwrap();
+    let message =
+        solana_message::Message::new_with_blockhash(&[ix], Some(&payer.pubkey()), &blockhash);
+    assert_eq!(
+        client.get_fee_for_message(&message).await.unwrap(),
+        5_000,
+        "one signature"
+    );
+    let fees = client
+        .get_recent_prioritization_fees(&[payer.pubkey()])
+        .await
+        .unwrap();
+    assert!(!fees.is_empty() && fees.iter().all(|f| f.prioritization_fee == 0));
+    let accounts = client
+        .get_multiple_accounts(&[payer.pubkey(), Pubkey::new_unique()])
+        .await
+        .unwrap();
+    assert!(accounts[0].is_some() && accounts[1].is_none());
+    // processed sees a transfer before confirmed does; both see it after the slot ends
+    let to = Pubkey::new_unique();
+    let blockhash = client.get_latest_blockhash().await.unwrap();
+    let tx = Transaction::new_signed_with_payer(
+        &[solana_system_interface::instruction::transfer(
+            &payer.pubkey(),
+            &to,
+            2_000_000,
+        )],
+        Some(&payer.pubkey()),
+        &[&payer],
+        blockhash,
+    );
+    client.send_transaction(&tx).await.unwrap();
+    let processed = client
+        .get_balance_with_commitment(&to, CommitmentConfig::processed())
+        .await
+        .unwrap();
+    assert_eq!(processed.value, 2_000_000);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(client.get_balance(&to).await.unwrap(), 2_000_000);
 }
