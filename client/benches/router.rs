@@ -31,16 +31,7 @@ async fn main() {
         .unwrap();
     let urls = net.endpoint_urls();
     let send = |ixs: &[solana_instruction::Instruction]| {
-        let blockhash = net.cluster.working_bank().last_blockhash();
-        let tx = solana_transaction::Transaction::new_signed_with_payer(
-            ixs,
-            Some(&authority.pubkey()),
-            &[&authority],
-            blockhash,
-        );
-        net.cluster
-            .send_transaction(tx.into(), false)
-            .expect("lands");
+        net.send(&authority, ixs).expect("lands");
     };
     send(&[ix::create_network(
         &authority.pubkey(),

@@ -68,17 +68,7 @@ impl Setup {
     }
 
     fn send(&self, ixs: &[solana_instruction::Instruction]) {
-        let blockhash = self.net.cluster.working_bank().last_blockhash();
-        let tx = solana_transaction::Transaction::new_signed_with_payer(
-            ixs,
-            Some(&self.authority.pubkey()),
-            &[&self.authority],
-            blockhash,
-        );
-        self.net
-            .cluster
-            .send_transaction(tx.into(), false)
-            .expect("lands");
+        self.net.send(&self.authority, ixs).expect("lands");
     }
 
     async fn watcher(&self, ws: bool) -> TopologyWatcher {

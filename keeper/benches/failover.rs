@@ -37,17 +37,7 @@ struct Bed {
 
 impl Bed {
     fn send(&self, ix: solana_instruction::Instruction) {
-        let blockhash = self.net.cluster.working_bank().last_blockhash();
-        let tx = solana_transaction::Transaction::new_signed_with_payer(
-            &[ix],
-            Some(&self.authority.pubkey()),
-            &[&self.authority],
-            blockhash,
-        );
-        self.net
-            .cluster
-            .send_transaction(tx.into(), false)
-            .expect("lands");
+        self.net.send(&self.authority, &[ix]).expect("lands");
     }
 
     /// A fresh network (ep0 primary, ep1 standby, the 4 keepers) and its running keepers.

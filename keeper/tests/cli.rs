@@ -212,14 +212,7 @@ async fn run_serves_metrics_and_stops_cleanly_on_sigterm() {
             },
         ),
     ] {
-        let blockhash = net.cluster.working_bank().last_blockhash();
-        let tx = solana_transaction::Transaction::new_signed_with_payer(
-            &[ix],
-            Some(&authority.pubkey()),
-            &[&authority],
-            blockhash,
-        );
-        net.cluster.send_transaction(tx.into(), false).unwrap();
+        net.send(&authority, &[ix]).unwrap();
     }
     let network = pda::network(&authority.pubkey(), "cli").0;
     let key = temp("keeper.json", "");

@@ -58,16 +58,7 @@ async fn keepers_detect_a_frozen_primary_attest_and_migrate() {
         .unwrap();
     let keepers = net.funded_keypairs(4, 2_000_000_000).unwrap();
     let send = |ixs: &[solana_instruction::Instruction]| {
-        let blockhash = net.cluster.working_bank().last_blockhash();
-        let tx = solana_transaction::Transaction::new_signed_with_payer(
-            ixs,
-            Some(&authority.pubkey()),
-            &[&authority],
-            blockhash,
-        );
-        net.cluster
-            .send_transaction(tx.into(), false)
-            .expect("lands");
+        net.send(&authority, ixs).expect("lands");
     };
     send(&[ix::create_network(
         &authority.pubkey(),
@@ -189,7 +180,6 @@ async fn a_keeper_outside_the_set_is_refused_with_a_clear_error() {
         .unwrap()
         .pop()
         .unwrap();
-    let blockhash = net.cluster.working_bank().last_blockhash();
     let create = ix::create_network(
         &authority.pubkey(),
         CreateNetworkArgs {
@@ -198,13 +188,7 @@ async fn a_keeper_outside_the_set_is_refused_with_a_clear_error() {
             guardian: None,
         },
     );
-    let tx = solana_transaction::Transaction::new_signed_with_payer(
-        &[create],
-        Some(&authority.pubkey()),
-        &[&authority],
-        blockhash,
-    );
-    net.cluster.send_transaction(tx.into(), false).unwrap();
+    net.send(&authority, &[create]).unwrap();
     let network = pda::network(&authority.pubkey(), "n").0;
     let stranger = Keypair::new();
     let err = Keeper::new(keeper_config(&net, &network), stranger)
@@ -231,16 +215,7 @@ async fn network_with(net: &Localnet, keepers: &[Keypair]) -> anchor_lang::prelu
         .pop()
         .unwrap();
     let send = |ixs: &[solana_instruction::Instruction]| {
-        let blockhash = net.cluster.working_bank().last_blockhash();
-        let tx = solana_transaction::Transaction::new_signed_with_payer(
-            ixs,
-            Some(&authority.pubkey()),
-            &[&authority],
-            blockhash,
-        );
-        net.cluster
-            .send_transaction(tx.into(), false)
-            .expect("lands");
+        net.send(&authority, ixs).expect("lands");
     };
     send(&[ix::create_network(
         &authority.pubkey(),

@@ -185,6 +185,24 @@ impl Localnet {
         Ok(keys)
     }
 
+    /// Signs `instructions` with `payer` (fee payer and only signer) against the latest
+    /// blockhash and commits them in-process, with preflight. For setup code in tests,
+    /// benches and the demo; clients go through JSON-RPC.
+    pub fn send(
+        &self,
+        payer: &Keypair,
+        instructions: &[solana_instruction::Instruction],
+    ) -> Result<solana_signature::Signature, cluster::SendError> {
+        let blockhash = self.cluster.working_bank().last_blockhash();
+        let tx = solana_transaction::Transaction::new_signed_with_payer(
+            instructions,
+            Some(&payer.pubkey()),
+            &[payer],
+            blockhash,
+        );
+        self.cluster.send_transaction(tx.into(), false)
+    }
+
     /// Stops the servers and the slot clock, and writes the ledger.
     pub fn shutdown(mut self) {
         self.stop_all();

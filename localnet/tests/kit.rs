@@ -31,16 +31,7 @@ async fn solana_kit_fetches_the_topology_and_receives_its_update() {
         .pop()
         .unwrap();
     let send = |ixs: &[solana_instruction::Instruction]| {
-        let blockhash = net.cluster.working_bank().last_blockhash();
-        let tx = solana_transaction::Transaction::new_signed_with_payer(
-            ixs,
-            Some(&creator.pubkey()),
-            &[&creator],
-            blockhash,
-        );
-        net.cluster
-            .send_transaction(tx.into(), false)
-            .expect("lands");
+        net.send(&creator, ixs).expect("lands");
     };
     send(&[ix::create_network(
         &creator.pubkey(),

@@ -34,16 +34,7 @@ async fn a_restart_with_a_ledger_keeps_accounts_and_moves_forward() {
             guardian: None,
         },
     );
-    let blockhash = net.cluster.working_bank().last_blockhash();
-    let tx = solana_transaction::Transaction::new_signed_with_payer(
-        &[create],
-        Some(&creator.pubkey()),
-        &[&creator],
-        blockhash,
-    );
-    net.cluster
-        .send_transaction(tx.into(), false)
-        .expect("created");
+    net.send(&creator, &[create]).expect("created");
     let network = pda::network(&creator.pubkey(), "kept").0;
     let before = net
         .cluster

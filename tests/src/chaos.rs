@@ -120,16 +120,8 @@ impl Chaos {
     }
 
     fn send(&self, ix: solana_instruction::Instruction) {
-        let blockhash = self.net.cluster.working_bank().last_blockhash();
-        let tx = solana_transaction::Transaction::new_signed_with_payer(
-            &[ix],
-            Some(&self.authority.pubkey()),
-            &[&self.authority],
-            blockhash,
-        );
         self.net
-            .cluster
-            .send_transaction(tx.into(), false)
+            .send(&self.authority, &[ix])
             .expect("authority transaction lands");
     }
 
@@ -257,16 +249,8 @@ impl Chaos {
                 observations,
             },
         );
-        let blockhash = bank.last_blockhash();
-        let tx = solana_transaction::Transaction::new_signed_with_payer(
-            &[ix],
-            Some(&self.keepers[k].pubkey()),
-            &[&self.keepers[k]],
-            blockhash,
-        );
         self.net
-            .cluster
-            .send_transaction(tx.into(), false)
+            .send(&self.keepers[k], &[ix])
             .expect("actor attestation lands");
     }
 
