@@ -150,6 +150,17 @@ pub async fn apply(a: ApplyArgs) -> Result<(), Failure> {
             )));
         }
     }
+    if let Some((n, t)) = &current {
+        for w in crate::plan::warnings(
+            &spec,
+            &Current {
+                network: n,
+                topology: t,
+            },
+        ) {
+            println!("warning: {w}");
+        }
+    }
     let steps = plan(
         &spec,
         &authority,

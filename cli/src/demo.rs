@@ -453,6 +453,13 @@ pub async fn demo(a: DemoArgs) -> Result<(), Failure> {
     }
 
     if a.keep_running {
+        // Register the handlers before announcing anything: tokio's ctrl_c() only
+        // installs its handler when first polled, and a signal before that kills us.
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt =
+            signal(SignalKind::interrupt()).map_err(|e| Failure::world(e.to_string()))?;
+        let mut terminate =
+            signal(SignalKind::terminate()).map_err(|e| Failure::world(e.to_string()))?;
         println!("\nstill running (Ctrl-C to stop):");
         println!(
             "  JSON-RPC   {}\n  WebSocket  {}\n  admin      {}\n  network    {network}",
@@ -476,7 +483,10 @@ pub async fn demo(a: DemoArgs) -> Result<(), Failure> {
                 tokio::spawn(keeper.run(restart_rx.clone()));
             }
         }
-        let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
         let _ = restart.send(true);
     }
     net.shutdown();

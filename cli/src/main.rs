@@ -113,6 +113,13 @@ async fn localnet(args: LocalnetArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut shutdown = match Shutdown::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot install signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     println!(
         "Lifeline localnet ready in {} ms",
         started.elapsed().as_millis()
@@ -131,7 +138,7 @@ async fn localnet(args: LocalnetArgs) -> ExitCode {
         None => println!("  ledger       (in memory; use --ledger DIR to keep state)"),
     }
     println!("Ctrl-C to stop.");
-    wait_for_shutdown().await;
+    shutdown.wait().await;
     println!("stopping…");
     net.shutdown();
     ExitCode::SUCCESS
@@ -146,19 +153,28 @@ fn quiet_runtime_logs() {
     }
 }
 
-async fn wait_for_shutdown() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
+/// SIGINT/SIGTERM handlers, registered at once (tokio's ctrl_c() registers only when
+/// first polled; a signal before that would kill the process uncleanly).
+struct Shutdown {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(&mut self) {
         tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
 
 fn main() -> ExitCode {

@@ -400,6 +400,28 @@ fn finish(
     steps
 }
 
+/// Differences `apply` cannot change, said out loud instead of silently ignored: a
+/// keeper's region/provider labels are set when it is added (no instruction updates them;
+/// remove and re-add the keeper to change them, which resets its report).
+pub fn warnings(spec: &Spec, current: &Current) -> Vec<String> {
+    spec.keepers
+        .iter()
+        .filter_map(|k| {
+            let key = Pubkey::from_str(&k.pubkey).ok()?;
+            let on_chain = current.network.active_keepers().find(|e| e.keeper == key)?;
+            (on_chain.region() != k.region || on_chain.provider() != k.provider).then(|| {
+                format!(
+                    "keeper {key}: labels on chain are {}/{}, the file says {}/{}; labels are not updated in place (remove and re-add the keeper to change them)",
+                    on_chain.region(),
+                    on_chain.provider(),
+                    k.region,
+                    k.provider
+                )
+            })
+        })
+        .collect()
+}
+
 /// A promotion step's placeholder carries the target URL; the real `force_failover` needs
 /// the endpoint id and the current epoch, known only after the earlier steps landed.
 pub fn resolve_promotion(
@@ -572,6 +594,31 @@ mod tests {
             descriptions(&steps),
             vec!["remove endpoint 1 (https://b.example)".to_string()]
         );
+    }
+
+    #[test]
+    fn keeper_label_changes_are_warned_about_not_ignored() {
+        let s = spec();
+        let (mut n, t) = applied(&s);
+        n.keepers[0].provider = text::to_fixed("aws");
+        assert!(warnings(
+            &s,
+            &Current {
+                network: &n,
+                topology: &t
+            }
+        )
+        .is_empty());
+        n.keepers[0].provider = text::to_fixed("gcp");
+        let w = warnings(
+            &s,
+            &Current {
+                network: &n,
+                topology: &t,
+            },
+        );
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("eu/gcp") && w[0].contains("eu/aws"), "{w:?}");
     }
 
     #[test]
