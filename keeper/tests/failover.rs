@@ -257,17 +257,10 @@ async fn network_with(net: &Localnet, keepers: &[Keypair]) -> anchor_lang::prelu
     network
 }
 
-fn report_seq(net: &Localnet, network: &anchor_lang::prelude::Pubkey, keeper: &Keypair) -> u64 {
-    let key = pda::report(network, &keeper.pubkey()).0;
-    accounts::report(net.cluster.working_bank().get_account(&key).unwrap().data())
-        .unwrap()
-        .seq
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restarted_keeper_resumes_its_sequence_and_never_double_votes() {
+/// A localnet with `endpoints` fault endpoints and a network whose only keeper is `me`.
+async fn one_keeper_network(endpoints: usize) -> (Localnet, Keypair, anchor_lang::prelude::Pubkey) {
     let net = Localnet::start(LocalnetConfig {
-        endpoints: 2,
+        endpoints,
         slot_duration: Duration::from_millis(100),
         ..LocalnetConfig::ephemeral()
     })
@@ -279,6 +272,19 @@ async fn a_restarted_keeper_resumes_its_sequence_and_never_double_votes() {
         .pop()
         .unwrap();
     let network = network_with(&net, std::slice::from_ref(&me)).await;
+    (net, me, network)
+}
+
+fn report_seq(net: &Localnet, network: &anchor_lang::prelude::Pubkey, keeper: &Keypair) -> u64 {
+    let key = pda::report(network, &keeper.pubkey()).0;
+    accounts::report(net.cluster.working_bank().get_account(&key).unwrap().data())
+        .unwrap()
+        .seq
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_keeper_resumes_its_sequence_and_never_double_votes() {
+    let (net, me, network) = one_keeper_network(2).await;
 
     let mut first = Keeper::new(keeper_config(&net, &network), me.insecure_clone())
         .await
@@ -302,19 +308,7 @@ async fn a_restarted_keeper_resumes_its_sequence_and_never_double_votes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keeper_whose_first_rpc_is_down_works_through_the_next() {
-    let net = Localnet::start(LocalnetConfig {
-        endpoints: 1,
-        slot_duration: Duration::from_millis(100),
-        ..LocalnetConfig::ephemeral()
-    })
-    .await
-    .unwrap();
-    let me = net
-        .funded_keypairs(1, 2_000_000_000)
-        .unwrap()
-        .pop()
-        .unwrap();
-    let network = network_with(&net, std::slice::from_ref(&me)).await;
+    let (net, me, network) = one_keeper_network(1).await;
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
