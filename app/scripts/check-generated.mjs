@@ -1,0 +1,55 @@
+// Fails when src/generated is not what Codama makes from the committed IDL today
+// (someone edited a generated file, or changed the program and its IDL without running
+// `npm run codegen`). Renders into a scratch directory with the same codama.json.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const app = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const config = JSON.parse(readFileSync(join(app, 'codama.json'), 'utf8'));
+const scratch = mkdtempSync(join(tmpdir(), 'lifeline-codegen-'));
+
+function files(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : [path];
+  });
+}
+
+try {
+  const [, options] = config.scripts.js.args;
+  const scratchConfig = {
+    ...config,
+    idl: resolve(app, config.idl),
+    before: config.before.map((v) => (typeof v === 'string' && v.startsWith('.') ? resolve(app, v) : v)),
+    scripts: { js: { ...config.scripts.js, args: [scratch, options] } },
+  };
+  const configPath = join(scratch, 'codama.json');
+  writeFileSync(configPath, JSON.stringify(scratchConfig));
+  execFileSync(join(app, 'node_modules/.bin/codama'), ['run', 'js', '-c', configPath], {
+    cwd: app,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const want = join(scratch, options.generatedFolder);
+  const have = join(app, options.generatedFolder);
+  const rel = (root) => new Set(files(root).map((f) => relative(root, f)));
+  const wanted = rel(want);
+  const had = rel(have);
+  const problems = [];
+  for (const f of wanted) {
+    if (!had.has(f)) problems.push(`missing: ${f}`);
+    else if (readFileSync(join(want, f), 'utf8') !== readFileSync(join(have, f), 'utf8')) problems.push(`differs: ${f}`);
+  }
+  for (const f of had) if (!wanted.has(f)) problems.push(`not generated: ${f}`);
+  if (problems.length > 0) {
+    console.error(`src/generated is stale (${problems.length} files); run \`npm run codegen\` in app/:`);
+    for (const p of problems) console.error(`  ${p}`);
+    process.exitCode = 1;
+  } else {
+    console.log(`src/generated matches the IDL (${wanted.size} files)`);
+  }
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
