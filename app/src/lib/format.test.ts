@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  causeName,
+  fixedText,
+  formatBps,
+  formatMs,
+  reasonName,
+  roleName,
+  shortAddress,
+  slotsAgo,
+  verdictName,
+} from './format';
+
+describe('format', () => {
+  it('names the program codes and shows unknown ones as codes', () => {
+    expect([1, 2, 3, 4].map(roleName)).toEqual(['primary', 'standby', 'quarantined', 'retired']);
+    expect([0, 1, 2, 3].map(verdictName)).toEqual(['unknown', 'healthy', 'degraded', 'down']);
+    expect(reasonName(2)).toBe('slot lag');
+    expect(reasonName(20)).toBe('manual');
+    expect(causeName(1)).toBe('automatic');
+    expect(roleName(9)).toBe('code 9');
+  });
+
+  it('reads NUL-padded fixed fields, honouring an explicit length', () => {
+    const field = new Uint8Array(16);
+    field.set(new TextEncoder().encode('eu-west'));
+    expect(fixedText(field)).toBe('eu-west');
+    expect(fixedText(field, 2)).toBe('eu');
+    expect(fixedText(new TextEncoder().encode('full'))).toBe('full');
+    expect(fixedText(new Uint8Array(4))).toBe('');
+  });
+
+  it('formats durations, rates and slot ages', () => {
+    expect(formatMs(35)).toBe('35 ms');
+    expect(formatMs(1500)).toBe('1.5 s');
+    expect(formatMs(30_000)).toBe('30 s');
+    expect(formatBps(5000)).toBe('50%');
+    expect(formatBps(125)).toBe('1.3%');
+    expect(slotsAgo(100n, 0n)).toBe('never');
+    expect(slotsAgo(100n, 99n)).toBe('1 slot ago');
+    expect(slotsAgo(100n, 40n)).toBe('60 slots ago');
+    expect(slotsAgo(100n, 100n)).toBe('now');
+  });
+
+  it('shortens keys but keeps short strings whole', () => {
+    expect(shortAddress('5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ')).toBe('5fFt…H6eJ');
+    expect(shortAddress('abc')).toBe('abc');
+  });
+});

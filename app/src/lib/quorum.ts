@@ -1,0 +1,155 @@
+// What the keepers' reports say about each endpoint, counted the way the program counts
+// them (programs/lifeline/src/engine/ballot.rs: `collect` and `tally`). Display only: the
+// program decides; this mirror lets the page show why a failover will or will not happen.
+// tests/tests/dashboard_quorum.rs keeps the two in step on generated cases.
+import type { Address } from '@solana/kit';
+
+import type { Observation } from '../generated/types';
+import type { EndpointModel, NetworkModel, ReportModel, TopologyModel } from './model';
+
+const ROLE_PRIMARY = 1;
+const ROLE_STANDBY = 2;
+const VERDICT_HEALTHY = 1;
+const VERDICT_DOWN = 3;
+
+/** engine::policy::effective_quorum */
+export function effectiveQuorum(quorum: number, keepers: number): number {
+  if (keepers === 0) return Number.POSITIVE_INFINITY;
+  const majority = Math.floor(keepers / 2) + 1;
+  return quorum === 0 ? Math.floor((keepers * 2) / 3) + 1 : Math.max(quorum, majority);
+}
+
+export interface CountedReport {
+  keeperIndex: number;
+  report: ReportModel;
+  /** Sees every in-rotation endpoint down: probably cut off itself; its votes are discounted. */
+  cutOff: boolean;
+}
+
+export interface Ballot {
+  counted: CountedReport[];
+  quorum: number;
+}
+
+const inRotation = (e: EndpointModel) => e.role === ROLE_PRIMARY || e.role === ROLE_STANDBY;
+
+export function observationOf(report: ReportModel, endpointId: number): Observation | undefined {
+  return report.observations.find((o) => o.endpointId === endpointId);
+}
+
+function isCutOff(topology: TopologyModel, report: ReportModel): boolean {
+  let seen = 0;
+  for (const e of topology.endpoints.filter(inRotation)) {
+    const o = observationOf(report, e.id);
+    if (o && o.verdict === VERDICT_DOWN) seen++;
+    else return false;
+  }
+  return seen >= 2;
+}
+
+/** Which reports count at slot `now`: fresh, for this epoch and network, from a keeper in the set. */
+export function collect(
+  network: NetworkModel,
+  topology: TopologyModel,
+  reports: ReportModel[],
+  now: bigint,
+): Ballot {
+  const policy = network.policy;
+  const byIndex = new Map<number, ReportModel>();
+  const indexOf = new Map<Address, number>(network.keepers.map((k) => [k.address, k.index]));
+  for (const r of reports) {
+    if (r.network !== topology.network || r.topologyEpoch !== topology.epoch) continue;
+    if (r.referenceSlot > now || r.referenceSlot + policy.stalenessSlots < now) continue;
+    const idx = indexOf.get(r.keeper);
+    if (idx === undefined) continue;
+    const prev = byIndex.get(idx);
+    if (!prev || prev.seq < r.seq) byIndex.set(idx, r);
+  }
+  const counted = [...byIndex.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([keeperIndex, report]) => ({ keeperIndex, report, cutOff: isCutOff(topology, report) }));
+  return { counted, quorum: effectiveQuorum(policy.quorum, network.keepers.length) };
+}
+
+export interface Tally {
+  observed: number;
+  down: number;
+  downVoters: number;
+  healthy: number;
+  healthyVoters: number;
+  probation: number;
+  probationVoters: number;
+  medianLatencyMs: number;
+  medianSlotLag: number;
+  medianErrorBps: number;
+  /** Reason code most down voters give (ties: the most severe). */
+  reason: number;
+}
+
+/** Lower median; 0 for no values (engine::ballot::lower_median). */
+export function lowerMedian(values: number[]): number {
+  if (values.length === 0) return 0;
+  const v = [...values].sort((a, b) => a - b);
+  return v[Math.floor((v.length - 1) / 2)];
+}
+
+export function tally(network: NetworkModel, ballot: Ballot, endpointId: number, now: bigint): Tally {
+  const p = network.policy;
+  const t: Tally = {
+    observed: 0,
+    down: 0,
+    downVoters: 0,
+    healthy: 0,
+    healthyVoters: 0,
+    probation: 0,
+    probationVoters: 0,
+    medianLatencyMs: 0,
+    medianSlotLag: 0,
+    medianErrorBps: 0,
+    reason: 0,
+  };
+  const latency: number[] = [];
+  const lag: number[] = [];
+  const errors: number[] = [];
+  const reasons = [0, 0, 0, 0, 0];
+  for (const c of ballot.counted.filter((c) => !c.cutOff)) {
+    const o = observationOf(c.report, endpointId);
+    if (!o) continue;
+    const bit = 1 << c.keeperIndex;
+    t.observed++;
+    latency.push(o.latencyMs);
+    lag.push(o.slotLag);
+    errors.push(o.errorBps);
+    if (o.verdict === VERDICT_DOWN && o.consecutiveBad >= p.breachWindows) {
+      t.downVoters |= bit;
+      t.down++;
+      reasons[Math.min(o.reason, 4)]++;
+    }
+    if (o.verdict === VERDICT_HEALTHY && o.consecutiveGood >= p.recoveryWindows) {
+      t.healthyVoters |= bit;
+      t.healthy++;
+      if (o.verdictSinceSlot + p.probationSlots <= now) {
+        t.probationVoters |= bit;
+        t.probation++;
+      }
+    }
+  }
+  t.medianLatencyMs = lowerMedian(latency);
+  t.medianSlotLag = lowerMedian(lag);
+  t.medianErrorBps = lowerMedian(errors);
+  let best = 0;
+  for (let r = 4; r >= 1; r--) {
+    if (reasons[r] > 0 && (best === 0 || reasons[r] > reasons[best])) best = r;
+  }
+  t.reason = best;
+  return t;
+}
+
+export type QuorumVerdict = 'down' | 'healthy' | 'no quorum' | 'no reports';
+
+/** The one word the page shows: does a quorum agree, and on what? */
+export function quorumVerdict(t: Tally, quorum: number): QuorumVerdict {
+  if (t.down >= quorum) return 'down';
+  if (t.healthy >= quorum) return 'healthy';
+  return t.observed === 0 ? 'no reports' : 'no quorum';
+}
