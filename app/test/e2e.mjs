@@ -1,0 +1,116 @@
+// End-to-end: the production build in headless Chromium against a running localnet.
+// Driven by tests/tests/dashboard.rs, which starts the localnet, a network whose group 0
+// is ep0 (primary) and ep1 (standby), and real keepers, then runs this with:
+//   LIFELINE_RPC_URL, LIFELINE_WS_URL, LIFELINE_ADMIN_URL, LIFELINE_NETWORK,
+//   LIFELINE_PRIMARY_URL, LIFELINE_STANDBY_URL, [LIFELINE_SCREENSHOT]
+// It prints one line per check ("ok - …") and exits non-zero on the first failure.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+import { build } from 'vite';
+
+import { CHROMIUM_ARGS, serveStatic } from './serve.mjs';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`e2e: ${name} is not set (run through tests/tests/dashboard.rs)`);
+    process.exit(2);
+  }
+  return v;
+};
+const rpc = env('LIFELINE_RPC_URL');
+const ws = env('LIFELINE_WS_URL');
+const admin = env('LIFELINE_ADMIN_URL');
+const network = env('LIFELINE_NETWORK');
+const primaryUrl = env('LIFELINE_PRIMARY_URL');
+const standbyUrl = env('LIFELINE_STANDBY_URL');
+const screenshot = process.env.LIFELINE_SCREENSHOT;
+
+const appDir = fileURLToPath(new URL('..', import.meta.url));
+const outDir = await mkdtemp(join(tmpdir(), 'lifeline-dashboard-'));
+let browser;
+let server;
+const ok = (what) => console.log(`ok - ${what}`);
+
+try {
+  // The same build `npm run build` makes, into a scratch directory.
+  await build({ root: appDir, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  ok('production build');
+  server = await serveStatic(new URL(`file://${outDir}/`));
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const query = (params) => `${server.url}/?${new URLSearchParams(params)}`;
+
+  // 1. The topology, live over the subscription.
+  await page.goto(query({ rpc, ws, network }));
+  await page.getByTestId('primary-g0').filter({ hasText: primaryUrl }).waitFor({ timeout: 20_000 });
+  await page.getByTestId('no-migrations').waitFor();
+  await page.getByTestId('live-status').filter({ hasText: 'subscription' }).waitFor({ timeout: 10_000 });
+  const rows = await page.locator('[data-testid^="endpoint-"]').count();
+  if (rows !== 2) throw new Error(`expected 2 endpoint rows, found ${rows}`);
+  await page.locator('[data-testid^="verdict-"]', { hasText: 'healthy' }).first().waitFor({ timeout: 20_000 });
+  ok(`topology shown: primary ${primaryUrl}, ${rows} endpoints, quorum verdict healthy, live via subscription`);
+
+  // 2. A fault, a migration, and the page follows without a reload.
+  await page.evaluate(() => {
+    window.__lifelineLoaded = 'first-load';
+  });
+  const faultAt = Date.now();
+  const res = await fetch(`${admin}/endpoints/ep0/fault`, { method: 'POST', body: 'frozen' });
+  if (!res.ok) throw new Error(`admin API refused the fault: ${res.status} ${await res.text()}`);
+  ok('ep0 frozen through the admin API');
+  await page.getByTestId('primary-g0').filter({ hasText: standbyUrl }).waitFor({ timeout: 60_000 });
+  const shownAfter = Date.now() - faultAt;
+  const row = page.getByTestId('migration-row').first();
+  await row.waitFor({ timeout: 20_000 });
+  await row.locator('.to', { hasText: standbyUrl }).waitFor();
+  await row.locator('code[title]').waitFor({ timeout: 20_000 }); // the transaction: evidence found
+  const text = await row.innerText();
+  for (const expected of ['slot lag', 'automatic']) {
+    if (!text.includes(expected)) throw new Error(`migration row lacks "${expected}": ${text}`);
+  }
+  const marker = await page.evaluate(() => window.__lifelineLoaded);
+  if (marker !== 'first-load') throw new Error('the page reloaded');
+  const role = await page.getByTestId('endpoint-0').getAttribute('data-role');
+  if (role !== 'quarantined') throw new Error(`ep0 should be quarantined, is ${role}`);
+  ok(`new primary ${standbyUrl} and the migration (slot lag, automatic, with its transaction) shown without a reload; new primary on the page ${(shownAfter / 1000).toFixed(1)} s after the fault`);
+  if (screenshot) {
+    await page.waitForTimeout(2_000); // a few more chart points
+    await page.screenshot({ path: screenshot, fullPage: true });
+    ok(`screenshot saved to ${screenshot}`);
+  }
+
+  // 3. No WebSocket: the page falls back to polling and still shows the network.
+  const closedWs = 'ws://127.0.0.1:9';
+  await page.goto(query({ rpc, ws: closedWs, network }));
+  await page.getByTestId('live-status').filter({ hasText: 'polling' }).waitFor({ timeout: 20_000 });
+  await page.getByTestId('primary-g0').filter({ hasText: standbyUrl }).waitFor({ timeout: 10_000 });
+  ok('without a WebSocket the page polls and shows the topology');
+
+  // 4. A wrong network address: a clear banner.
+  const wrong = '11111111111111111111111111111111';
+  await page.goto(query({ rpc, network: wrong }));
+  await page.getByTestId('banner').filter({ hasText: 'Network not found' }).waitFor({ timeout: 10_000 });
+  ok('wrong network address: banner shown');
+
+  // 5. An unreachable RPC: a clear banner.
+  await page.goto(query({ rpc: 'http://127.0.0.1:9', network }));
+  await page.getByTestId('banner').filter({ hasText: 'RPC unreachable' }).waitFor({ timeout: 10_000 });
+  ok('unreachable RPC: banner shown');
+
+  if (errors.length > 0) throw new Error(`uncaught errors in the page: ${errors.join('; ')}`);
+  console.log('e2e: 5 passed, 0 failed');
+} catch (e) {
+  console.error(`not ok - ${e instanceof Error ? e.message : e}`);
+  process.exitCode = 1;
+} finally {
+  await browser?.close();
+  server?.close();
+  await rm(outDir, { recursive: true, force: true });
+}

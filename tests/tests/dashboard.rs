@@ -1,0 +1,57 @@
+//! The web dashboard end to end: app/test/e2e.mjs builds the production bundle, opens it
+//! in headless Chromium against this localnet, and checks that the page shows the
+//! topology, then — after ep0 is frozen and real keepers migrate group 0 — the new primary
+//! and the migration with its evidence, without a reload; then the polling fallback and
+//! the banners for a wrong network and an unreachable RPC.
+//!
+//! Needs `npm ci` in app/ and Debian's chromium (`.ci/run` installs both). Set
+//! LIFELINE_SCREENSHOT=/abs/path.png to save the page after the migration.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lifeline_tests::chaos::Chaos;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
+    let app = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../app");
+    assert!(
+        app.join("node_modules/playwright-core").exists(),
+        "the dashboard's dependencies are not installed: run `npm ci --prefix app` (the README's test command does)"
+    );
+    assert!(
+        Path::new("/usr/bin/chromium").exists(),
+        "Chromium is not installed: `apt-get install chromium` (.ci/run does)"
+    );
+    let chaos = Chaos::start(3, 3, 2).await;
+    chaos.settle().await;
+    let urls = chaos.net.endpoint_urls();
+    let mut node = Command::new("node");
+    node.arg("test/e2e.mjs")
+        .current_dir(&app)
+        .env("LIFELINE_RPC_URL", &chaos.net.rpc_url)
+        .env("LIFELINE_WS_URL", &chaos.net.ws_url)
+        .env(
+            "LIFELINE_ADMIN_URL",
+            chaos.net.admin_url.as_deref().expect("admin API"),
+        )
+        .env("LIFELINE_NETWORK", chaos.network.to_string())
+        .env("LIFELINE_PRIMARY_URL", &urls[0])
+        .env("LIFELINE_STANDBY_URL", &urls[1]);
+    // The keepers run on this runtime: wait for node without blocking it.
+    let out = tokio::task::spawn_blocking(move || node.output())
+        .await
+        .unwrap()
+        .expect("node is installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "dashboard e2e failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    // The page saw the migration the chain recorded.
+    let t = chaos.topology();
+    assert_eq!(t.history_total, 1, "exactly one migration");
+    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
+}
