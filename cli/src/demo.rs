@@ -467,6 +467,14 @@ pub async fn demo(a: DemoArgs) -> Result<(), Failure> {
             net.ws_url,
             net.admin_url.clone().unwrap_or_default()
         );
+        println!(
+            "  dashboard  `npm --prefix app ci && npm --prefix app run dev`, then open\n             http://localhost:5173/?rpc={}&network={network}",
+            net.rpc_url
+        );
+        println!(
+            "  inject a fault: curl -X POST -d frozen {}/endpoints/ep0/fault",
+            net.admin_url.clone().unwrap_or_default()
+        );
         let (restart, restart_rx) = tokio::sync::watch::channel(false);
         for k in &keepers {
             let cfg = load_keeper_config(
