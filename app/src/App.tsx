@@ -18,6 +18,7 @@ export function App() {
   const [health, setHealth] = useState<Health>({ kind: 'connecting' });
   const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
   const [migrations, setMigrations] = useState<MigrationEvidence[]>([]);
+  const [unavailable, setUnavailable] = useState<ReadonlySet<string>>(new Set());
   const series = useRef(new SeriesStore());
   const lastSeqs = useRef('');
 
@@ -28,7 +29,10 @@ export function App() {
     lastSeqs.current = '';
     const live = new LiveNetwork(config, {
       onHealth: setHealth,
-      onMigrations: setMigrations,
+      onMigrations: (found, missing) => {
+        setMigrations(found);
+        setUnavailable(missing);
+      },
       onSnapshot: (s) => {
         // A chart point per endpoint whenever a keeper report changed (not on every
         // topology or network notification, which carry no new measurements).
@@ -72,7 +76,7 @@ export function App() {
           <NetworkPanel snapshot={snapshot} />
           <TopologyPanel snapshot={snapshot} />
           <HealthChart snapshot={snapshot} series={series.current} />
-          <MigrationHistory snapshot={snapshot} evidence={migrations} />
+          <MigrationHistory snapshot={snapshot} evidence={migrations} unavailable={unavailable} />
         </main>
       )}
     </div>

@@ -104,8 +104,17 @@ try {
   await page.getByTestId('banner').filter({ hasText: 'RPC unreachable' }).waitFor({ timeout: 10_000 });
   ok('unreachable RPC: banner shown');
 
+  // 6. The form: point the page at the right RPC; it recovers without a reload.
+  await page.locator('input[name="rpc"]').fill(rpc);
+  await page.locator('input[name="network"]').fill(network);
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.getByTestId('primary-g0').filter({ hasText: standbyUrl }).waitFor({ timeout: 20_000 });
+  if ((await page.getByTestId('banner').count()) !== 0) throw new Error('the banner outlived the fix');
+  if (!page.url().includes(`network=${network}`)) throw new Error(`the URL does not carry the network: ${page.url()}`);
+  ok('the form connects to the right RPC: banner gone, topology shown, URL updated');
+
   if (errors.length > 0) throw new Error(`uncaught errors in the page: ${errors.join('; ')}`);
-  console.log('e2e: 5 passed, 0 failed');
+  console.log('e2e: 6 passed, 0 failed');
 } catch (e) {
   console.error(`not ok - ${e instanceof Error ? e.message : e}`);
   process.exitCode = 1;

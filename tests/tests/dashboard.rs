@@ -2,7 +2,7 @@
 //! in headless Chromium against this localnet, and checks that the page shows the
 //! topology, then — after ep0 is frozen and real keepers migrate group 0 — the new primary
 //! and the migration with its evidence, without a reload; then the polling fallback and
-//! the banners for a wrong network and an unreachable RPC.
+//! the banners for a wrong network and an unreachable RPC, and the form that fixes it.
 //!
 //! Needs `npm ci` in app/ and Debian's chromium (`.ci/run` installs both). Set
 //! LIFELINE_SCREENSHOT=/abs/path.png to save the page after the migration.
@@ -53,5 +53,5 @@ async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
     // The page saw the migration the chain recorded.
     let t = chaos.topology();
     assert_eq!(t.history_total, 1, "exactly one migration");
-    assert!(stdout.contains("5 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("6 passed, 0 failed"), "{stdout}");
 }

@@ -10,7 +10,15 @@ const NO_PRIMARY = 0xffffffff;
  * the evidence from its MigrationExecuted event when the transaction is still readable:
  * the voters by key, the quarantine it imposed, who sent it.
  */
-export function MigrationHistory({ snapshot, evidence }: { snapshot: Snapshot; evidence: MigrationEvidence[] }) {
+export function MigrationHistory({
+  snapshot,
+  evidence,
+  unavailable,
+}: {
+  snapshot: Snapshot;
+  evidence: MigrationEvidence[];
+  unavailable: ReadonlySet<string>;
+}) {
   const { topology, network } = snapshot;
   const byEpoch = new Map(evidence.map((m) => [m.event.header.epoch.toString(), m]));
   const name = (id: number) => {
@@ -58,7 +66,7 @@ export function MigrationHistory({ snapshot, evidence }: { snapshot: Snapshot; e
                   <td>
                     <span className="from">{name(r.fromId)}</span> → <strong className="to">{name(r.toId)}</strong>
                     <div className="muted small">
-                      epoch {(r.newEpoch - 1n).toString()} → {r.newEpoch.toString()}
+                      epoch {(m ? m.event.oldEpoch : r.newEpoch - 1n).toString()} → {r.newEpoch.toString()}
                     </div>
                   </td>
                   <td>
@@ -79,6 +87,10 @@ export function MigrationHistory({ snapshot, evidence }: { snapshot: Snapshot; e
                         <code title={m.signature}>{shortAddress(m.signature, 6)}</code>
                         <div className="muted">by {shortAddress(m.event.triggeredBy)}</div>
                       </>
+                    ) : unavailable.has(r.newEpoch.toString()) ? (
+                      <span className="muted" title="the RPC no longer serves this transaction">
+                        not available
+                      </span>
                     ) : (
                       <span className="muted">looking up…</span>
                     )}

@@ -48,8 +48,11 @@ export interface Snapshot {
 export interface LiveCallbacks {
   onSnapshot(snapshot: Snapshot): void;
   onHealth(health: Health): void;
-  /** Every migration whose evidence was found, newest first. */
-  onMigrations(migrations: MigrationEvidence[]): void;
+  /**
+   * Every migration whose evidence was found, newest first, and the new epochs of those
+   * whose transaction could not be found (pruned by the RPC, or never readable).
+   */
+  onMigrations(migrations: MigrationEvidence[], unavailable: ReadonlySet<string>): void;
 }
 
 export interface LiveOptions {
@@ -60,6 +63,8 @@ export interface LiveOptions {
 
 const DEFAULTS: LiveOptions = { pollMs: 1_500, resyncMs: 10_000, resubscribeMs: 5_000 };
 const COMMITMENT = 'confirmed' as const;
+const EVIDENCE_RETRY_MS = 3_000;
+const EVIDENCE_TRIES = 20;
 
 const base58 = (bytes: ReadonlyUint8Array) => getBase58Decoder().decode(bytes) as Base58EncodedBytes;
 const fromBase64 = (data: string) => getBase64Encoder().encode(data);
@@ -102,7 +107,9 @@ export class LiveNetwork {
   private slot = 0n;
   private subscribed = false;
   private readonly evidence = new Map<string, MigrationEvidence>();
-  private readonly evidenceTries = new Map<string, number>();
+  /** Per migration (new epoch): failed look-ups so far and when the next may run. */
+  private readonly evidenceTries = new Map<string, { tries: number; nextAt: number }>();
+  private readonly evidenceUnavailable = new Set<string>();
   private evidenceBusy = false;
 
   constructor(
@@ -141,7 +148,7 @@ export class LiveNetwork {
       if (await this.refresh(address, topology)) break;
       await sleep(this.options.pollMs, this.abort.signal);
     }
-    void this.subscribeLoop(address, topology);
+    void this.subscribeLoop(address);
     while (!this.stopped) {
       await sleep(this.subscribed ? this.options.resyncMs : this.options.pollMs, this.abort.signal);
       if (!this.stopped) await this.refresh(address, topology);
@@ -160,9 +167,13 @@ export class LiveNetwork {
             filters: [{ memcmp: { offset: 0n, bytes: base58(NETWORK_DISCRIMINATOR), encoding: 'base58' } }],
           })
           .send({ abortSignal: this.abort.signal });
-        const candidates = found.map(({ pubkey, account }) => {
-          const n = decodeNetworkAccount(pubkey, account.owner, fromBase64(account.data[0]));
-          return { address: pubkey, name: n.name };
+        const candidates = found.flatMap(({ pubkey, account }) => {
+          try {
+            const n = decodeNetworkAccount(pubkey, account.owner, fromBase64(account.data[0]));
+            return [{ address: pubkey, name: n.name }];
+          } catch {
+            return []; // not decodable as a network: not a candidate
+          }
         });
         if (candidates.length === 1) return candidates[0].address;
         if (candidates.length === 0) {
@@ -249,7 +260,7 @@ export class LiveNetwork {
     void this.findEvidence(this.topology);
   }
 
-  private async subscribeLoop(network: Address, topology: Address) {
+  private async subscribeLoop(network: Address) {
     while (!this.stopped) {
       const local = new AbortController();
       const stopLocal = () => local.abort();
@@ -291,7 +302,6 @@ export class LiveNetwork {
         this.subscribed = false;
         this.health({ kind: 'live', transport: 'polling' });
       }
-      void topology;
       await sleep(this.options.resubscribeMs, this.abort.signal);
     }
   }
@@ -312,9 +322,13 @@ export class LiveNetwork {
    */
   private async findEvidence(topology: TopologyModel) {
     if (this.evidenceBusy) return;
+    const now = Date.now();
     const missing = topology.history.filter((r) => {
       const key = r.newEpoch.toString();
-      return !this.evidence.has(key) && (this.evidenceTries.get(key) ?? 0) < 5;
+      const tried = this.evidenceTries.get(key);
+      return (
+        !this.evidence.has(key) && !this.evidenceUnavailable.has(key) && (!tried || tried.nextAt <= now)
+      );
     });
     if (missing.length === 0) return;
     this.evidenceBusy = true;
@@ -345,14 +359,19 @@ export class LiveNetwork {
         if (sigs.length < 200 || sigs[sigs.length - 1].slot < oldest) break;
         before = sigs[sigs.length - 1].signature;
       }
+      // Not found yet: the transaction may not be readable at this commitment yet. Try
+      // again a few seconds later, a bounded number of times.
       for (const r of missing) {
         const key = r.newEpoch.toString();
-        if (!this.evidence.has(key)) this.evidenceTries.set(key, (this.evidenceTries.get(key) ?? 0) + 1);
+        if (this.evidence.has(key)) continue;
+        const tries = (this.evidenceTries.get(key)?.tries ?? 0) + 1;
+        this.evidenceTries.set(key, { tries, nextAt: Date.now() + EVIDENCE_RETRY_MS });
+        if (tries >= EVIDENCE_TRIES) this.evidenceUnavailable.add(key);
       }
       const list = [...this.evidence.values()].sort((a, b) =>
         a.event.header.epoch < b.event.header.epoch ? 1 : -1,
       );
-      if (!this.stopped) this.callbacks.onMigrations(list);
+      if (!this.stopped) this.callbacks.onMigrations(list, new Set(this.evidenceUnavailable));
     } catch {
       // The RPC hiccuped: the next snapshot tries again.
     } finally {
