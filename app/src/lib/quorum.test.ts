@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { effectiveQuorum, lowerMedian, quorumVerdict, type Tally } from './quorum';
+import { effectiveQuorum, emptyTally, lowerMedian, quorumVerdict, type Tally } from './quorum';
 
-const tally = (t: Partial<Tally>): Tally => ({
-  observed: 0,
-  down: 0,
-  downVoters: 0,
-  healthy: 0,
-  healthyVoters: 0,
-  probation: 0,
-  probationVoters: 0,
-  medianLatencyMs: 0,
-  medianSlotLag: 0,
-  medianErrorBps: 0,
-  reason: 0,
-  ...t,
-});
+const tally = (t: Partial<Tally>): Tally => ({ ...emptyTally(), ...t });
 
 describe('quorum', () => {
   it('takes two thirds by default and never less than a majority', () => {

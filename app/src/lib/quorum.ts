@@ -86,16 +86,9 @@ export interface Tally {
   reason: number;
 }
 
-/** Lower median; 0 for no values (engine::ballot::lower_median). */
-export function lowerMedian(values: number[]): number {
-  if (values.length === 0) return 0;
-  const v = [...values].sort((a, b) => a - b);
-  return v[Math.floor((v.length - 1) / 2)];
-}
-
-export function tally(network: NetworkModel, ballot: Ballot, endpointId: number, now: bigint): Tally {
-  const p = network.policy;
-  const t: Tally = {
+/** A tally of no reports. */
+export function emptyTally(): Tally {
+  return {
     observed: 0,
     down: 0,
     downVoters: 0,
@@ -108,6 +101,18 @@ export function tally(network: NetworkModel, ballot: Ballot, endpointId: number,
     medianErrorBps: 0,
     reason: 0,
   };
+}
+
+/** Lower median; 0 for no values (engine::ballot::lower_median). */
+export function lowerMedian(values: number[]): number {
+  if (values.length === 0) return 0;
+  const v = [...values].sort((a, b) => a - b);
+  return v[Math.floor((v.length - 1) / 2)];
+}
+
+export function tally(network: NetworkModel, ballot: Ballot, endpointId: number, now: bigint): Tally {
+  const p = network.policy;
+  const t = emptyTally();
   const latency: number[] = [];
   const lag: number[] = [];
   const errors: number[] = [];
