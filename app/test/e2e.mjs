@@ -113,8 +113,17 @@ try {
   if (!page.url().includes(`network=${network}`)) throw new Error(`the URL does not carry the network: ${page.url()}`);
   ok('the form connects to the right RPC: banner gone, topology shown, URL updated');
 
+  // 7. No network named and two on the RPC: the page asks, and follows the choice.
+  await page.goto(query({ rpc, ws }));
+  const choice = page.getByTestId('banner').filter({ hasText: '2 Lifeline networks' });
+  await choice.waitFor({ timeout: 10_000 });
+  await choice.getByRole('button', { name: /^chaos / }).click();
+  await page.getByTestId('primary-g0').filter({ hasText: standbyUrl }).waitFor({ timeout: 20_000 });
+  if (!page.url().includes(`network=${network}`)) throw new Error(`the choice is not in the URL: ${page.url()}`);
+  ok('two networks and none named: the page asks, then shows the chosen one');
+
   if (errors.length > 0) throw new Error(`uncaught errors in the page: ${errors.join('; ')}`);
-  console.log('e2e: 6 passed, 0 failed');
+  console.log('e2e: 7 passed, 0 failed');
 } catch (e) {
   console.error(`not ok - ${e instanceof Error ? e.message : e}`);
   process.exitCode = 1;

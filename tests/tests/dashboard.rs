@@ -2,14 +2,19 @@
 //! in headless Chromium against this localnet, and checks that the page shows the
 //! topology, then — after ep0 is frozen and real keepers migrate group 0 — the new primary
 //! and the migration with its evidence, without a reload; then the polling fallback and
-//! the banners for a wrong network and an unreachable RPC, and the form that fixes it.
+//! the banners for a wrong network and an unreachable RPC, the form that fixes it, and
+//! the choice between two networks when none is named.
 //!
 //! Needs `npm ci` in app/ and Debian's chromium (`.ci/run` installs both). Set
 //! LIFELINE_SCREENSHOT=/abs/path.png to save the page after the migration.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use lifeline::instructions::CreateNetworkArgs;
+use lifeline::state::PolicyParams;
+use lifeline_client::ix;
 use lifeline_tests::chaos::Chaos;
+use solana_signer::Signer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
@@ -24,6 +29,21 @@ async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
     );
     let chaos = Chaos::start(3, 3, 2).await;
     chaos.settle().await;
+    // A second network on the same RPC: without ?network= the page must ask which.
+    chaos
+        .net
+        .send(
+            &chaos.authority,
+            &[ix::create_network(
+                &chaos.authority.pubkey(),
+                CreateNetworkArgs {
+                    name: "other".into(),
+                    policy: PolicyParams::default(),
+                    guardian: None,
+                },
+            )],
+        )
+        .expect("second network");
     let urls = chaos.net.endpoint_urls();
     let mut node = Command::new("node");
     node.arg("test/e2e.mjs")
@@ -53,5 +73,5 @@ async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
     // The page saw the migration the chain recorded.
     let t = chaos.topology();
     assert_eq!(t.history_total, 1, "exactly one migration");
-    assert!(stdout.contains("6 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}");
 }
