@@ -86,6 +86,16 @@ try {
     ok(`screenshot saved to ${screenshot}`);
   }
 
+  // 2b. The new primary fails too, with no healthy standby left: the page says why the
+  // group does not fail over (the engine's refusal, mirrored).
+  const again = await fetch(`${admin}/endpoints/ep1/fault`, { method: 'POST', body: 'frozen' });
+  if (!again.ok) throw new Error(`admin API refused the fault: ${again.status}`);
+  await page
+    .locator('[data-testid="decision-g0"][data-kind="no healthy standby"]')
+    .waitFor({ timeout: 30_000 });
+  if ((await page.getByTestId('migration-row').count()) !== 1) throw new Error('a second migration appeared');
+  ok('the new primary fails with no healthy standby: the page says why the group holds');
+
   // 3. No WebSocket: the page falls back to polling and still shows the network.
   const closedWs = 'ws://127.0.0.1:9';
   await page.goto(query({ rpc, ws: closedWs, network }));
@@ -123,7 +133,7 @@ try {
   ok('two networks and none named: the page asks, then shows the chosen one');
 
   if (errors.length > 0) throw new Error(`uncaught errors in the page: ${errors.join('; ')}`);
-  console.log('e2e: 7 passed, 0 failed');
+  console.log('e2e: 8 passed, 0 failed');
 } catch (e) {
   console.error(`not ok - ${e instanceof Error ? e.message : e}`);
   process.exitCode = 1;

@@ -1,7 +1,8 @@
 //! The web dashboard end to end: app/test/e2e.mjs builds the production bundle, opens it
 //! in headless Chromium against this localnet, and checks that the page shows the
 //! topology, then — after ep0 is frozen and real keepers migrate group 0 — the new primary
-//! and the migration with its evidence, without a reload; then the polling fallback and
+//! and the migration with its evidence, without a reload; then, with the new primary
+//! frozen too, why the group cannot fail over again; then the polling fallback and
 //! the banners for a wrong network and an unreachable RPC, the form that fixes it, and
 //! the choice between two networks when none is named.
 //!
@@ -73,5 +74,5 @@ async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
     // The page saw the migration the chain recorded.
     let t = chaos.topology();
     assert_eq!(t.history_total, 1, "exactly one migration");
-    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("8 passed, 0 failed"), "{stdout}");
 }

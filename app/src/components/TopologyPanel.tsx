@@ -1,7 +1,7 @@
 import { formatBps, formatMs, kindName, reasonName, roleName, slotsAgo, verdictName } from '../lib/format';
 import type { Snapshot } from '../lib/live';
 import type { EndpointModel } from '../lib/model';
-import { collect, observationOf, quorumVerdict, tally } from '../lib/quorum';
+import { collect, decideMigration, observationOf, quorumVerdict, tally, type GroupDecision } from '../lib/quorum';
 
 const ROLE_ORDER: Record<number, number> = { 1: 0, 2: 1, 3: 2, 4: 3 };
 
@@ -22,13 +22,25 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
           .filter((e) => e.group === group)
           .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.priority - b.priority);
         const primary = endpoints.find((e) => e.role === 1);
+        const decision = decideMigration(network, topology, ballot, group, slot);
+        const primaryDown = primary ? tally(network, ballot, primary.id, slot).down : 0;
         return (
           <div className="group" key={group}>
             <h3>
               Group {group} · primary{' '}
               <span data-testid={`primary-g${group}`} className="primary-url">
                 {primary ? `#${primary.id} ${primary.url}` : 'none'}
-              </span>
+              </span>{' '}
+              <Decision
+                group={group}
+                decision={decision}
+                downVotes={primaryDown}
+                quorum={ballot.quorum}
+                name={(id) => {
+                  const e = topology.endpoints.find((x) => x.id === id);
+                  return e ? `#${id} ${e.url}` : `#${id}`;
+                }}
+              />
             </h3>
             <table className="grid topology">
               <thead>
@@ -131,4 +143,49 @@ function RoleBadge({ endpoint: e, now }: { endpoint: EndpointModel; now: bigint 
       </div>
     </>
   );
+}
+
+/**
+ * Would this group fail over now, and if not, why not: the engine's answer (mirrored),
+ * which is what an on-call engineer asks while an endpoint is failing.
+ */
+function Decision({
+  group,
+  decision: d,
+  downVotes,
+  quorum,
+  name,
+}: {
+  group: number;
+  decision: GroupDecision;
+  downVotes: number;
+  quorum: number;
+  name: (id: number) => string;
+}) {
+  const testId = `decision-g${group}`;
+  const kind = d.kind === 'migrate' ? 'migrate' : d.reason;
+  const show = (cls: string, text: string, title?: string) => (
+    <span className={`badge ${cls}`} data-testid={testId} data-kind={kind} title={title}>
+      {text}
+    </span>
+  );
+  if (d.kind === 'migrate') {
+    return show(
+      'warn',
+      `failover due → ${name(d.toId)} (${reasonName(d.rule)})`,
+      'a quorum of keepers attests the breach: anyone may call trigger_migration now, and the keepers will',
+    );
+  }
+  switch (d.reason) {
+    case 'paused':
+      return show('bad', 'network paused: no automatic failover');
+    case 'cooldown':
+      return show('warn', `primary down by quorum; failover held by cooldown until slot ${d.untilSlot}`);
+    case 'no healthy standby':
+      return show('bad', 'primary down by quorum; no quorum-healthy standby to fail over to');
+    case 'no primary':
+      return show('bad', 'no primary, and no quorum-healthy standby to take the role');
+    case 'no breach quorum':
+      return downVotes > 0 ? show('muted', `${downVotes} of ${quorum} down votes: short of quorum`) : null;
+  }
 }

@@ -6,11 +6,26 @@ import { describe, expect, it } from 'vitest';
 
 import fixture from '../../test/fixtures/quorum-cases.json';
 import { decodeNetworkAccount, decodeReportAccount, decodeTopologyAccount, PROGRAM_ID } from './model';
-import { collect, tally } from './quorum';
+import { collect, decideMigration, tally } from './quorum';
 
-const bytes = (b64: string) => getBase64Encoder().encode(b64);
+/** The fixture stores accounts sparsely: `size` bytes, zero but for each [offset, base64] run. */
+function bytes({ size, runs }: { size: number; runs: (string | number)[][] }): Uint8Array {
+  const out = new Uint8Array(size);
+  for (const [offset, data] of runs) out.set(getBase64Encoder().encode(data as string), offset as number);
+  return out;
+}
 
-describe('the quorum mirror agrees with the program engine', () => {
+interface ExpectedDecision {
+  group: number;
+  kind: 'migrate' | 'refused';
+  fromId?: number | null;
+  toId?: number;
+  rule?: number;
+  reason?: string;
+  untilSlot?: string | null;
+}
+
+describe('the ballot and decision mirror agrees with the program engine', () => {
   it('uses the same program id as the fixture', () => {
     expect(PROGRAM_ID).toBe(fixture.programId);
   });
@@ -18,15 +33,27 @@ describe('the quorum mirror agrees with the program engine', () => {
   fixture.cases.forEach((c, i) => {
     it(`case ${i}: ${c.reports.length} reports, ${c.expected.tallies.length} endpoints`, () => {
       const now = BigInt(c.now);
-      const network = decodeNetworkAccount(c.network.address as Address, PROGRAM_ID, bytes(c.network.data));
-      const topology = decodeTopologyAccount(c.topology.address as Address, PROGRAM_ID, bytes(c.topology.data));
-      const reports = c.reports.map((r) => decodeReportAccount(r.address as Address, PROGRAM_ID, bytes(r.data)));
+      const network = decodeNetworkAccount(c.network.address as Address, PROGRAM_ID, bytes(c.network.account));
+      const topology = decodeTopologyAccount(c.topology.address as Address, PROGRAM_ID, bytes(c.topology.account));
+      const reports = c.reports.map((r) => decodeReportAccount(r.address as Address, PROGRAM_ID, bytes(r.account)));
       expect(network.name).toBe('conformance');
       expect(topology.endpoints.map((e) => e.url)).toEqual(c.expected.tallies.map((t) => `http://e${t.endpointId}`));
 
       const ballot = collect(network, topology, reports, now);
       expect(ballot.quorum).toBe(c.expected.quorum);
       expect(ballot.counted.map((x) => ({ keeperIndex: x.keeperIndex, cutOff: x.cutOff }))).toEqual(c.expected.counted);
+      for (const want of c.expected.decisions as ExpectedDecision[]) {
+        const got = decideMigration(network, topology, ballot, want.group, now);
+        if (want.kind === 'migrate') {
+          expect(got).toEqual({ kind: 'migrate', fromId: want.fromId, toId: want.toId, rule: want.rule });
+        } else {
+          expect(got).toEqual({
+            kind: 'refused',
+            reason: want.reason,
+            untilSlot: want.untilSlot == null ? null : BigInt(want.untilSlot),
+          });
+        }
+      }
       for (const want of c.expected.tallies) {
         const { endpointId, ...figures } = want;
         expect({ endpointId, ...tally(network, ballot, endpointId, now) }).toEqual({ endpointId, ...figures });

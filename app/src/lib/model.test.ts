@@ -5,45 +5,49 @@ import { getEndpointDecoder, getMigrationRecordDecoder } from '../generated/type
 import fixture from '../../test/fixtures/quorum-cases.json';
 import { AccountMismatch, accountKind, decodeNetworkAccount, decodeTopologyAccount, PROGRAM_ID, votersOf } from './model';
 
-const bytes = (b64: string) => getBase64Encoder().encode(b64);
+function bytes({ size, runs }: { size: number; runs: (string | number)[][] }): Uint8Array {
+  const out = new Uint8Array(size);
+  for (const [offset, data] of runs) out.set(getBase64Encoder().encode(data as string), offset as number);
+  return out;
+}
 const c = fixture.cases[0];
 const SYSTEM = '11111111111111111111111111111111';
 
 describe('account decoding', () => {
   it('tells the three accounts apart by discriminator', () => {
-    expect(accountKind(bytes(c.network.data))).toBe('network');
-    expect(accountKind(bytes(c.topology.data))).toBe('topology');
-    expect(accountKind(bytes(c.reports[0].data))).toBe('report');
+    expect(accountKind(bytes(c.network.account))).toBe('network');
+    expect(accountKind(bytes(c.topology.account))).toBe('topology');
+    expect(accountKind(bytes(c.reports[0].account))).toBe('report');
     expect(accountKind(new Uint8Array(64))).toBeNull();
   });
 
   it('refuses an account of another owner (a wrong network address)', () => {
-    expect(() => decodeNetworkAccount(c.network.address as Address, SYSTEM, bytes(c.network.data))).toThrow(
+    expect(() => decodeNetworkAccount(c.network.address as Address, SYSTEM, bytes(c.network.account))).toThrow(
       AccountMismatch,
     );
-    expect(() => decodeNetworkAccount(c.network.address as Address, SYSTEM, bytes(c.network.data))).toThrow(
+    expect(() => decodeNetworkAccount(c.network.address as Address, SYSTEM, bytes(c.network.account))).toThrow(
       /owned by 1111/,
     );
   });
 
   it('refuses another Lifeline account given as the network', () => {
-    expect(() => decodeNetworkAccount('T' as Address, PROGRAM_ID, bytes(c.topology.data))).toThrow(
+    expect(() => decodeNetworkAccount('T' as Address, PROGRAM_ID, bytes(c.topology.account))).toThrow(
       'T is not a Lifeline network: it is a topology account',
     );
   });
 
   it('refuses truncated data', () => {
-    const data = bytes(c.network.data).slice(0, 100);
+    const data = bytes(c.network.account).slice(0, 100);
     expect(() => decodeNetworkAccount('N' as Address, PROGRAM_ID, data)).toThrow(/100 bytes/);
   });
 
   it('keeps keeper slots (voter bits) when the keeper array has holes', () => {
     const withHoles = fixture.cases.find((x) => {
-      const n = decodeNetworkAccount(x.network.address as Address, PROGRAM_ID, bytes(x.network.data));
+      const n = decodeNetworkAccount(x.network.address as Address, PROGRAM_ID, bytes(x.network.account));
       return n.keepers.some((k, i) => k.index !== i);
     });
     expect(withHoles).toBeDefined();
-    const n = decodeNetworkAccount(withHoles!.network.address as Address, PROGRAM_ID, bytes(withHoles!.network.data));
+    const n = decodeNetworkAccount(withHoles!.network.address as Address, PROGRAM_ID, bytes(withHoles!.network.account));
     const last = n.keepers[n.keepers.length - 1];
     expect(votersOf(1 << last.index, n.keepers)).toEqual([last]);
     expect(votersOf(0, n.keepers)).toEqual([]);
@@ -51,7 +55,7 @@ describe('account decoding', () => {
 
   it('reads the migration ring newest first', () => {
     // Topology bytes with history_total = 10 over a ring of 8: records 2..9 are kept.
-    const data = bytes(c.topology.data);
+    const data = bytes(c.topology.account);
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const historyTotalOffset = 8 + 32 + 8 + 8 * 8;
     const historyOffset = historyTotalOffset + 8 + 32 * getEndpointDecoder().fixedSize;

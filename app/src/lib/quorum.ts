@@ -1,5 +1,6 @@
 // What the keepers' reports say about each endpoint, counted the way the program counts
-// them (programs/lifeline/src/engine/ballot.rs: `collect` and `tally`). Display only: the
+// them (programs/lifeline/src/engine/ballot.rs: `collect` and `tally`), and whether a
+// group would fail over now (engine/migration.rs: `decide_migration`). Display only: the
 // program decides; this mirror lets the page show why a failover will or will not happen.
 // tests/tests/dashboard_quorum.rs keeps the two in step on generated cases.
 import type { Address } from '@solana/kit';
@@ -157,4 +158,63 @@ export function quorumVerdict(t: Tally, quorum: number): QuorumVerdict {
   if (t.down >= quorum) return 'down';
   if (t.healthy >= quorum) return 'healthy';
   return t.observed === 0 ? 'no reports' : 'no quorum';
+}
+
+export type Refusal = 'paused' | 'no breach quorum' | 'cooldown' | 'no healthy standby' | 'no primary';
+
+export type GroupDecision =
+  | { kind: 'migrate'; fromId: number | null; toId: number; rule: number }
+  | { kind: 'refused'; reason: Refusal; untilSlot: bigint | null };
+
+const REASON_VACANT_PRIMARY = 10;
+
+/**
+ * engine::migration::decide_migration: would `group` fail over at slot `now`? In order:
+ * not paused; the primary is down by quorum; out of cooldown; a quorum-healthy standby
+ * exists; the best one (other provider/region first, then priority, latency, id) wins.
+ */
+export function decideMigration(
+  network: NetworkModel,
+  topology: TopologyModel,
+  ballot: Ballot,
+  group: number,
+  now: bigint,
+): GroupDecision {
+  const refused = (reason: Refusal, untilSlot: bigint | null = null): GroupDecision => ({
+    kind: 'refused',
+    reason,
+    untilSlot,
+  });
+  if (network.paused) return refused('paused');
+  const primary = topology.endpoints.find((e) => e.group === group && e.role === ROLE_PRIMARY);
+  let primaryTally: Tally | null = null;
+  if (primary) {
+    primaryTally = tally(network, ballot, primary.id, now);
+    if (primaryTally.down < ballot.quorum) return refused('no breach quorum');
+    const last = topology.lastMigrationSlot[group] ?? 0n;
+    const until = last + network.policy.cooldownSlots;
+    if (last !== 0n && now < until) return refused('cooldown', until);
+  }
+  // Smallest wins: (labels shared with the failed primary, priority, latency, id).
+  const rank = (e: EndpointModel, t: Tally): number[] => [
+    primary ? Number(primary.provider === e.provider) + Number(primary.region === e.region) : 0,
+    e.priority,
+    t.medianLatencyMs,
+    e.id,
+  ];
+  const before = (a: number[], b: number[]) => {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+    return false;
+  };
+  let best: { e: EndpointModel; key: number[] } | null = null;
+  for (const e of topology.endpoints.filter((x) => x.group === group && x.role === ROLE_STANDBY)) {
+    const t = tally(network, ballot, e.id, now);
+    if (t.healthy < ballot.quorum) continue;
+    const key = rank(e, t);
+    if (!best || before(key, best.key)) best = { e, key };
+  }
+  if (!best) return refused(primary ? 'no healthy standby' : 'no primary');
+  return primary && primaryTally
+    ? { kind: 'migrate', fromId: primary.id, toId: best.e.id, rule: primaryTally.reason }
+    : { kind: 'migrate', fromId: null, toId: best.e.id, rule: REASON_VACANT_PRIMARY };
 }
