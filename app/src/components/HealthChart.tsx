@@ -15,12 +15,13 @@ export function HealthChart({ snapshot, series }: { snapshot: Snapshot; series: 
     return e ? `#${id} ${hostOf(e.url)}` : `#${id}`;
   };
   const now = Date.now();
+  const span = visibleSpan(series, now);
   return (
     <section className="panel" data-testid="health-chart">
       <h2>Latency and slot lag</h2>
       <p className="muted small">
         Medians over the counted keepers' reports, sampled each time a report changes; kept in this page since it
-        opened (last {Math.round(series.windowMs / 60_000)} min).
+        opened (up to {Math.round(series.windowMs / 60_000)} min).
       </p>
       {ids.length === 0 ? (
         <p className="muted">Waiting for keeper reports…</p>
@@ -33,9 +34,18 @@ export function HealthChart({ snapshot, series }: { snapshot: Snapshot; series: 
               series={series}
               field="latencyMs"
               now={now}
+              span={span}
               format={(v) => formatMs(Math.round(v))}
             />
-            <Chart title="slot lag" ids={ids} series={series} field="slotLag" now={now} format={(v) => `${Math.round(v)}`} />
+            <Chart
+              title="slot lag"
+              ids={ids}
+              series={series}
+              field="slotLag"
+              now={now}
+              span={span}
+              format={(v) => `${Math.round(v)}`}
+            />
           </div>
           <div className="legend">
             {ids.map((id, i) => (
@@ -48,6 +58,16 @@ export function HealthChart({ snapshot, series }: { snapshot: Snapshot; series: 
       )}
     </section>
   );
+}
+
+/**
+ * The time the x axis covers: what the page has seen, at least 30 s, at most the store's
+ * window — so the first minutes are not squeezed into the right edge.
+ */
+export function visibleSpan(series: SeriesStore, now: number): number {
+  let first = now;
+  for (const id of series.endpointIds()) first = Math.min(first, series.get(id)[0]?.t ?? now);
+  return Math.min(series.windowMs, Math.max(30_000, now - first));
 }
 
 function hostOf(url: string): string {
@@ -85,6 +105,7 @@ function Chart({
   series,
   field,
   now,
+  span,
   format,
 }: {
   title: string;
@@ -92,6 +113,7 @@ function Chart({
   series: SeriesStore;
   field: 'latencyMs' | 'slotLag';
   now: number;
+  span: number;
   format: (v: number) => string;
 }) {
   const max = Math.max(series.max(field), field === 'slotLag' ? 4 : 10) * 1.1;
@@ -112,7 +134,7 @@ function Chart({
           );
         })}
         <text x={PAD.left} y={H - 4} className="tick">
-          −{Math.round(series.windowMs / 1000)} s
+          −{Math.round(span / 1000)} s
         </text>
         <text x={W - PAD.right} y={H - 4} textAnchor="end" className="tick">
           now
@@ -124,7 +146,7 @@ function Chart({
             fill="none"
             stroke={COLORS[i % COLORS.length]}
             strokeWidth={2}
-            points={polylinePoints(series.get(id), field, now, series.windowMs, max)}
+            points={polylinePoints(series.get(id), field, now, span, max)}
           />
         ))}
       </svg>

@@ -138,7 +138,7 @@ function RoleBadge({ endpoint: e, now }: { endpoint: EndpointModel; now: bigint 
         {role === 'quarantined'
           ? e.quarantineUntilSlot > now
             ? `until slot ${e.quarantineUntilSlot} (${reasonName(e.lastReason)})`
-            : `quarantine over: readmitted once healthy through probation (${reasonName(e.lastReason)})`
+            : `quarantine over, awaiting recovery (${reasonName(e.lastReason)})`
           : `since ${slotsAgo(now, e.sinceSlot)}`}
       </div>
     </>

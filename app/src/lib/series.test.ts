@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { polylinePoints } from '../components/HealthChart';
+import { polylinePoints, visibleSpan } from '../components/HealthChart';
 import { SeriesStore } from './series';
 
 describe('series', () => {
@@ -38,5 +38,15 @@ describe('series', () => {
     expect(pts[0][1]).toBeGreaterThan(pts[1][1]); // y grows downwards in SVG
     expect(pts[1][1]).toBeGreaterThan(pts[2][1]);
     expect(polylinePoints([{ t: -5, latencyMs: 1, slotLag: 0 }], 'latencyMs', 1_000, 1_000, 100)).toBe('');
+  });
+
+  it('shows what the page has seen: at least 30 s, at most the window', () => {
+    const s = new SeriesStore(180_000, 1_000);
+    expect(visibleSpan(s, 1_000_000)).toBe(30_000);
+    s.record(1, { t: 1_000_000 - 10_000, latencyMs: 1, slotLag: 0 });
+    expect(visibleSpan(s, 1_000_000)).toBe(30_000);
+    s.record(2, { t: 1_000_000 - 90_000, latencyMs: 1, slotLag: 0 });
+    expect(visibleSpan(s, 1_000_000)).toBe(90_000);
+    expect(visibleSpan(s, 1_000_000 + 500_000)).toBe(180_000);
   });
 });
