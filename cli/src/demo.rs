@@ -471,8 +471,21 @@ pub async fn demo(a: DemoArgs) -> Result<(), Failure> {
             "  dashboard  `npm --prefix app ci && npm --prefix app run dev`, then open\n             http://localhost:5173/?rpc={}&network={network}",
             net.rpc_url
         );
+        // Name the endpoint that serves group 0 now (the demo moved the role), so the
+        // suggested fault really triggers a failover.
+        let primary = read(&chain, &network)
+            .await
+            .ok()
+            .and_then(|v| v.topology.primary_of(0).map(|e| e.url().to_string()))
+            .and_then(|url| {
+                names
+                    .iter()
+                    .find(|(u, _)| *u == url)
+                    .map(|(_, n)| n.clone())
+            })
+            .unwrap_or_else(|| "ep0".into());
         println!(
-            "  inject a fault: curl -X POST -d frozen {}/endpoints/ep0/fault",
+            "  fail group 0's primary ({primary}) and watch the failover:\n             curl -X POST -d frozen {}/endpoints/{primary}/fault",
             net.admin_url.clone().unwrap_or_default()
         );
         let (restart, restart_rx) = tokio::sync::watch::channel(false);
