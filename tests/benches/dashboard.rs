@@ -5,9 +5,6 @@
 //! A localnet with 17 endpoints in group 0 (16 migrations) and 3 real keepers (100 ms
 //! slots); each trial freezes the current primary. The browser side is app/test/bench-live.mjs (Debian's
 //! chromium, `npm ci` in app/).
-use std::path::PathBuf;
-use std::process::Command;
-
 use lifeline_tests::chaos::Chaos;
 
 fn main() {
@@ -19,19 +16,9 @@ fn main() {
     runtime.block_on(async {
         let chaos = Chaos::start(3, 3, 17).await;
         chaos.settle().await;
-        let app = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../app");
         let urls = serde_json::to_string(&chaos.net.endpoint_urls()).unwrap();
-        let mut node = Command::new("node");
-        node.arg("test/bench-live.mjs")
-            .current_dir(&app)
-            .env("LIFELINE_RPC_URL", &chaos.net.rpc_url)
-            .env("LIFELINE_WS_URL", &chaos.net.ws_url)
-            .env(
-                "LIFELINE_ADMIN_URL",
-                chaos.net.admin_url.as_deref().expect("admin API"),
-            )
-            .env("LIFELINE_NETWORK", chaos.network.to_string())
-            .env("LIFELINE_ENDPOINT_URLS", urls);
+        let mut node = chaos.dashboard_script("test/bench-live.mjs");
+        node.env("LIFELINE_ENDPOINT_URLS", urls);
         // The keepers run on this runtime: wait for node without blocking it.
         let status = tokio::task::spawn_blocking(move || node.status())
             .await

@@ -119,6 +119,32 @@ impl Chaos {
         c
     }
 
+    /// `node <script>` in app/, with this network's addresses in the environment the
+    /// dashboard's browser scripts read (LIFELINE_RPC_URL, _WS_URL, _ADMIN_URL,
+    /// _NETWORK). Checks first that what they need is installed, naming the fix.
+    pub fn dashboard_script(&self, script: &str) -> std::process::Command {
+        let app = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../app");
+        assert!(
+            app.join("node_modules/playwright-core").exists(),
+            "the dashboard's dependencies are not installed: run `npm ci --prefix app` (the README's test command does)"
+        );
+        assert!(
+            std::path::Path::new("/usr/bin/chromium").exists(),
+            "Chromium is not installed: `apt-get install chromium` (.ci/run does)"
+        );
+        let mut node = std::process::Command::new("node");
+        node.arg(script)
+            .current_dir(&app)
+            .env("LIFELINE_RPC_URL", &self.net.rpc_url)
+            .env("LIFELINE_WS_URL", &self.net.ws_url)
+            .env(
+                "LIFELINE_ADMIN_URL",
+                self.net.admin_url.as_deref().expect("admin API"),
+            )
+            .env("LIFELINE_NETWORK", self.network.to_string());
+        node
+    }
+
     fn send(&self, ix: solana_instruction::Instruction) {
         self.net
             .send(&self.authority, &[ix])

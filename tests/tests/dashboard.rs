@@ -8,9 +8,6 @@
 //!
 //! Needs `npm ci` in app/ and Debian's chromium (`.ci/run` installs both). Set
 //! LIFELINE_SCREENSHOT=/abs/path.png to save the page after the migration.
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use lifeline::instructions::CreateNetworkArgs;
 use lifeline::state::PolicyParams;
 use lifeline_client::ix;
@@ -19,15 +16,6 @@ use solana_signer::Signer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
-    let app = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../app");
-    assert!(
-        app.join("node_modules/playwright-core").exists(),
-        "the dashboard's dependencies are not installed: run `npm ci --prefix app` (the README's test command does)"
-    );
-    assert!(
-        Path::new("/usr/bin/chromium").exists(),
-        "Chromium is not installed: `apt-get install chromium` (.ci/run does)"
-    );
     let chaos = Chaos::start(3, 3, 2).await;
     chaos.settle().await;
     // A second network on the same RPC: without ?network= the page must ask which.
@@ -46,17 +34,8 @@ async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
         )
         .expect("second network");
     let urls = chaos.net.endpoint_urls();
-    let mut node = Command::new("node");
-    node.arg("test/e2e.mjs")
-        .current_dir(&app)
-        .env("LIFELINE_RPC_URL", &chaos.net.rpc_url)
-        .env("LIFELINE_WS_URL", &chaos.net.ws_url)
-        .env(
-            "LIFELINE_ADMIN_URL",
-            chaos.net.admin_url.as_deref().expect("admin API"),
-        )
-        .env("LIFELINE_NETWORK", chaos.network.to_string())
-        .env("LIFELINE_PRIMARY_URL", &urls[0])
+    let mut node = chaos.dashboard_script("test/e2e.mjs");
+    node.env("LIFELINE_PRIMARY_URL", &urls[0])
         .env("LIFELINE_STANDBY_URL", &urls[1]);
     // The keepers run on this runtime: wait for node without blocking it.
     let out = tokio::task::spawn_blocking(move || node.output())
