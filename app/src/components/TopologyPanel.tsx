@@ -1,4 +1,13 @@
-import { formatBps, formatMs, kindName, reasonName, roleName, slotsAgo, verdictName } from '../lib/format';
+import {
+  formatBps,
+  formatMs,
+  kindName,
+  reasonName,
+  roleName,
+  shortAddress,
+  slotsAgo,
+  verdictName,
+} from '../lib/format';
 import type { Snapshot } from '../lib/live';
 import type { EndpointModel } from '../lib/model';
 import { collect, decideMigration, observationOf, quorumVerdict, tally, type GroupDecision } from '../lib/quorum';
@@ -53,6 +62,7 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
                   {network.keepers.map((k) => (
                     <th key={k.address} title={k.address}>
                       {k.region || `keeper ${k.index}`}
+                      <div className="muted small key">{shortAddress(k.address)}</div>
                     </th>
                   ))}
                 </tr>
