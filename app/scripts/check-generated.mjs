@@ -40,7 +40,8 @@ try {
   const problems = [];
   for (const f of wanted) {
     if (!had.has(f)) problems.push(`missing: ${f}`);
-    else if (readFileSync(join(want, f), 'utf8') !== readFileSync(join(have, f), 'utf8')) problems.push(`differs: ${f}`);
+    else if (readFileSync(join(want, f), 'utf8') !== readFileSync(join(have, f), 'utf8'))
+      problems.push(`differs: ${f}`);
   }
   for (const f of had) if (!wanted.has(f)) problems.push(`not generated: ${f}`);
   if (problems.length > 0) {

@@ -70,7 +70,11 @@ export function App() {
         <ConfigForm config={config} onConnect={connect} />
         <LivePill health={health} slot={snapshot?.slot} />
       </header>
-      <StatusBanner health={health} problems={initial.problems} onChoose={(network) => connect({ ...config, network })} />
+      <StatusBanner
+        health={health}
+        problems={initial.problems}
+        onChoose={(network) => connect({ ...config, network })}
+      />
       {snapshot && (
         <main>
           <NetworkPanel snapshot={snapshot} />

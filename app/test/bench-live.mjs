@@ -14,8 +14,12 @@ import { build } from 'vite';
 
 import { CHROMIUM_ARGS, serveStatic } from './serve.mjs';
 
-const { LIFELINE_RPC_URL: rpc, LIFELINE_WS_URL: ws, LIFELINE_ADMIN_URL: admin, LIFELINE_NETWORK: network } =
-  process.env;
+const {
+  LIFELINE_RPC_URL: rpc,
+  LIFELINE_WS_URL: ws,
+  LIFELINE_ADMIN_URL: admin,
+  LIFELINE_NETWORK: network,
+} = process.env;
 const urls = JSON.parse(process.env.LIFELINE_ENDPOINT_URLS ?? '[]');
 if (!rpc || !ws || !admin || !network || urls.length < 2) {
   console.error('bench-live: run through `cargo bench -p lifeline-tests --bench dashboard`');
@@ -114,7 +118,9 @@ const row = (name, r) =>
 console.log(`\n${trials} migrations, both pages open on each (3 keepers, 300 ms probes, 100 ms slots):`);
 console.log(row('subscription', sub));
 console.log(row('polling 1.5 s', poll));
-console.log(`  ratio polling / subscription, fault → page p50: ${(pct(poll.fault, 50) / pct(sub.fault, 50)).toFixed(2)}×`);
+console.log(
+  `  ratio polling / subscription, fault → page p50: ${(pct(poll.fault, 50) / pct(sub.fault, 50)).toFixed(2)}×`,
+);
 
 await browser.close();
 server.close();

@@ -79,7 +79,9 @@ try {
   if (marker !== 'first-load') throw new Error('the page reloaded');
   const role = await page.getByTestId('endpoint-0').getAttribute('data-role');
   if (role !== 'quarantined') throw new Error(`ep0 should be quarantined, is ${role}`);
-  ok(`new primary ${standbyUrl} and the migration (slot lag, automatic, with its transaction) shown without a reload; new primary on the page ${(shownAfter / 1000).toFixed(1)} s after the fault`);
+  ok(
+    `new primary ${standbyUrl} and the migration (slot lag, automatic, with its transaction) shown without a reload; new primary on the page ${(shownAfter / 1000).toFixed(1)} s after the fault`,
+  );
   if (screenshot) {
     await page.waitForTimeout(2_000); // a few more chart points
     await page.screenshot({ path: screenshot, fullPage: true });
@@ -90,9 +92,7 @@ try {
   // group does not fail over (the engine's refusal, mirrored).
   const again = await fetch(`${admin}/endpoints/ep1/fault`, { method: 'POST', body: 'frozen' });
   if (!again.ok) throw new Error(`admin API refused the fault: ${again.status}`);
-  await page
-    .locator('[data-testid="decision-g0"][data-kind="no healthy standby"]')
-    .waitFor({ timeout: 30_000 });
+  await page.locator('[data-testid="decision-g0"][data-kind="no healthy standby"]').waitFor({ timeout: 30_000 });
   if ((await page.getByTestId('migration-row').count()) !== 1) throw new Error('a second migration appeared');
   ok('the new primary fails with no healthy standby: the page says why the group holds');
 

@@ -19,7 +19,10 @@ export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
   const reportOf = (keeper: string) =>
     reports.filter((r) => r.keeper === keeper).sort((a, b) => (a.seq < b.seq ? 1 : -1))[0];
   const policy: [string, string][] = [
-    ['quorum', `${ballot.quorum === Infinity ? '—' : ballot.quorum} of ${network.keepers.length}${p.quorum === 0 ? ' (⅔ default)' : ''}`],
+    [
+      'quorum',
+      `${ballot.quorum === Infinity ? '—' : ballot.quorum} of ${network.keepers.length}${p.quorum === 0 ? ' (⅔ default)' : ''}`,
+    ],
     ['breach / recovery windows', `${p.breachWindows} / ${p.recoveryWindows}`],
     ['latency degraded / down', `${formatMs(p.latencyDegradedMs)} / ${formatMs(p.latencyDownMs)}`],
     ['slot lag degraded / down', `${p.lagDegradedSlots} / ${p.lagDownSlots} slots`],

@@ -21,14 +21,13 @@ export function StatusBanner({
       ))}
       {health.kind === 'rpc-unreachable' && (
         <div className="banner bad" role="alert" data-testid="banner">
-          <strong>RPC unreachable.</strong> {health.message}. Retrying; the page updates by itself once the
-          RPC answers.
+          <strong>RPC unreachable.</strong> {health.message}. Retrying; the page updates by itself once the RPC answers.
         </div>
       )}
       {health.kind === 'bad-network' && (
         <div className="banner bad" role="alert" data-testid="banner">
-          <strong>Network not found.</strong> {health.message}. Check the network address (the{' '}
-          <code>network</code> line <code>lifeline demo --keep-running</code> prints) and the RPC URL.
+          <strong>Network not found.</strong> {health.message}. Check the network address (the <code>network</code> line{' '}
+          <code>lifeline demo --keep-running</code> prints) and the RPC URL.
         </div>
       )}
       {health.kind === 'choose-network' && (

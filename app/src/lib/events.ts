@@ -15,10 +15,12 @@ export interface JsonTransaction {
   blockTime?: bigint | number | null;
   meta: {
     err: unknown;
-    innerInstructions?: readonly {
-      index: number;
-      instructions: readonly { programIdIndex: number; data: string }[];
-    }[] | null;
+    innerInstructions?:
+      | readonly {
+          index: number;
+          instructions: readonly { programIdIndex: number; data: string }[];
+        }[]
+      | null;
     loadedAddresses?: { writable: readonly string[]; readonly: readonly string[] } | null;
   } | null;
   transaction: { message: { accountKeys: readonly string[] }; signatures: readonly string[] };

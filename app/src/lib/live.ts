@@ -199,9 +199,7 @@ export class LiveNetwork {
     try {
       const signal = { abortSignal: this.abort.signal };
       const [pair, reports] = await Promise.all([
-        this.rpc
-          .getMultipleAccounts([network, topology], { encoding: 'base64', commitment: COMMITMENT })
-          .send(signal),
+        this.rpc.getMultipleAccounts([network, topology], { encoding: 'base64', commitment: COMMITMENT }).send(signal),
         this.rpc
           .getProgramAccounts(PROGRAM_ID, {
             encoding: 'base64',
@@ -326,9 +324,7 @@ export class LiveNetwork {
     const missing = topology.history.filter((r) => {
       const key = r.newEpoch.toString();
       const tried = this.evidenceTries.get(key);
-      return (
-        !this.evidence.has(key) && !this.evidenceUnavailable.has(key) && (!tried || tried.nextAt <= now)
-      );
+      return !this.evidence.has(key) && !this.evidenceUnavailable.has(key) && (!tried || tried.nextAt <= now);
     });
     if (missing.length === 0) return;
     this.evidenceBusy = true;
@@ -368,9 +364,7 @@ export class LiveNetwork {
         this.evidenceTries.set(key, { tries, nextAt: Date.now() + EVIDENCE_RETRY_MS });
         if (tries >= EVIDENCE_TRIES) this.evidenceUnavailable.add(key);
       }
-      const list = [...this.evidence.values()].sort((a, b) =>
-        a.event.header.epoch < b.event.header.epoch ? 1 : -1,
-      );
+      const list = [...this.evidence.values()].sort((a, b) => (a.event.header.epoch < b.event.header.epoch ? 1 : -1));
       if (!this.stopped) this.callbacks.onMigrations(list, new Set(this.evidenceUnavailable));
     } catch {
       // The RPC hiccuped: the next snapshot tries again.

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 
 import { getEndpointDecoder, getMigrationRecordDecoder } from '../generated/types';
 import fixture from '../../test/fixtures/quorum-cases.json';
-import { AccountMismatch, accountKind, decodeNetworkAccount, decodeTopologyAccount, PROGRAM_ID, votersOf } from './model';
+import {
+  AccountMismatch,
+  accountKind,
+  decodeNetworkAccount,
+  decodeTopologyAccount,
+  PROGRAM_ID,
+  votersOf,
+} from './model';
 
 function bytes({ size, runs }: { size: number; runs: (string | number)[][] }): Uint8Array {
   const out = new Uint8Array(size);
@@ -47,7 +54,11 @@ describe('account decoding', () => {
       return n.keepers.some((k, i) => k.index !== i);
     });
     expect(withHoles).toBeDefined();
-    const n = decodeNetworkAccount(withHoles!.network.address as Address, PROGRAM_ID, bytes(withHoles!.network.account));
+    const n = decodeNetworkAccount(
+      withHoles!.network.address as Address,
+      PROGRAM_ID,
+      bytes(withHoles!.network.account),
+    );
     const last = n.keepers[n.keepers.length - 1];
     expect(votersOf(1 << last.index, n.keepers)).toEqual([last]);
     expect(votersOf(0, n.keepers)).toEqual([]);

@@ -115,13 +115,7 @@ export function accountKind(data: ReadonlyUint8Array): AccountKind | null {
   return null;
 }
 
-function expect(
-  address: string,
-  owner: string,
-  data: ReadonlyUint8Array,
-  kind: AccountKind,
-  size: number,
-) {
+function expect(address: string, owner: string, data: ReadonlyUint8Array, kind: AccountKind, size: number) {
   if (owner !== PROGRAM_ID) {
     throw new AccountMismatch(
       `${address} is not a Lifeline ${kind}: it is owned by ${owner}, not the Lifeline program ${PROGRAM_ID}`,
@@ -129,9 +123,7 @@ function expect(
   }
   const actual = accountKind(data);
   if (actual !== kind) {
-    throw new AccountMismatch(
-      `${address} is not a Lifeline ${kind}${actual ? `: it is a ${actual} account` : ''}`,
-    );
+    throw new AccountMismatch(`${address} is not a Lifeline ${kind}${actual ? `: it is a ${actual} account` : ''}`);
   }
   // Accounts are allocated with their exact size; a shorter one cannot be decoded.
   if (data.length < size) {

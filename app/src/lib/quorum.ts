@@ -49,12 +49,7 @@ function isCutOff(topology: TopologyModel, report: ReportModel): boolean {
 }
 
 /** Which reports count at slot `now`: fresh, for this epoch and network, from a keeper in the set. */
-export function collect(
-  network: NetworkModel,
-  topology: TopologyModel,
-  reports: ReportModel[],
-  now: bigint,
-): Ballot {
+export function collect(network: NetworkModel, topology: TopologyModel, reports: ReportModel[], now: bigint): Ballot {
   const policy = network.policy;
   const byIndex = new Map<number, ReportModel>();
   const indexOf = new Map<Address, number>(network.keepers.map((k) => [k.address, k.index]));
