@@ -3,16 +3,9 @@
 //   cargo bench -p lifeline-tests --bench dashboard
 // Env: LIFELINE_RPC_URL, LIFELINE_WS_URL, LIFELINE_ADMIN_URL, LIFELINE_NETWORK,
 // LIFELINE_ENDPOINT_URLS (JSON list; group 0, ep0 primary, the rest standbys by priority).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
 import { createSolanaRpc, getAddressEncoder, getProgramDerivedAddress, getU64Decoder } from '@solana/kit';
-import { chromium } from 'playwright-core';
-import { build } from 'vite';
 
-import { CHROMIUM_ARGS, serveStatic } from './serve.mjs';
+import { buildAndServe, launchChromium } from './serve.mjs';
 
 const {
   LIFELINE_RPC_URL: rpc,
@@ -25,11 +18,8 @@ if (!rpc || !ws || !admin || !network || urls.length < 2) {
   console.error('bench-live: run through `cargo bench -p lifeline-tests --bench dashboard`');
   process.exit(2);
 }
-const appDir = fileURLToPath(new URL('..', import.meta.url));
-const outDir = await mkdtemp(join(tmpdir(), 'lifeline-bench-'));
-await build({ root: appDir, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-const server = await serveStatic(new URL(`file://${outDir}/`));
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const server = await buildAndServe();
+const browser = await launchChromium();
 
 const idl = (await import('../../idl/lifeline.json', { with: { type: 'json' } })).default;
 const [topology] = await getProgramDerivedAddress({
@@ -123,5 +113,4 @@ console.log(
 );
 
 await browser.close();
-server.close();
-await rm(outDir, { recursive: true, force: true });
+await server.close();

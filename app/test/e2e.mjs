@@ -4,15 +4,7 @@
 //   LIFELINE_RPC_URL, LIFELINE_WS_URL, LIFELINE_ADMIN_URL, LIFELINE_NETWORK,
 //   LIFELINE_PRIMARY_URL, LIFELINE_STANDBY_URL, [LIFELINE_SCREENSHOT]
 // It prints one line per check ("ok - …") and exits non-zero on the first failure.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-import { chromium } from 'playwright-core';
-import { build } from 'vite';
-
-import { CHROMIUM_ARGS, serveStatic } from './serve.mjs';
+import { buildAndServe, launchChromium } from './serve.mjs';
 
 const env = (name) => {
   const v = process.env[name];
@@ -30,18 +22,14 @@ const primaryUrl = env('LIFELINE_PRIMARY_URL');
 const standbyUrl = env('LIFELINE_STANDBY_URL');
 const screenshot = process.env.LIFELINE_SCREENSHOT;
 
-const appDir = fileURLToPath(new URL('..', import.meta.url));
-const outDir = await mkdtemp(join(tmpdir(), 'lifeline-dashboard-'));
 let browser;
 let server;
 const ok = (what) => console.log(`ok - ${what}`);
 
 try {
-  // The same build `npm run build` makes, into a scratch directory.
-  await build({ root: appDir, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  server = await buildAndServe();
   ok('production build');
-  server = await serveStatic(new URL(`file://${outDir}/`));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -139,6 +127,5 @@ try {
   process.exitCode = 1;
 } finally {
   await browser?.close();
-  server?.close();
-  await rm(outDir, { recursive: true, force: true });
+  await server?.close();
 }

@@ -1,9 +1,14 @@
-// A static file server for the production build (what "served by anything" means in the
-// tests), and the flags Chromium needs on these machines.
+// What the browser scripts (e2e, bench, screenshot) share: a static file server for the
+// production build (what "served by anything" means in the tests), a fresh build of it,
+// and Debian's Chromium with the flags it needs on these machines.
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+import { build } from 'vite';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -13,7 +18,7 @@ const TYPES = {
   '.json': 'application/json',
 };
 
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -48,4 +53,32 @@ export function serveStatic(root) {
       resolve({ url: `http://127.0.0.1:${port}`, close: () => server.close() });
     });
   });
+}
+
+/** Debian's Chromium (never a downloaded browser), headless. */
+export function launchChromium() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/**
+ * The same build `npm run build` makes, into a scratch directory, served on loopback.
+ * `close()` stops the server and removes the build.
+ */
+export async function buildAndServe() {
+  const appDir = fileURLToPath(new URL('..', import.meta.url));
+  const outDir = await mkdtemp(join(tmpdir(), 'lifeline-dashboard-'));
+  try {
+    await build({ root: appDir, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    const server = await serveStatic(new URL(`file://${outDir}/`));
+    return {
+      url: server.url,
+      close: async () => {
+        server.close();
+        await rm(outDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await rm(outDir, { recursive: true, force: true });
+    throw e;
+  }
 }

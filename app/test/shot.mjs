@@ -1,11 +1,10 @@
 // Screenshot of the built dashboard (dist/) against a running localnet:
 //   node test/shot.mjs OUT.png [query]
-import { chromium } from 'playwright-core';
-import { serveStatic, CHROMIUM_ARGS } from './serve.mjs';
+import { launchChromium, serveStatic } from './serve.mjs';
 
 const [out = 'shot.png', query = ''] = process.argv.slice(2);
 const server = await serveStatic(new URL('../dist/', import.meta.url));
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
 page.on('console', (m) => console.log('console:', m.type(), m.text()));
 await page.goto(`${server.url}/${query}`);

@@ -1,7 +1,6 @@
-import { isAddress, type Address } from '@solana/kit';
 import { useEffect, useState, type FormEvent } from 'react';
 
-import { deriveWsUrl, type DashboardConfig } from '../lib/config';
+import { deriveWsUrl, parseConfig, type DashboardConfig } from '../lib/config';
 
 /** RPC URL and network address; the PubSub URL follows the RPC's (port + 1). */
 export function ConfigForm({
@@ -21,22 +20,17 @@ export function ConfigForm({
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    let wsUrl: string;
-    try {
-      const u = new URL(rpc);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
-      wsUrl = rpc === config.rpcUrl ? config.wsUrl : deriveWsUrl(rpc);
-    } catch {
-      setError('the RPC URL must be an http(s) URL');
-      return;
-    }
-    const n = network.trim();
-    if (n !== '' && !isAddress(n)) {
-      setError('the network must be a base58 address (or empty to discover it)');
+    // The same rules as the query string: a custom PubSub URL is kept while the RPC stays.
+    const params = new URLSearchParams({ rpc: rpc.trim() });
+    if (network.trim() !== '') params.set('network', network.trim());
+    if (rpc.trim() === config.rpcUrl && config.wsUrl !== deriveWsUrl(config.rpcUrl)) params.set('ws', config.wsUrl);
+    const parsed = parseConfig(`?${params}`);
+    if (parsed.problems.length > 0) {
+      setError(parsed.problems[0].replace(/;.*$/, ''));
       return;
     }
     setError(null);
-    onConnect({ rpcUrl: rpc.replace(/\/$/, ''), wsUrl, network: n === '' ? null : (n as Address) });
+    onConnect(parsed.config);
   };
 
   return (

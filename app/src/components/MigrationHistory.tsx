@@ -1,9 +1,7 @@
 import { causeName, formatBps, formatMs, reasonName, shortAddress } from '../lib/format';
 import type { MigrationEvidence } from '../lib/events';
 import type { Snapshot } from '../lib/live';
-import { votersOf, type MigrationRecordModel } from '../lib/model';
-
-const NO_PRIMARY = 0xffffffff;
+import { endpointLabel, votersOf, type MigrationRecordModel } from '../lib/model';
 
 /**
  * The topology's own record of its last migrations (on chain, always there), each with
@@ -21,11 +19,7 @@ export function MigrationHistory({
 }) {
   const { topology, network } = snapshot;
   const byEpoch = new Map(evidence.map((m) => [m.event.header.epoch.toString(), m]));
-  const name = (id: number) => {
-    if (id === NO_PRIMARY) return 'none';
-    const e = topology.endpoints.find((x) => x.id === id);
-    return e ? `#${id} ${e.url}` : `#${id} (removed)`;
-  };
+  const name = (id: number) => endpointLabel(topology, id);
   return (
     <section className="panel" data-testid="migration-history">
       <h2>

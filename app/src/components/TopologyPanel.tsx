@@ -9,10 +9,16 @@ import {
   verdictName,
 } from '../lib/format';
 import type { Snapshot } from '../lib/live';
-import type { EndpointModel } from '../lib/model';
+import { endpointLabel, ROLE, type EndpointModel } from '../lib/model';
 import { collect, decideMigration, observationOf, quorumVerdict, tally, type GroupDecision } from '../lib/quorum';
 
-const ROLE_ORDER: Record<number, number> = { 1: 0, 2: 1, 3: 2, 4: 3 };
+// Primary first, then standbys, quarantined, retired.
+const ROLE_ORDER: Record<number, number> = {
+  [ROLE.primary]: 0,
+  [ROLE.standby]: 1,
+  [ROLE.quarantined]: 2,
+  [ROLE.retired]: 3,
+};
 
 const verdictClass = (v: string) =>
   v === 'healthy' ? 'ok' : v === 'down' ? 'bad' : v === 'degraded' || v === 'no quorum' ? 'warn' : 'muted';
@@ -30,7 +36,7 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
         const endpoints = topology.endpoints
           .filter((e) => e.group === group)
           .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.priority - b.priority);
-        const primary = endpoints.find((e) => e.role === 1);
+        const primary = endpoints.find((e) => e.role === ROLE.primary);
         const decision = decideMigration(network, topology, ballot, group, slot);
         const primaryDown = primary ? tally(network, ballot, primary.id, slot).down : 0;
         return (
@@ -45,10 +51,7 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
                 decision={decision}
                 downVotes={primaryDown}
                 quorum={ballot.quorum}
-                name={(id) => {
-                  const e = topology.endpoints.find((x) => x.id === id);
-                  return e ? `#${id} ${e.url}` : `#${id}`;
-                }}
+                name={(id) => endpointLabel(topology, id)}
               />
             </h3>
             <table className="grid topology">

@@ -1,19 +1,13 @@
 // The dashboard decodes real account bytes (made by the Rust program's own structs) and
 // tallies them exactly as the program's engine does. The fixture comes from
 // tests/tests/dashboard_quorum.rs, which fails when the engine or layout drifts from it.
-import { getBase64Encoder, type Address } from '@solana/kit';
+import type { Address } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
 
 import fixture from '../../test/fixtures/quorum-cases.json';
 import { decodeNetworkAccount, decodeReportAccount, decodeTopologyAccount, PROGRAM_ID } from './model';
 import { collect, decideMigration, tally } from './quorum';
-
-/** The fixture stores accounts sparsely: `size` bytes, zero but for each [offset, base64] run. */
-function bytes({ size, runs }: { size: number; runs: (string | number)[][] }): Uint8Array {
-  const out = new Uint8Array(size);
-  for (const [offset, data] of runs) out.set(getBase64Encoder().encode(data as string), offset as number);
-  return out;
-}
+import { fixtureBytes } from './testing';
 
 interface ExpectedDecision {
   group: number;
@@ -33,9 +27,15 @@ describe('the ballot and decision mirror agrees with the program engine', () => 
   fixture.cases.forEach((c, i) => {
     it(`case ${i}: ${c.reports.length} reports, ${c.expected.tallies.length} endpoints`, () => {
       const now = BigInt(c.now);
-      const network = decodeNetworkAccount(c.network.address as Address, PROGRAM_ID, bytes(c.network.account));
-      const topology = decodeTopologyAccount(c.topology.address as Address, PROGRAM_ID, bytes(c.topology.account));
-      const reports = c.reports.map((r) => decodeReportAccount(r.address as Address, PROGRAM_ID, bytes(r.account)));
+      const network = decodeNetworkAccount(c.network.address as Address, PROGRAM_ID, fixtureBytes(c.network.account));
+      const topology = decodeTopologyAccount(
+        c.topology.address as Address,
+        PROGRAM_ID,
+        fixtureBytes(c.topology.account),
+      );
+      const reports = c.reports.map((r) =>
+        decodeReportAccount(r.address as Address, PROGRAM_ID, fixtureBytes(r.account)),
+      );
       expect(network.name).toBe('conformance');
       expect(topology.endpoints.map((e) => e.url)).toEqual(c.expected.tallies.map((t) => `http://e${t.endpointId}`));
 

@@ -1,4 +1,4 @@
-import { getBase64Encoder, type Address } from '@solana/kit';
+import type { Address } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
 
 import { getEndpointDecoder, getMigrationRecordDecoder } from '../generated/types';
@@ -11,53 +11,49 @@ import {
   PROGRAM_ID,
   votersOf,
 } from './model';
+import { fixtureBytes } from './testing';
 
-function bytes({ size, runs }: { size: number; runs: (string | number)[][] }): Uint8Array {
-  const out = new Uint8Array(size);
-  for (const [offset, data] of runs) out.set(getBase64Encoder().encode(data as string), offset as number);
-  return out;
-}
 const c = fixture.cases[0];
 const SYSTEM = '11111111111111111111111111111111';
 
 describe('account decoding', () => {
   it('tells the three accounts apart by discriminator', () => {
-    expect(accountKind(bytes(c.network.account))).toBe('network');
-    expect(accountKind(bytes(c.topology.account))).toBe('topology');
-    expect(accountKind(bytes(c.reports[0].account))).toBe('report');
+    expect(accountKind(fixtureBytes(c.network.account))).toBe('network');
+    expect(accountKind(fixtureBytes(c.topology.account))).toBe('topology');
+    expect(accountKind(fixtureBytes(c.reports[0].account))).toBe('report');
     expect(accountKind(new Uint8Array(64))).toBeNull();
   });
 
   it('refuses an account of another owner (a wrong network address)', () => {
-    expect(() => decodeNetworkAccount(c.network.address as Address, SYSTEM, bytes(c.network.account))).toThrow(
+    expect(() => decodeNetworkAccount(c.network.address as Address, SYSTEM, fixtureBytes(c.network.account))).toThrow(
       AccountMismatch,
     );
-    expect(() => decodeNetworkAccount(c.network.address as Address, SYSTEM, bytes(c.network.account))).toThrow(
+    expect(() => decodeNetworkAccount(c.network.address as Address, SYSTEM, fixtureBytes(c.network.account))).toThrow(
       /owned by 1111/,
     );
   });
 
   it('refuses another Lifeline account given as the network', () => {
-    expect(() => decodeNetworkAccount('T' as Address, PROGRAM_ID, bytes(c.topology.account))).toThrow(
+    expect(() => decodeNetworkAccount('T' as Address, PROGRAM_ID, fixtureBytes(c.topology.account))).toThrow(
       'T is not a Lifeline network: it is a topology account',
     );
   });
 
   it('refuses truncated data', () => {
-    const data = bytes(c.network.account).slice(0, 100);
+    const data = fixtureBytes(c.network.account).slice(0, 100);
     expect(() => decodeNetworkAccount('N' as Address, PROGRAM_ID, data)).toThrow(/100 bytes/);
   });
 
   it('keeps keeper slots (voter bits) when the keeper array has holes', () => {
     const withHoles = fixture.cases.find((x) => {
-      const n = decodeNetworkAccount(x.network.address as Address, PROGRAM_ID, bytes(x.network.account));
+      const n = decodeNetworkAccount(x.network.address as Address, PROGRAM_ID, fixtureBytes(x.network.account));
       return n.keepers.some((k, i) => k.index !== i);
     });
     expect(withHoles).toBeDefined();
     const n = decodeNetworkAccount(
       withHoles!.network.address as Address,
       PROGRAM_ID,
-      bytes(withHoles!.network.account),
+      fixtureBytes(withHoles!.network.account),
     );
     const last = n.keepers[n.keepers.length - 1];
     expect(votersOf(1 << last.index, n.keepers)).toEqual([last]);
@@ -66,7 +62,7 @@ describe('account decoding', () => {
 
   it('reads the migration ring newest first', () => {
     // Topology bytes with history_total = 10 over a ring of 8: records 2..9 are kept.
-    const data = bytes(c.topology.account);
+    const data = fixtureBytes(c.topology.account);
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const historyTotalOffset = 8 + 32 + 8 + 8 * 8;
     const historyOffset = historyTotalOffset + 8 + 32 * getEndpointDecoder().fixedSize;

@@ -20,6 +20,11 @@ import idl from '../../../idl/lifeline.json';
 import { fixedText } from './format';
 
 export const PROGRAM_ID = idl.address as Address;
+
+/** Endpoint.role codes (programs/lifeline/src/state/mod.rs, `Role`). */
+export const ROLE = { primary: 1, standby: 2, quarantined: 3, retired: 4 } as const;
+/** MigrationRecord.from_id when the group had no primary (`u32::MAX`). */
+export const NO_ENDPOINT = 0xffffffff;
 const ZERO_KEY = '11111111111111111111111111111111';
 
 export interface KeeperModel {
@@ -225,4 +230,11 @@ export function decodeReportAccount(address: Address, owner: string, data: Reado
 /** Voter bitmap → the keepers it names (bit i = Network.keepers[i]). */
 export function votersOf(bitmap: number, keepers: KeeperModel[]): KeeperModel[] {
   return keepers.filter((k) => (bitmap & (1 << k.index)) !== 0);
+}
+
+/** "#3 https://…" for an endpoint of `topology`; "none" for NO_ENDPOINT. */
+export function endpointLabel(topology: TopologyModel, id: number): string {
+  if (id === NO_ENDPOINT) return 'none';
+  const e = topology.endpoints.find((x) => x.id === id);
+  return e ? `#${id} ${e.url}` : `#${id} (removed)`;
 }

@@ -6,10 +6,8 @@
 import type { Address } from '@solana/kit';
 
 import type { Observation } from '../generated/types';
-import type { EndpointModel, NetworkModel, ReportModel, TopologyModel } from './model';
+import { ROLE, type EndpointModel, type NetworkModel, type ReportModel, type TopologyModel } from './model';
 
-const ROLE_PRIMARY = 1;
-const ROLE_STANDBY = 2;
 const VERDICT_HEALTHY = 1;
 const VERDICT_DOWN = 3;
 
@@ -32,7 +30,7 @@ export interface Ballot {
   quorum: number;
 }
 
-const inRotation = (e: EndpointModel) => e.role === ROLE_PRIMARY || e.role === ROLE_STANDBY;
+const inRotation = (e: EndpointModel) => e.role === ROLE.primary || e.role === ROLE.standby;
 
 export function observationOf(report: ReportModel, endpointId: number): Observation | undefined {
   return report.observations.find((o) => o.endpointId === endpointId);
@@ -181,7 +179,7 @@ export function decideMigration(
     untilSlot,
   });
   if (network.paused) return refused('paused');
-  const primary = topology.endpoints.find((e) => e.group === group && e.role === ROLE_PRIMARY);
+  const primary = topology.endpoints.find((e) => e.group === group && e.role === ROLE.primary);
   let primaryTally: Tally | null = null;
   if (primary) {
     primaryTally = tally(network, ballot, primary.id, now);
@@ -202,7 +200,7 @@ export function decideMigration(
     return false;
   };
   let best: { e: EndpointModel; key: number[] } | null = null;
-  for (const e of topology.endpoints.filter((x) => x.group === group && x.role === ROLE_STANDBY)) {
+  for (const e of topology.endpoints.filter((x) => x.group === group && x.role === ROLE.standby)) {
     const t = tally(network, ballot, e.id, now);
     if (t.healthy < ballot.quorum) continue;
     const key = rank(e, t);
