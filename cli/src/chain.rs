@@ -2,7 +2,7 @@
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
-use lifeline::state::{KeeperReport, Network, Topology};
+use lifeline::state::{Network, Topology};
 use lifeline_client::{accounts, pda};
 use solana_commitment_config::CommitmentConfig;
 use solana_instruction::Instruction;
@@ -87,28 +87,11 @@ impl Chain {
         }
     }
 
-    pub async fn reports(
-        &self,
-        network: &Pubkey,
-        n: &Network,
-    ) -> Result<Vec<Box<KeeperReport>>, Failure> {
-        let keys: Vec<Pubkey> = n
-            .active_keepers()
-            .map(|k| pda::report(network, &k.keeper).0)
-            .collect();
-        if keys.is_empty() {
-            return Ok(vec![]);
-        }
-        let resp = self
-            .rpc
-            .get_multiple_accounts(&keys)
+    /// Network, topology and ballot in one read.
+    pub async fn state(&self, network: &Pubkey) -> Result<lifeline_client::ChainState, Failure> {
+        lifeline_client::ChainState::read(&self.rpc, network, CommitmentConfig::processed())
             .await
-            .map_err(|e| Failure::input(format!("cannot reach {}: {e}", self.url)))?;
-        Ok(resp
-            .into_iter()
-            .flatten()
-            .filter_map(|a| accounts::report(&a.data).ok())
-            .collect())
+            .map_err(|e| Failure::input(format!("{e} (on {})", self.url)))
     }
 
     /// Sends one instruction signed by `signer`, and waits for confirmation. Program

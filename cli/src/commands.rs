@@ -113,14 +113,9 @@ async fn existing(
 pub async fn status(a: StatusArgs) -> Result<(), Failure> {
     let network = address("network", &a.network)?;
     let chain = Chain::new(&a.url);
-    let (n, t) = existing(&chain, &network).await?;
-    let reports = chain.reports(&network, &n).await?;
-    let slot = chain
-        .rpc
-        .get_slot()
-        .await
-        .map_err(|e| Failure::input(format!("cannot reach {}: {e}", chain.url)))?;
-    let (text, json) = crate::status::render(&network, &n, &t, &reports, slot);
+    existing(&chain, &network).await?;
+    let state = chain.state(&network).await?;
+    let (text, json) = crate::status::render(&network, &state);
     if a.json {
         println!(
             "{}",
@@ -209,7 +204,7 @@ pub async fn failover(a: FailoverArgs) -> Result<(), Failure> {
     let args = ForceFailoverArgs {
         group: a.group,
         to_id: a.to,
-        expected_epoch: t.epoch,
+        expected_group_epoch: t.group_epoch(a.group),
         quarantine_old: a.quarantine,
     };
     let sig = chain

@@ -36,6 +36,8 @@ pub struct NetworkSpec {
 #[serde(deny_unknown_fields)]
 pub struct PolicyParamsSpec {
     pub staleness_slots: Option<u64>,
+    pub liveness_slots: Option<u64>,
+    pub stall_slots: Option<u32>,
     pub cooldown_slots: Option<u64>,
     pub quarantine_base_slots: Option<u64>,
     pub quarantine_max_slots: Option<u64>,
@@ -56,6 +58,8 @@ impl PolicyParamsSpec {
         let d = PolicyParams::default();
         PolicyParams {
             staleness_slots: self.staleness_slots.unwrap_or(d.staleness_slots),
+            liveness_slots: self.liveness_slots.unwrap_or(d.liveness_slots),
+            stall_slots: self.stall_slots.unwrap_or(d.stall_slots),
             cooldown_slots: self.cooldown_slots.unwrap_or(d.cooldown_slots),
             quarantine_base_slots: self
                 .quarantine_base_slots
@@ -450,7 +454,7 @@ pub fn resolve_promotion(
         ForceFailoverArgs {
             group,
             to_id: target.id,
-            expected_epoch: topology.epoch,
+            expected_group_epoch: topology.group_epoch(group),
             quarantine_old: false,
         },
     ))

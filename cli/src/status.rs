@@ -1,24 +1,15 @@
 //! `lifeline status`: the network, its policy and keepers, each group's endpoints with
 //! their role and latest quorum verdict, and the recent migrations.
 use anchor_lang::prelude::Pubkey;
-use lifeline::engine::{collect, policy::effective_quorum, tally, Snapshot};
-use lifeline::state::{KeeperReport, Network, Reason, Topology};
+use lifeline::engine::{collect, policy::effective_quorum, tally};
+use lifeline::state::Reason;
+use lifeline_client::ChainState;
 use serde_json::{json, Value};
 
-pub fn render(
-    network_key: &Pubkey,
-    n: &Network,
-    t: &Topology,
-    reports: &[Box<KeeperReport>],
-    slot: u64,
-) -> (String, Value) {
-    let refs: Vec<&KeeperReport> = reports.iter().map(|r| &**r).collect();
-    let snap = Snapshot {
-        network: n,
-        topology: t,
-        now: slot,
-    };
-    let ballot = collect(&snap, &refs);
+pub fn render(network_key: &Pubkey, state: &ChainState) -> (String, Value) {
+    let (n, t, slot) = (&*state.network, &*state.topology, state.slot);
+    let snap = state.snapshot();
+    let ballot = collect(&snap);
     let quorum = effective_quorum(&n.policy, n.keeper_count as usize);
     let mut out = String::new();
     out.push_str(&format!("network   {} ({network_key})\n", n.name()));
@@ -40,7 +31,10 @@ pub fn render(
     out.push_str("\nkeepers\n");
     let mut keepers = Vec::new();
     for k in n.active_keepers() {
-        let report = reports.iter().find(|r| r.keeper == k.keeper);
+        let report = state
+            .report_of(&k.keeper)
+            .map(|(_, r)| r)
+            .filter(|r| r.submitted_slot != 0);
         let counted = ballot.counted.iter().any(|c| c.report.keeper == k.keeper);
         let last = report.map_or("never".to_string(), |r| {
             if r.seq == 0 {

@@ -41,7 +41,7 @@ fn check(out: &str, rule: &str) {
 
 #[test]
 fn the_default_demo_freezes_the_primary_and_recovers() {
-    check(&demo("frozen"), "SlotLag");
+    check(&demo("frozen"), "Stalled");
 }
 
 #[test]

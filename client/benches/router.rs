@@ -126,7 +126,7 @@ async fn main() {
             ForceFailoverArgs {
                 group: 0,
                 to_id: target.id,
-                expected_epoch: view.epoch,
+                expected_group_epoch: view.group_epoch(0),
                 quarantine_old: false,
             },
         )]);

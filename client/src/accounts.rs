@@ -1,6 +1,6 @@
 //! Decoding of Lifeline accounts from raw account data (as fetched over RPC).
 use anchor_lang::{Discriminator, ZeroCopy};
-use lifeline::state::{KeeperReport, Network, Topology};
+use lifeline::state::{Ballot, Network, Topology};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
@@ -50,7 +50,7 @@ pub fn topology(data: &[u8]) -> Result<Box<Topology>, DecodeError> {
     decode(data)
 }
 
-pub fn report(data: &[u8]) -> Result<Box<KeeperReport>, DecodeError> {
+pub fn ballot(data: &[u8]) -> Result<Box<Ballot>, DecodeError> {
     decode(data)
 }
 
@@ -93,12 +93,11 @@ mod tests {
         assert_eq!(bytemuck::bytes_of(&*back), bytemuck::bytes_of(&*t));
         assert_eq!(back.endpoints()[0].url(), "https://rpc.example");
 
-        let mut r: Box<KeeperReport> = Box::new(KeeperReport::zeroed());
-        r.seq = u64::MAX;
-        r.observation_count = 1;
-        r.observations[0].latency_ms = 77;
-        let back = report(&raw(&*r)).unwrap();
-        assert_eq!(bytemuck::bytes_of(&*back), bytemuck::bytes_of(&*r));
+        let mut b: Box<Ballot> = Box::new(Ballot::zeroed());
+        b.reports[15].seq = u64::MAX;
+        b.reports[15].votes[31].latency_ms = 77;
+        let back = ballot(&raw(&*b)).unwrap();
+        assert_eq!(bytemuck::bytes_of(&*back), bytemuck::bytes_of(&*b));
     }
 
     #[test]
@@ -112,6 +111,6 @@ mod tests {
             topology(&[1, 2, 3]),
             Err(DecodeError::TooShort { .. })
         ));
-        assert!(matches!(report(&[]), Err(DecodeError::TooShort { .. })));
+        assert!(matches!(ballot(&[]), Err(DecodeError::TooShort { .. })));
     }
 }

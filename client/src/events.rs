@@ -5,24 +5,53 @@ use anchor_lang::event::EVENT_IX_TAG_LE;
 use anchor_lang::{AnchorDeserialize, Discriminator};
 use lifeline::events::*;
 
-/// Every Lifeline event, decoded.
-#[derive(Debug, Clone)]
-pub enum LifelineEvent {
-    NetworkCreated(NetworkCreated),
-    PolicyUpdated(PolicyUpdated),
-    EndpointAdded(EndpointAdded),
-    EndpointUpdated(EndpointUpdated),
-    EndpointRemoved(EndpointRemoved),
-    KeeperAdded(KeeperAdded),
-    KeeperRemoved(KeeperRemoved),
-    AuthorityProposed(AuthorityProposed),
-    AuthorityAccepted(AuthorityAccepted),
-    GuardianSet(GuardianSet),
-    PausedSet(PausedSet),
-    AttestationSubmitted(AttestationSubmitted),
-    MigrationExecuted(MigrationExecuted),
-    EndpointReadmitted(EndpointReadmitted),
+/// The event list, once: the enum, its decoder and its names all come from it.
+macro_rules! events {
+    ($($name:ident),+ $(,)?) => {
+        /// Every Lifeline event, decoded.
+        #[derive(Debug, Clone)]
+        pub enum LifelineEvent {
+            $($name($name)),+
+        }
+
+        impl LifelineEvent {
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Self::$name(_) => stringify!($name)),+
+                }
+            }
+        }
+
+        /// Decodes the data of one inner instruction to the Lifeline program; None if it is
+        /// not an event (or not one this SDK knows).
+        pub fn decode_event(ix_data: &[u8]) -> Option<LifelineEvent> {
+            let body = ix_data.strip_prefix(EVENT_IX_TAG_LE)?;
+            $(if let Some(e) = try_as::<$name>(body) {
+                return Some(LifelineEvent::$name(e));
+            })+
+            None
+        }
+    };
 }
+
+events!(
+    NetworkCreated,
+    NetworkClosed,
+    PolicyUpdated,
+    EndpointAdded,
+    EndpointUpdated,
+    EndpointRemoved,
+    KeeperAdded,
+    KeeperUpdated,
+    KeeperRemoved,
+    AuthorityProposed,
+    AuthorityAccepted,
+    GuardianSet,
+    PausedSet,
+    AttestationSubmitted,
+    MigrationExecuted,
+    EndpointReadmitted,
+);
 
 fn try_as<T: Discriminator + AnchorDeserialize>(body: &[u8]) -> Option<T> {
     let rest = body.strip_prefix(T::DISCRIMINATOR)?;
@@ -74,28 +103,6 @@ pub fn from_transaction(
             _ => None,
         })
         .collect()
-}
-
-/// Decodes the data of one inner instruction to the Lifeline program; None if it is not
-/// an event (or not one this SDK knows).
-pub fn decode_event(ix_data: &[u8]) -> Option<LifelineEvent> {
-    let body = ix_data.strip_prefix(EVENT_IX_TAG_LE)?;
-    use LifelineEvent as E;
-    try_as(body)
-        .map(E::NetworkCreated)
-        .or_else(|| try_as(body).map(E::PolicyUpdated))
-        .or_else(|| try_as(body).map(E::EndpointAdded))
-        .or_else(|| try_as(body).map(E::EndpointUpdated))
-        .or_else(|| try_as(body).map(E::EndpointRemoved))
-        .or_else(|| try_as(body).map(E::KeeperAdded))
-        .or_else(|| try_as(body).map(E::KeeperRemoved))
-        .or_else(|| try_as(body).map(E::AuthorityProposed))
-        .or_else(|| try_as(body).map(E::AuthorityAccepted))
-        .or_else(|| try_as(body).map(E::GuardianSet))
-        .or_else(|| try_as(body).map(E::PausedSet))
-        .or_else(|| try_as(body).map(E::AttestationSubmitted))
-        .or_else(|| try_as(body).map(E::MigrationExecuted))
-        .or_else(|| try_as(body).map(E::EndpointReadmitted))
 }
 
 #[cfg(test)]
@@ -261,8 +268,27 @@ mod tests {
                 };
                 (wire(&e), LifelineEvent::EndpointReadmitted(e))
             },
+            {
+                let e = KeeperUpdated {
+                    header: h,
+                    keeper: k,
+                    region: s("ap"),
+                    provider: s("r"),
+                };
+                (wire(&e), LifelineEvent::KeeperUpdated(e))
+            },
+            {
+                let e = NetworkClosed {
+                    header: h,
+                    authority: k,
+                };
+                (wire(&e), LifelineEvent::NetworkClosed(e))
+            },
         ];
-        assert_eq!(cases.len(), 14, "one case per event");
+        let mut names: Vec<&str> = cases.iter().map(|(_, e)| e.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 16, "one case per event");
         for (data, expected) in cases {
             let decoded =
                 decode_event(&data).unwrap_or_else(|| panic!("{expected:?} did not decode"));

@@ -1,6 +1,6 @@
 //! One builder per instruction. Each returns a ready `Instruction`; callers add signers.
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use lifeline::instructions::*;
 use lifeline::state::PolicyParams;
@@ -16,34 +16,61 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
-fn with_reports(mut ix: Instruction, reports: &[Pubkey]) -> Instruction {
-    ix.accounts
-        .extend(reports.iter().map(|r| AccountMeta::new_readonly(*r, false)));
-    ix
+/// The addresses every builder derives from the network.
+struct Addrs {
+    topology: Pubkey,
+    ballot: Pubkey,
+    event_authority: Pubkey,
+}
+
+fn addrs(network: &Pubkey) -> Addrs {
+    Addrs {
+        topology: pda::topology(network).0,
+        ballot: pda::ballot(network).0,
+        event_authority: pda::event_authority(),
+    }
 }
 
 pub fn create_network(creator: &Pubkey, args: CreateNetworkArgs) -> Instruction {
     let network = pda::network(creator, &args.name).0;
+    let a = addrs(&network);
     build(
         acc::CreateNetwork {
             creator: *creator,
             network,
-            topology: pda::topology(&network).0,
+            topology: a.topology,
+            ballot: a.ballot,
             system_program: system_program::ID,
-            event_authority: pda::event_authority(),
+            event_authority: a.event_authority,
             program: lifeline::ID,
         },
         data::CreateNetwork { args },
     )
 }
 
+pub fn close_network(network: &Pubkey, authority: &Pubkey) -> Instruction {
+    let a = addrs(network);
+    build(
+        acc::CloseNetwork {
+            network: *network,
+            topology: a.topology,
+            ballot: a.ballot,
+            authority: *authority,
+            event_authority: a.event_authority,
+            program: lifeline::ID,
+        },
+        data::CloseNetwork {},
+    )
+}
+
 pub fn update_policy(network: &Pubkey, authority: &Pubkey, args: PolicyParams) -> Instruction {
+    let a = addrs(network);
     build(
         acc::UpdatePolicy {
             network: *network,
-            topology: pda::topology(network).0,
+            topology: a.topology,
             authority: *authority,
-            event_authority: pda::event_authority(),
+            event_authority: a.event_authority,
             program: lifeline::ID,
         },
         data::UpdatePolicy { args },
@@ -51,12 +78,14 @@ pub fn update_policy(network: &Pubkey, authority: &Pubkey, args: PolicyParams) -
 }
 
 pub fn add_endpoint(network: &Pubkey, authority: &Pubkey, args: AddEndpointArgs) -> Instruction {
+    let a = addrs(network);
     build(
         acc::AddEndpoint {
             network: *network,
-            topology: pda::topology(network).0,
+            topology: a.topology,
+            ballot: a.ballot,
             authority: *authority,
-            event_authority: pda::event_authority(),
+            event_authority: a.event_authority,
             program: lifeline::ID,
         },
         data::AddEndpoint { args },
@@ -68,12 +97,14 @@ pub fn update_endpoint(
     authority: &Pubkey,
     args: UpdateEndpointArgs,
 ) -> Instruction {
+    let a = addrs(network);
     build(
         acc::UpdateEndpoint {
             network: *network,
-            topology: pda::topology(network).0,
+            topology: a.topology,
+            ballot: a.ballot,
             authority: *authority,
-            event_authority: pda::event_authority(),
+            event_authority: a.event_authority,
             program: lifeline::ID,
         },
         data::UpdateEndpoint { args },
@@ -81,12 +112,14 @@ pub fn update_endpoint(
 }
 
 pub fn remove_endpoint(network: &Pubkey, authority: &Pubkey, endpoint_id: u32) -> Instruction {
+    let a = addrs(network);
     build(
         acc::RemoveEndpoint {
             network: *network,
-            topology: pda::topology(network).0,
+            topology: a.topology,
+            ballot: a.ballot,
             authority: *authority,
-            event_authority: pda::event_authority(),
+            event_authority: a.event_authority,
             program: lifeline::ID,
         },
         data::RemoveEndpoint { endpoint_id },
@@ -94,27 +127,39 @@ pub fn remove_endpoint(network: &Pubkey, authority: &Pubkey, endpoint_id: u32) -
 }
 
 pub fn add_keeper(network: &Pubkey, authority: &Pubkey, args: AddKeeperArgs) -> Instruction {
-    let report = pda::report(network, &args.keeper).0;
+    let a = addrs(network);
     build(
         acc::AddKeeper {
             network: *network,
+            ballot: a.ballot,
             authority: *authority,
-            report,
-            system_program: system_program::ID,
-            event_authority: pda::event_authority(),
+            event_authority: a.event_authority,
             program: lifeline::ID,
         },
         data::AddKeeper { args },
     )
 }
 
+pub fn update_keeper(network: &Pubkey, authority: &Pubkey, args: UpdateKeeperArgs) -> Instruction {
+    build(
+        acc::UpdateKeeper {
+            network: *network,
+            authority: *authority,
+            event_authority: pda::event_authority(),
+            program: lifeline::ID,
+        },
+        data::UpdateKeeper { args },
+    )
+}
+
 pub fn remove_keeper(network: &Pubkey, authority: &Pubkey, keeper: &Pubkey) -> Instruction {
+    let a = addrs(network);
     build(
         acc::RemoveKeeper {
             network: *network,
+            ballot: a.ballot,
             authority: *authority,
-            report: pda::report(network, keeper).0,
-            event_authority: pda::event_authority(),
+            event_authority: a.event_authority,
             program: lifeline::ID,
         },
         data::RemoveKeeper { keeper: *keeper },
@@ -182,12 +227,13 @@ pub fn force_failover(
     authority: &Pubkey,
     args: ForceFailoverArgs,
 ) -> Instruction {
+    let a = addrs(network);
     build(
         acc::ForceFailover {
             network: *network,
-            topology: pda::topology(network).0,
+            topology: a.topology,
             authority: *authority,
-            event_authority: pda::event_authority(),
+            event_authority: a.event_authority,
             program: lifeline::ID,
         },
         data::ForceFailover { args },
@@ -199,38 +245,37 @@ pub fn submit_attestation(
     keeper: &Pubkey,
     args: SubmitAttestationArgs,
 ) -> Instruction {
+    let a = addrs(network);
     build(
         acc::SubmitAttestation {
             network: *network,
-            topology: pda::topology(network).0,
-            report: pda::report(network, keeper).0,
+            topology: a.topology,
+            ballot: a.ballot,
             keeper: *keeper,
-            event_authority: pda::event_authority(),
+            event_authority: a.event_authority,
             program: lifeline::ID,
         },
         data::SubmitAttestation { args },
     )
 }
 
-/// `reports`: the keepers' report addresses (see `pda::report`).
+/// Permissionless: the program decides on the whole on-chain ballot.
 pub fn trigger_migration(
     network: &Pubkey,
     caller: &Pubkey,
     args: TriggerMigrationArgs,
-    reports: &[Pubkey],
 ) -> Instruction {
-    with_reports(
-        build(
-            acc::TriggerMigration {
-                network: *network,
-                topology: pda::topology(network).0,
-                caller: *caller,
-                event_authority: pda::event_authority(),
-                program: lifeline::ID,
-            },
-            data::TriggerMigration { args },
-        ),
-        reports,
+    let a = addrs(network);
+    build(
+        acc::TriggerMigration {
+            network: *network,
+            topology: a.topology,
+            ballot: a.ballot,
+            caller: *caller,
+            event_authority: a.event_authority,
+            program: lifeline::ID,
+        },
+        data::TriggerMigration { args },
     )
 }
 
@@ -238,19 +283,17 @@ pub fn readmit_endpoint(
     network: &Pubkey,
     caller: &Pubkey,
     args: ReadmitEndpointArgs,
-    reports: &[Pubkey],
 ) -> Instruction {
-    with_reports(
-        build(
-            acc::ReadmitEndpoint {
-                network: *network,
-                topology: pda::topology(network).0,
-                caller: *caller,
-                event_authority: pda::event_authority(),
-                program: lifeline::ID,
-            },
-            data::ReadmitEndpoint { args },
-        ),
-        reports,
+    let a = addrs(network);
+    build(
+        acc::ReadmitEndpoint {
+            network: *network,
+            topology: a.topology,
+            ballot: a.ballot,
+            caller: *caller,
+            event_authority: a.event_authority,
+            program: lifeline::ID,
+        },
+        data::ReadmitEndpoint { args },
     )
 }

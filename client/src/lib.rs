@@ -4,15 +4,19 @@
 //! The keeper, the CLI and the tests all build instructions here, so there is exactly one
 //! copy of the account lists.
 pub mod accounts;
+pub mod describe;
+pub mod errors;
 pub mod events;
 pub mod ix;
 pub mod pda;
 pub mod router;
+pub mod state;
 pub mod urls;
 pub mod view;
 pub mod watcher;
 
 pub use lifeline::ID as PROGRAM_ID;
 pub use router::{FailoverRpc, RouterConfig};
+pub use state::ChainState;
 pub use view::{EndpointView, TopologyView};
 pub use watcher::{TopologyWatcher, WatcherConfig};

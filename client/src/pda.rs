@@ -1,6 +1,6 @@
 //! Program-derived addresses. Seeds come from the program crate's constants.
 use anchor_lang::prelude::Pubkey;
-use lifeline::constants::{NETWORK_SEED, REPORT_SEED, TOPOLOGY_SEED};
+use lifeline::constants::{BALLOT_SEED, NETWORK_SEED, TOPOLOGY_SEED};
 
 pub fn network(creator: &Pubkey, name: &str) -> (Pubkey, u8) {
     Pubkey::find_program_address(
@@ -13,14 +13,12 @@ pub fn topology(network: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[TOPOLOGY_SEED, network.as_ref()], &lifeline::ID)
 }
 
-pub fn report(network: &Pubkey, keeper: &Pubkey) -> (Pubkey, u8) {
-    Pubkey::find_program_address(
-        &[REPORT_SEED, network.as_ref(), keeper.as_ref()],
-        &lifeline::ID,
-    )
+/// Every keeper's latest attestation (one row per keeper slot).
+pub fn ballot(network: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[BALLOT_SEED, network.as_ref()], &lifeline::ID)
 }
 
-/// The PDA that signs the program's self-CPI events (`emit_cpi!`).
+/// The PDA that signs the program's self-CPI events.
 pub fn event_authority() -> Pubkey {
     Pubkey::find_program_address(&[b"__event_authority"], &lifeline::ID).0
 }

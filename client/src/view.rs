@@ -22,6 +22,8 @@ pub struct EndpointView {
 pub struct TopologyView {
     pub network: Pubkey,
     pub epoch: u64,
+    /// Per group, the epoch of its last change (what permissionless calls name).
+    pub group_epochs: [u64; lifeline::constants::MAX_GROUPS],
     /// Context slot of the read that produced this view.
     pub slot: u64,
     pub endpoints: Vec<EndpointView>,
@@ -53,10 +55,18 @@ impl TopologyView {
         Self {
             network: t.network,
             epoch: t.epoch,
+            group_epochs: t.group_epochs,
             slot,
             endpoints,
             migrations: t.recent_migrations().copied().collect(),
         }
+    }
+
+    pub fn group_epoch(&self, group: u8) -> u64 {
+        self.group_epochs
+            .get(group as usize)
+            .copied()
+            .unwrap_or_default()
     }
 
     pub fn primary(&self, group: u8) -> Option<&EndpointView> {

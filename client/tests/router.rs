@@ -113,7 +113,7 @@ async fn the_watcher_sees_the_topology_and_its_changes() {
             ForceFailoverArgs {
                 group: 0,
                 to_id,
-                expected_epoch: epoch,
+                expected_group_epoch: view.group_epoch(0),
                 quarantine_old: false,
             },
         )]);
@@ -136,7 +136,8 @@ async fn the_watcher_sees_the_topology_and_its_changes() {
             ForceFailoverArgs {
                 group: 0,
                 to_id: back,
-                expected_epoch: epoch + 1,
+                // the first failover made the new epoch the group's epoch
+                expected_group_epoch: epoch + 1,
                 quarantine_old: false,
             },
         )]);
@@ -188,7 +189,7 @@ async fn after_a_migration_the_router_uses_the_new_primary() {
         ForceFailoverArgs {
             group: 0,
             to_id: ep2,
-            expected_epoch: view.epoch,
+            expected_group_epoch: view.group_epoch(0),
             quarantine_old: true,
         },
     )]);

@@ -1,109 +1,94 @@
-//! When to attest: on change, or as a heartbeat that keeps the report fresh — never on
-//! every probe. One attestation carries every endpoint (one transaction).
-use lifeline::engine::verdict::classify;
-use lifeline::instructions::ObservationInput;
-use lifeline::state::{Policy, Verdict, OBS_UNREACHABLE};
-
-/// What the keeper last put on chain.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Submitted {
-    pub topology_epoch: u64,
-    pub reference_slot: u64,
-    pub observations: Vec<ObservationInput>,
-}
+//! When to attest: when what the chain would record differs from this keeper's row of the
+//! ballot, when the row would stop counting, to keep evidence of an ongoing breach fresh,
+//! and otherwise only as a heartbeat every third of the liveness window — never on every
+//! probe. One attestation carries every endpoint (one transaction).
+use lifeline::engine::ballot::judge;
+use lifeline::state::{KeeperReport, ObservationInput, Policy, Topology, VOTE_DOWN, VOTE_HEALTHY};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
-    /// Nothing on chain yet.
+    /// This keeper has no attestation on chain yet.
     First,
-    /// The topology changed: old reports no longer count.
-    EpochChanged,
-    /// An endpoint appeared or disappeared.
-    EndpointsChanged,
-    /// Some endpoint's verdict changed.
+    /// The policy changed after the epoch the row was read at: the row no longer counts.
+    PolicyChanged,
+    /// An endpoint was added or its URL changed since the row was written.
+    EndpointsChanged { endpoint_id: u32 },
+    /// Some endpoint's verdict differs from the row.
     VerdictChanged { endpoint_id: u32 },
-    /// Some endpoint's streak reached the policy's breach or recovery threshold: the report
-    /// now votes (down or healthy) where it did not before.
-    VoteReady { endpoint_id: u32 },
-    /// Nothing changed, but the report is getting old.
+    /// Some endpoint's vote (down / healthy) differs from the row.
+    VoteChanged { endpoint_id: u32 },
+    /// The row votes a serving endpoint down and its evidence is half-way to stale: keep it
+    /// fresh while the breach lasts, so a migration blocked now (cooldown, no healthy
+    /// standby) can still happen the moment it is allowed.
+    BreachRefresh,
+    /// Nothing changed, but the row is a third of the way to silence.
     Heartbeat,
 }
 
-fn verdict(policy: &Policy, reference_slot: u64, o: &ObservationInput) -> Verdict {
-    let lag = reference_slot
-        .saturating_sub(o.endpoint_slot)
-        .min(u32::MAX as u64) as u32;
-    classify(
-        policy,
-        &lifeline::engine::verdict::Figures {
-            latency_ms: o.latency_ms,
-            slot_lag: lag,
-            error_bps: o.error_bps,
-            unreachable: o.flags & OBS_UNREACHABLE != 0,
-        },
-    )
-    .0
-}
-
-/// Whether the report votes: down after `breach_windows`, healthy after `recovery_windows`.
-fn votes(policy: &Policy, v: Verdict, o: &ObservationInput) -> bool {
-    match v {
-        Verdict::Down => o.consecutive_bad >= policy.breach_windows,
-        Verdict::Healthy => o.consecutive_good >= policy.recovery_windows,
-        _ => false,
+impl Trigger {
+    /// A stable label for logs and metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::First => "first",
+            Self::PolicyChanged => "policy_changed",
+            Self::EndpointsChanged { .. } => "endpoints_changed",
+            Self::VerdictChanged { .. } => "verdict_changed",
+            Self::VoteChanged { .. } => "vote_changed",
+            Self::BreachRefresh => "breach_refresh",
+            Self::Heartbeat => "heartbeat",
+        }
     }
 }
 
-/// Heartbeat period: half the staleness window, so a report never goes stale between two
-/// heartbeats even if one transaction is lost.
+/// Heartbeat period: a third of the liveness window, so one lost heartbeat never silences
+/// a keeper.
 pub fn heartbeat_slots(policy: &Policy) -> u64 {
+    (policy.liveness_slots / 3).max(1)
+}
+
+/// How often the evidence of an ongoing breach is refreshed: half the staleness window.
+pub fn breach_refresh_slots(policy: &Policy) -> u64 {
     (policy.staleness_slots / 2).max(1)
 }
 
-/// Decides whether to submit `next` (observed at `reference_slot` for `epoch`), given
-/// what was last submitted. None = stay quiet.
+/// Decides whether to attest `next` (the latest observation of each endpoint) at chain
+/// slot `now`, given this keeper's row as the chain holds it (None: no row).
 pub fn should_attest(
     policy: &Policy,
-    last: Option<&Submitted>,
-    epoch: u64,
-    reference_slot: u64,
+    topology: &Topology,
+    row: Option<&KeeperReport>,
+    now: u64,
     next: &[ObservationInput],
 ) -> Option<Trigger> {
-    let Some(last) = last else {
-        return Some(Trigger::First);
+    let row = match row {
+        Some(r) if r.submitted_slot != 0 => r,
+        _ => return Some(Trigger::First),
     };
-    if last.topology_epoch != epoch {
-        return Some(Trigger::EpochChanged);
+    if row.topology_epoch < topology.policy_epoch {
+        return Some(Trigger::PolicyChanged);
     }
-    let mut ids: Vec<u32> = next.iter().map(|o| o.endpoint_id).collect();
-    let mut last_ids: Vec<u32> = last.observations.iter().map(|o| o.endpoint_id).collect();
-    ids.sort_unstable();
-    last_ids.sort_unstable();
-    if ids != last_ids {
-        return Some(Trigger::EndpointsChanged);
-    }
-    for o in next {
-        let prev = last
-            .observations
-            .iter()
-            .find(|p| p.endpoint_id == o.endpoint_id)
-            .expect("same endpoint set");
-        let (v_now, v_then) = (
-            verdict(policy, reference_slot, o),
-            verdict(policy, last.reference_slot, prev),
-        );
-        if v_now != v_then {
-            return Some(Trigger::VerdictChanged {
-                endpoint_id: o.endpoint_id,
-            });
+    let mut breach = false;
+    for (j, e) in topology.endpoints().iter().enumerate() {
+        let Some(o) = next.iter().find(|o| o.endpoint_id == e.id) else {
+            continue;
+        };
+        if e.config_epoch > row.topology_epoch {
+            return Some(Trigger::EndpointsChanged { endpoint_id: e.id });
         }
-        if votes(policy, v_now, o) && !votes(policy, v_then, prev) {
-            return Some(Trigger::VoteReady {
-                endpoint_id: o.endpoint_id,
-            });
+        let cell = &row.votes[j];
+        let judged = judge(policy, o);
+        if cell.verdict() != judged.verdict {
+            return Some(Trigger::VerdictChanged { endpoint_id: e.id });
         }
+        if cell.flags & (VOTE_DOWN | VOTE_HEALTHY) != judged.votes() {
+            return Some(Trigger::VoteChanged { endpoint_id: e.id });
+        }
+        breach |= cell.votes_down() && e.in_rotation();
     }
-    if reference_slot.saturating_sub(last.reference_slot) >= heartbeat_slots(policy) {
+    if breach && now.saturating_sub(row.reference_slot) >= breach_refresh_slots(policy) {
+        return Some(Trigger::BreachRefresh);
+    }
+    if now.saturating_sub(row.submitted_slot) >= heartbeat_slots(policy) {
         return Some(Trigger::Heartbeat);
     }
     None
@@ -112,102 +97,163 @@ pub fn should_attest(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lifeline::state::PolicyParams;
+    use anchor_lang::prelude::Pubkey;
+    use bytemuck::Zeroable;
+    use lifeline::engine::{record, Attestation};
+    use lifeline::state::{Endpoint, PolicyParams, Role, OBS_UNREACHABLE};
+
+    const NOW: u64 = 10_000;
 
     fn policy() -> Policy {
         PolicyParams::default().into()
     }
 
-    fn obs(id: u32, lag: u64, bad: u8, good: u8, at: u64) -> ObservationInput {
+    fn topology(n: u32) -> Box<Topology> {
+        let mut t: Box<Topology> = Box::new(Topology::zeroed());
+        t.epoch = 3;
+        t.policy_epoch = 1;
+        for id in 0..n {
+            t.endpoints[id as usize] = Endpoint {
+                id,
+                role: if id == 0 {
+                    Role::Primary
+                } else {
+                    Role::Standby
+                } as u8,
+                config_epoch: 1,
+                ..Endpoint::default()
+            };
+        }
+        t.endpoint_count = n as u8;
+        t.next_endpoint_id = n;
+        t
+    }
+
+    fn healthy(id: u32, good: u8) -> ObservationInput {
         ObservationInput {
             endpoint_id: id,
             latency_ms: 30,
-            endpoint_slot: at - lag,
-            error_bps: 0,
-            consecutive_bad: bad,
             consecutive_good: good,
-            flags: 0,
+            ..ObservationInput::default()
         }
     }
 
-    fn submitted(at: u64, observations: Vec<ObservationInput>) -> Submitted {
-        Submitted {
-            topology_epoch: 3,
-            reference_slot: at,
-            observations,
+    fn down(id: u32, bad: u8) -> ObservationInput {
+        ObservationInput {
+            endpoint_id: id,
+            flags: OBS_UNREACHABLE,
+            consecutive_bad: bad,
+            ..ObservationInput::default()
         }
+    }
+
+    /// The row the program would hold after attesting `obs` at `at`.
+    fn row(t: &Topology, at: u64, obs: &[ObservationInput]) -> KeeperReport {
+        let mut r = KeeperReport::default();
+        let att = Attestation {
+            seq: 1,
+            topology_epoch: t.epoch,
+            reference_slot: at,
+            observations: obs,
+        };
+        record(&policy(), t, &mut r, Pubkey::new_unique(), &att, at);
+        r
     }
 
     #[test]
     fn quiet_while_nothing_changes_then_a_heartbeat() {
-        let p = policy();
-        let last = submitted(1_000, vec![obs(1, 0, 0, 5, 1_000), obs(2, 0, 0, 5, 1_000)]);
-        let same = |at| vec![obs(1, 0, 0, 6, at), obs(2, 1, 0, 6, at)];
-        assert_eq!(should_attest(&p, Some(&last), 3, 1_010, &same(1_010)), None);
-        let hb = 1_000 + heartbeat_slots(&p);
+        let (p, t) = (policy(), topology(2));
+        let r = row(&t, NOW, &[healthy(0, 5), healthy(1, 5)]);
+        // streaks grow every window: not a change
+        let same = [healthy(0, 50), healthy(1, 50)];
+        let hb = NOW + heartbeat_slots(&p);
+        assert_eq!(should_attest(&p, &t, Some(&r), hb - 1, &same), None);
         assert_eq!(
-            should_attest(&p, Some(&last), 3, hb - 1, &same(hb - 1)),
-            None
-        );
-        assert_eq!(
-            should_attest(&p, Some(&last), 3, hb, &same(hb)),
+            should_attest(&p, &t, Some(&r), hb, &same),
             Some(Trigger::Heartbeat)
         );
         assert!(
-            heartbeat_slots(&p) < p.staleness_slots,
-            "a heartbeat lands before the report goes stale"
+            3 * heartbeat_slots(&p) <= p.liveness_slots,
+            "two heartbeats may be lost"
         );
+        // at the default policy and 400 ms slots: at most 60 attestations an hour
+        let per_hour = 3_600_000 / (heartbeat_slots(&p) * 400);
+        assert!(per_hour <= 60, "{per_hour}");
     }
 
     #[test]
-    fn first_epoch_and_endpoint_changes_trigger() {
-        let p = policy();
-        let last = submitted(1_000, vec![obs(1, 0, 0, 5, 1_000)]);
-        assert_eq!(should_attest(&p, None, 3, 1_000, &[]), Some(Trigger::First));
+    fn first_policy_and_endpoint_changes_trigger() {
+        let (p, mut t) = (policy(), topology(1));
+        assert_eq!(should_attest(&p, &t, None, NOW, &[]), Some(Trigger::First));
         assert_eq!(
-            should_attest(&p, Some(&last), 4, 1_001, &[obs(1, 0, 0, 6, 1_001)]),
-            Some(Trigger::EpochChanged)
+            should_attest(&p, &t, Some(&KeeperReport::default()), NOW, &[]),
+            Some(Trigger::First),
+            "an empty row (just added) is no attestation"
         );
-        let more = [obs(1, 0, 0, 6, 1_001), obs(2, 0, 0, 1, 1_001)];
+        let r = row(&t, NOW, &[healthy(0, 5)]);
+        t.epoch += 1;
+        t.policy_epoch = t.epoch;
         assert_eq!(
-            should_attest(&p, Some(&last), 3, 1_001, &more),
-            Some(Trigger::EndpointsChanged)
+            should_attest(&p, &t, Some(&r), NOW + 1, &[healthy(0, 6)]),
+            Some(Trigger::PolicyChanged)
+        );
+        let (p, mut t) = (policy(), topology(1));
+        let r = row(&t, NOW, &[healthy(0, 5)]);
+        t.epoch += 1;
+        t.endpoints[0].config_epoch = t.epoch; // new URL
+        assert_eq!(
+            should_attest(&p, &t, Some(&r), NOW + 1, &[healthy(0, 1)]),
+            Some(Trigger::EndpointsChanged { endpoint_id: 0 })
         );
     }
 
     #[test]
     fn a_verdict_change_triggers_at_once_and_the_vote_when_the_streak_is_long_enough() {
-        let p = policy();
+        let (p, t) = (policy(), topology(2));
         assert_eq!(p.breach_windows, 2);
-        let last = submitted(1_000, vec![obs(1, 0, 0, 5, 1_000)]);
-        // the endpoint freezes: first bad window changes the verdict
-        let first_bad = [obs(1, 200, 1, 0, 1_001)];
+        let r = row(&t, NOW, &[healthy(0, 5), healthy(1, 5)]);
+        let first_bad = [down(0, 1), healthy(1, 6)];
         assert_eq!(
-            should_attest(&p, Some(&last), 3, 1_001, &first_bad),
-            Some(Trigger::VerdictChanged { endpoint_id: 1 })
+            should_attest(&p, &t, Some(&r), NOW + 1, &first_bad),
+            Some(Trigger::VerdictChanged { endpoint_id: 0 })
         );
-        // after submitting that, the second bad window makes the report vote "down"
-        let last = submitted(1_001, first_bad.to_vec());
-        let second_bad = [obs(1, 201, 2, 0, 1_002)];
+        let r = row(&t, NOW + 1, &first_bad);
+        let second_bad = [down(0, 2), healthy(1, 7)];
         assert_eq!(
-            should_attest(&p, Some(&last), 3, 1_002, &second_bad),
-            Some(Trigger::VoteReady { endpoint_id: 1 })
+            should_attest(&p, &t, Some(&r), NOW + 2, &second_bad),
+            Some(Trigger::VoteChanged { endpoint_id: 0 })
         );
-        // and further bad windows are quiet until the heartbeat
-        let last = submitted(1_002, second_bad.to_vec());
+        // further bad windows are quiet...
+        let r = row(&t, NOW + 2, &second_bad);
         assert_eq!(
-            should_attest(&p, Some(&last), 3, 1_003, &[obs(1, 202, 3, 0, 1_003)]),
+            should_attest(&p, &t, Some(&r), NOW + 3, &[down(0, 3), healthy(1, 8)]),
             None
+        );
+        // ...until the evidence is half-way to stale, while the breach lasts
+        let at = NOW + 2 + breach_refresh_slots(&p);
+        assert_eq!(
+            should_attest(&p, &t, Some(&r), at, &[down(0, 9), healthy(1, 9)]),
+            Some(Trigger::BreachRefresh)
         );
     }
 
     #[test]
+    fn a_down_vote_on_an_endpoint_out_of_rotation_is_not_refreshed() {
+        let (p, mut t) = (policy(), topology(2));
+        t.endpoints[1].role = Role::Quarantined as u8;
+        let obs = [healthy(0, 5), down(1, 5)];
+        let r = row(&t, NOW, &obs);
+        let at = NOW + breach_refresh_slots(&p);
+        assert_eq!(should_attest(&p, &t, Some(&r), at, &obs), None);
+    }
+
+    #[test]
     fn recovery_votes_once_the_good_streak_reaches_the_threshold() {
-        let p = policy();
-        let last = submitted(1_000, vec![obs(1, 0, 0, 1, 1_000)]);
+        let (p, t) = (policy(), topology(1));
+        let r = row(&t, NOW, &[healthy(0, 1)]);
         assert_eq!(
-            should_attest(&p, Some(&last), 3, 1_001, &[obs(1, 0, 0, 2, 1_001)]),
-            Some(Trigger::VoteReady { endpoint_id: 1 })
+            should_attest(&p, &t, Some(&r), NOW + 1, &[healthy(0, 2)]),
+            Some(Trigger::VoteChanged { endpoint_id: 0 })
         );
     }
 }

@@ -32,12 +32,14 @@ pub struct KeeperConfig {
     pub commitment: String,
     #[serde(default = "default_probe_interval_ms")]
     pub probe_interval_ms: u64,
-    /// Per-probe timeout; default: 800 ms or 80 % of the interval, whichever is shorter.
+    /// Per-probe timeout; default: the policy's `latency_down_ms`, so a slow endpoint is
+    /// judged down by latency (a shorter timeout makes it at most degraded).
     #[serde(default)]
     pub probe_timeout_ms: Option<u64>,
-    /// Probes per window; a window's figures are what one attestation reports.
-    #[serde(default = "default_window_probes")]
-    pub window_probes: u32,
+    /// Recent probes the error rate is measured over; default: derived from the policy so
+    /// that one failure crosses `error_degraded_bps` (10 % → 10 probes).
+    #[serde(default)]
+    pub window_probes: Option<u32>,
     /// Extra RPCs whose slot joins the lag reference (beyond the probed endpoints).
     #[serde(default)]
     pub reference_rpc_urls: Vec<String>,
@@ -46,7 +48,9 @@ pub struct KeeperConfig {
     /// Cap on the priority fee, micro-lamports per compute unit.
     #[serde(default = "default_priority_fee_cap")]
     pub priority_fee_cap_microlamports: u64,
-    /// Upper bound of the per-keeper delay before racing a permissionless transaction.
+    /// The turn length for permissionless transactions: for each action the keepers take
+    /// turns in an order derived from the action, each waiting its position × this before
+    /// sending (and re-checking the chain first). About one slot keeps races rare.
     #[serde(default = "default_jitter_ms")]
     pub jitter_ms: u64,
     /// Where /metrics and /healthz are served.
@@ -68,9 +72,6 @@ fn default_commitment() -> String {
 }
 fn default_probe_interval_ms() -> u64 {
     1_000
-}
-fn default_window_probes() -> u32 {
-    1
 }
 fn default_max_concurrency() -> usize {
     32
@@ -148,16 +149,41 @@ impl KeeperConfig {
             .collect()
     }
 
+    /// The commitment chain state is read at (probes always compare processed slots).
+    pub fn commitment_config(&self) -> solana_commitment_config::CommitmentConfig {
+        use solana_commitment_config::CommitmentConfig;
+        match self.commitment.as_str() {
+            "processed" => CommitmentConfig::processed(),
+            "finalized" => CommitmentConfig::finalized(),
+            _ => CommitmentConfig::confirmed(),
+        }
+    }
+
     pub fn ws_url(&self) -> String {
         self.ws_url
             .clone()
             .unwrap_or_else(|| derive_ws_url(&resolve_url(&self.url)))
     }
 
-    /// The effective per-probe timeout.
-    pub fn probe_timeout_ms(&self) -> u64 {
-        self.probe_timeout_ms
-            .unwrap_or_else(|| (self.probe_interval_ms * 4 / 5).min(800))
+    /// The effective per-probe timeout under `policy`.
+    pub fn probe_timeout(&self, policy: &lifeline::state::Policy) -> std::time::Duration {
+        std::time::Duration::from_millis(
+            self.probe_timeout_ms
+                .unwrap_or(policy.latency_down_ms as u64)
+                .max(1),
+        )
+    }
+
+    /// The effective error window under `policy`.
+    pub fn error_window(&self, policy: &lifeline::state::Policy) -> usize {
+        self.window_probes
+            .map_or_else(|| crate::window::error_window(policy), |w| w as usize)
+    }
+
+    /// How soon a suspect endpoint is probed again: a quarter of the interval, at least
+    /// 50 ms.
+    pub fn confirm_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis((self.probe_interval_ms / 4).max(50))
     }
 
     pub fn keypair_path(&self) -> PathBuf {
@@ -195,15 +221,12 @@ impl KeeperConfig {
         }
         if self
             .probe_timeout_ms
-            .is_some_and(|t| t == 0 || t >= self.probe_interval_ms)
+            .is_some_and(|t| !(1..=60_000).contains(&t))
         {
-            return Err(invalid(
-                "probe_timeout_ms",
-                "must be > 0 and shorter than probe_interval_ms",
-            ));
+            return Err(invalid("probe_timeout_ms", "must be 1..=60000"));
         }
-        if !(1..=60).contains(&self.window_probes) {
-            return Err(invalid("window_probes", "must be 1..=60"));
+        if self.window_probes.is_some_and(|w| !(1..=100).contains(&w)) {
+            return Err(invalid("window_probes", "must be 1..=100"));
         }
         if !(1..=1_024).contains(&self.max_concurrency) {
             return Err(invalid("max_concurrency", "must be 1..=1024"));
@@ -364,16 +387,33 @@ mod tests {
             "network = \"{NET}\"\nprobe_interval_ms = 2000\nurl = \"devnet\"\n"
         ));
         let c = load(Some(&f.0), vec![], &[]).unwrap();
+        let policy: lifeline::state::Policy = lifeline::state::PolicyParams::default().into();
+        assert_eq!(c.probe_interval_ms, 2_000);
         assert_eq!(
-            (c.probe_interval_ms, c.probe_timeout_ms(), c.window_probes),
-            (2_000, 800, 1)
+            (
+                c.probe_timeout(&policy).as_millis(),
+                c.error_window(&policy)
+            ),
+            (policy.latency_down_ms as u128, 10),
+            "timeout and window follow the policy"
         );
-        let fast = load(Some(&f.0), vec![], &[("probe_interval_ms", "300".into())]).unwrap();
+        let set = load(
+            Some(&f.0),
+            vec![],
+            &[
+                ("probe_timeout_ms", "300".into()),
+                ("window_probes", "4".into()),
+            ],
+        )
+        .unwrap();
         assert_eq!(
-            fast.probe_timeout_ms(),
-            240,
-            "the default timeout follows a short interval"
+            (
+                set.probe_timeout(&policy).as_millis(),
+                set.error_window(&policy)
+            ),
+            (300, 4)
         );
+        assert_eq!(set.confirm_interval().as_millis(), 500);
         assert_eq!(
             c.rpc_urls(),
             vec!["https://api.devnet.solana.com".to_string()]
@@ -449,7 +489,7 @@ mod tests {
             ("ws_url", "http://x", "ws_url"),
             ("commitment", "max", "commitment"),
             ("probe_interval_ms", "10", "probe_interval_ms"),
-            ("probe_timeout_ms", "1000", "probe_timeout_ms"),
+            ("probe_timeout_ms", "0", "probe_timeout_ms"),
             ("probe_interval_ms", "\"soon\"", "probe_interval_ms"),
             ("window_probes", "0", "window_probes"),
             ("metrics_addr", "everywhere", "metrics_addr"),

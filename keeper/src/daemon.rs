@@ -1,514 +1,442 @@
-//! The keeper loop. Each tick: read the network, topology and reports (one RPC round
-//! trip each, through the keeper's own failover RPC), probe every endpoint, and at the end
-//! of a window attest if something changed (or as a heartbeat); then run the engine over
-//! the chain state and, after this keeper's jitter, send the migrations and readmissions
-//! the chain would accept. Losing a race to another keeper is a quiet, counted non-event.
-use std::sync::atomic::{AtomicU64, Ordering};
+//! The keeper, assembled: the prober (this file) probes every endpoint on its schedule and
+//! turns probes into observations; the attester (`attester.rs`) puts them on chain when
+//! they change; the migrator (`migrator.rs`) sends the permissionless decisions the chain
+//! would accept; the reference poller (`reference.rs`) keeps the lag reference current.
+//! Each is a task that stops on the shutdown signal.
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use lifeline::engine::{pending_actions, Action, Snapshot};
-use lifeline::instructions::{ReadmitEndpointArgs, SubmitAttestationArgs, TriggerMigrationArgs};
-use lifeline::state::{KeeperReport, Network, Role, Topology};
-use lifeline_client::{accounts, ix, pda, FailoverRpc, RouterConfig};
+use lifeline::state::{EndpointKind, Role};
+use lifeline_client::state::{ChainState, ReadError};
+use lifeline_client::{FailoverRpc, RouterConfig};
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_signer::Signer;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
-use crate::attest::{should_attest, Submitted};
+use crate::attest::should_attest;
+use crate::attester::{AttestRequest, Attester};
 use crate::config::KeeperConfig;
-use crate::jitter::jitter;
+use crate::migrator::Migrator;
 use crate::probe;
-use crate::window::{aggregate, Probe, Tracker};
+use crate::reference::References;
+use crate::stats::{unix_ms, EndpointGauges, KeeperStats};
+use crate::window::{Outcome, Probe, Tracker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeeperError {
     #[error("invalid configuration: {0}")]
     Config(#[from] crate::config::ConfigError),
-    #[error("RPC: {0}")]
-    Rpc(String),
-    #[error("network {0} not found (or not a Lifeline network)")]
-    NoNetwork(Pubkey),
+    #[error("{0}")]
+    Read(#[from] ReadError),
     #[error("this keeper ({0}) is not in the network's keeper set")]
     NotInSet(Pubkey),
 }
 
-/// Compute budgets requested. Native execution does not meter compute units, so these are
-/// upper bounds argued from the bounded loops (MAX_KEEPERS × MAX_ENDPOINTS); measure them
-/// once on a validator after `anchor build`.
-const ATTESTATION_COMPUTE_UNITS: u32 = 200_000;
-const DECISION_COMPUTE_UNITS: u32 = 600_000;
-
-/// Counters a caller (tests, metrics) can read while the keeper runs.
-#[derive(Debug, Default)]
-pub struct KeeperStats {
-    pub ticks: AtomicU64,
-    pub probes: AtomicU64,
-    pub attestations_sent: AtomicU64,
-    pub attestations_failed: AtomicU64,
-    pub migrations_sent: AtomicU64,
-    pub readmissions_sent: AtomicU64,
-    /// Permissionless transactions another keeper landed first (or the chain refused).
-    pub races_lost: AtomicU64,
-    /// Ticks on which a primary was down by quorum but no standby was quorum-healthy, so
-    /// the chain would (rightly) not migrate.
-    pub blocked_failovers: AtomicU64,
-    /// Unix time (ms) of the last tick that completed without an RPC error.
-    pub last_ok_unix_ms: AtomicU64,
-    /// Probe latency histogram (cumulative buckets, see `LATENCY_BUCKETS_MS`).
-    pub probe_latency_buckets: [AtomicU64; LATENCY_BUCKETS_MS.len()],
-    pub probe_latency_sum_ms: AtomicU64,
-    pub probe_failures: AtomicU64,
-    /// The last window's view of each endpoint.
-    pub endpoints: std::sync::Mutex<std::collections::BTreeMap<u32, EndpointGauges>>,
+/// What the tasks share.
+pub struct Shared {
+    pub config: KeeperConfig,
+    pub keypair: Keypair,
+    pub network: Pubkey,
+    /// The keeper's own RPCs, failing over in order.
+    pub rpc: RpcClient,
+    pub http: reqwest::Client,
+    pub stats: Arc<KeeperStats>,
+    pub commitment: CommitmentConfig,
 }
 
-/// Upper bounds of the probe latency histogram buckets, ms (+Inf is the probe count).
-pub const LATENCY_BUCKETS_MS: [u64; 8] = [10, 25, 50, 100, 250, 500, 1_000, 2_500];
-
-/// What this keeper last concluded about one endpoint.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EndpointGauges {
-    pub url: String,
-    pub group: u8,
-    pub latency_ms: u32,
-    pub slot_lag: u64,
-    /// 0 unknown, 1 healthy, 2 degraded, 3 down (the program's `Verdict`).
-    pub verdict: u8,
-    pub consecutive_bad: u8,
-    pub consecutive_good: u8,
-}
-
-impl KeeperStats {
-    fn record_probe(&self, p: &Probe) {
-        self.probes.fetch_add(1, Ordering::Relaxed);
-        if p.slot.is_none() {
-            self.probe_failures.fetch_add(1, Ordering::Relaxed);
-        }
-        self.probe_latency_sum_ms
-            .fetch_add(p.latency_ms as u64, Ordering::Relaxed);
-        for (bucket, bound) in self.probe_latency_buckets.iter().zip(LATENCY_BUCKETS_MS) {
-            if p.latency_ms as u64 <= bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+impl Shared {
+    pub async fn read_chain(&self) -> Result<ChainState, ReadError> {
+        ChainState::read(&self.rpc, &self.network, self.commitment).await
     }
 }
 
-fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-/// What the chain said at one slot.
-struct ChainState {
-    slot: u64,
-    network: Box<Network>,
-    topology: Box<Topology>,
-    reports: Vec<(Pubkey, Box<KeeperReport>)>,
-}
-
 pub struct Keeper {
-    config: KeeperConfig,
-    keypair: Keypair,
-    network: Pubkey,
-    rpc: RpcClient,
-    http: reqwest::Client,
-    tracker: Tracker,
-    window: Vec<Probe>,
-    probes_in_window: u32,
-    last: Option<Submitted>,
-    seq: u64,
-    stats: Arc<KeeperStats>,
-    /// The epoch for which "primary down, no healthy standby" was last reported.
-    blocked_reported: Option<u64>,
+    shared: Arc<Shared>,
+    /// The seq of this keeper's row when it started.
+    start_seq: u64,
 }
 
 impl Keeper {
-    /// Checks the network exists and this keeper is in its set, and resumes from the
-    /// on-chain report (so a restart never reuses a sequence number).
+    /// Checks the network exists and this keeper is in its set; the attester resumes
+    /// from the on-chain seq, so a restart never reuses a sequence number.
     pub async fn new(config: KeeperConfig, keypair: Keypair) -> Result<Self, KeeperError> {
         config.validate()?;
         let network = config.network()?;
         let router = FailoverRpc::with_urls(
             config.rpc_urls(),
             RouterConfig {
-                timeout: Duration::from_millis(config.probe_timeout_ms().max(2_000)),
+                timeout: Duration::from_secs(5),
                 ..RouterConfig::default()
             },
         );
-        let rpc = router.into_rpc_client(CommitmentConfig::processed());
-        let mut keeper = Self {
+        let commitment = config.commitment_config();
+        let shared = Arc::new(Shared {
+            rpc: router.into_rpc_client(commitment),
             http: reqwest::Client::new(),
-            tracker: Tracker::default(),
-            window: Vec::new(),
-            probes_in_window: 0,
-            last: None,
-            seq: 0,
-            blocked_reported: None,
             stats: Arc::new(KeeperStats::default()),
+            commitment,
             config,
             keypair,
             network,
-            rpc,
+        });
+        let state = shared.read_chain().await?;
+        let Some((_, row)) = state.report_of(&shared.keypair.pubkey()) else {
+            return Err(KeeperError::NotInSet(shared.keypair.pubkey()));
         };
-        let state = keeper.read_chain().await?;
-        if state
-            .network
-            .keeper_index(&keeper.keypair.pubkey())
-            .is_none()
-        {
-            return Err(KeeperError::NotInSet(keeper.keypair.pubkey()));
-        }
-        keeper.seq = keeper.own_report(&state).map_or(0, |r| r.seq);
-        Ok(keeper)
-    }
-
-    pub fn stats(&self) -> Arc<KeeperStats> {
-        self.stats.clone()
-    }
-
-    pub fn pubkey(&self) -> Pubkey {
-        self.keypair.pubkey()
-    }
-
-    fn own_report<'a>(&self, state: &'a ChainState) -> Option<&'a KeeperReport> {
-        let me = self.keypair.pubkey();
-        state
-            .reports
-            .iter()
-            .find(|(_, r)| r.keeper == me)
-            .map(|(_, r)| &**r)
-    }
-
-    async fn read_chain(&self) -> Result<ChainState, KeeperError> {
-        let topology = pda::topology(&self.network).0;
-        let commitment = CommitmentConfig::processed();
-        let resp = self
-            .rpc
-            .get_multiple_accounts_with_commitment(&[self.network, topology], commitment)
-            .await
-            .map_err(|e| KeeperError::Rpc(e.to_string()))?;
-        let slot = resp.context.slot;
-        let (Some(n), Some(t)) = (&resp.value[0], &resp.value[1]) else {
-            return Err(KeeperError::NoNetwork(self.network));
-        };
-        let network =
-            accounts::network(&n.data).map_err(|_| KeeperError::NoNetwork(self.network))?;
-        let topology =
-            accounts::topology(&t.data).map_err(|_| KeeperError::NoNetwork(self.network))?;
-        let keys: Vec<Pubkey> = network
-            .active_keepers()
-            .map(|k| pda::report(&self.network, &k.keeper).0)
-            .collect();
-        let mut reports = Vec::with_capacity(keys.len());
-        if !keys.is_empty() {
-            let resp = self
-                .rpc
-                .get_multiple_accounts_with_commitment(&keys, commitment)
-                .await
-                .map_err(|e| KeeperError::Rpc(e.to_string()))?;
-            for (key, acc) in keys.iter().zip(resp.value) {
-                if let Some(r) = acc.and_then(|a| accounts::report(&a.data).ok()) {
-                    reports.push((*key, r));
-                }
-            }
-        }
-        Ok(ChainState {
-            slot,
-            network,
-            topology,
-            reports,
+        shared.stats.in_set.store(true, Ordering::Relaxed);
+        Ok(Self {
+            start_seq: row.seq,
+            shared,
         })
     }
 
-    /// The priority fee to pay: the 75th percentile of recent fees on `accounts`, capped.
-    async fn priority_fee(&self, accounts: &[Pubkey]) -> u64 {
-        let Ok(fees) = self.rpc.get_recent_prioritization_fees(accounts).await else {
-            return 0;
-        };
-        let mut fees: Vec<u64> = fees.iter().map(|f| f.prioritization_fee).collect();
-        fees.sort_unstable();
-        let p75 = fees
-            .get(fees.len().saturating_sub(1) * 3 / 4)
-            .copied()
-            .unwrap_or(0);
-        p75.min(self.config.priority_fee_cap_microlamports)
+    pub fn stats(&self) -> Arc<KeeperStats> {
+        self.shared.stats.clone()
     }
 
-    /// Sends `ix` with a compute budget and a capped priority fee, and waits for
-    /// confirmation. The client re-sends until the blockhash expires; a failed send is
-    /// retried by the caller with a fresh blockhash (re-signed only after expiry).
-    async fn send(
-        &self,
-        ix: solana_instruction::Instruction,
-        compute_units: u32,
-    ) -> Result<(), String> {
-        use solana_compute_budget_interface::ComputeBudgetInstruction;
-        let writable: Vec<Pubkey> = ix
-            .accounts
-            .iter()
-            .filter(|m| m.is_writable)
-            .map(|m| m.pubkey)
-            .collect();
-        let fee = self.priority_fee(&writable).await;
-        let mut ixs = vec![ComputeBudgetInstruction::set_compute_unit_limit(
-            compute_units,
-        )];
-        if fee > 0 {
-            ixs.push(ComputeBudgetInstruction::set_compute_unit_price(fee));
-        }
-        ixs.push(ix);
-        let blockhash = self
-            .rpc
-            .get_latest_blockhash()
-            .await
-            .map_err(|e| e.to_string())?;
-        let tx = solana_transaction::Transaction::new_signed_with_payer(
-            &ixs,
-            Some(&self.keypair.pubkey()),
-            &[&self.keypair],
-            blockhash,
+    pub fn pubkey(&self) -> Pubkey {
+        self.shared.keypair.pubkey()
+    }
+
+    /// Runs every task until `shutdown` turns true. RPC trouble is logged and retried; it
+    /// never stops the keeper.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let shared = self.shared;
+        let config = &shared.config;
+        let mut trusted = config.rpc_urls();
+        trusted.extend(
+            config
+                .reference_rpc_urls
+                .iter()
+                .map(|u| lifeline_client::urls::resolve_url(u)),
         );
-        self.rpc
-            .send_and_confirm_transaction(&tx)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        let confirm = config.confirm_interval();
+        let references = References::new(&trusted, (confirm * 8).max(Duration::from_secs(2)));
+        let (attest_tx, attest_rx) = watch::channel(None::<AttestRequest>);
+        let (nudge_tx, nudge_rx) = watch::channel(0u64);
+        let mut tasks = JoinSet::new();
+        tasks.spawn(references.clone().poll(
+            shared.http.clone(),
+            confirm,
+            Duration::from_millis(config.probe_interval_ms.max(1_000)),
+            shutdown.clone(),
+        ));
+        tasks.spawn(Attester::new(shared.clone(), self.start_seq).run(attest_rx, shutdown.clone()));
+        tasks.spawn(Migrator::new(shared.clone()).run(nudge_rx, shutdown.clone()));
+        let prober = Prober {
+            shared: shared.clone(),
+            references,
+            tracker: Tracker::default(),
+            schedule: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            probes: JoinSet::new(),
+            state: None,
+            attest: attest_tx,
+            nudge: nudge_tx,
+        };
+        prober.run(shutdown).await;
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// One endpoint to probe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Target {
+    id: u32,
+    url: String,
+    kind: EndpointKind,
+}
+
+struct Prober {
+    shared: Arc<Shared>,
+    references: Arc<References>,
+    tracker: Tracker,
+    /// Next probe due per endpoint.
+    schedule: BTreeMap<u32, Instant>,
+    /// Probes in flight per endpoint: when each started.
+    in_flight: BTreeMap<u32, Vec<Instant>>,
+    probes: JoinSet<(Probe, Instant)>,
+    /// The chain as last read, and when.
+    state: Option<(ChainState, Instant)>,
+    attest: watch::Sender<Option<AttestRequest>>,
+    nudge: watch::Sender<u64>,
+}
+
+impl Prober {
+    async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let interval = Duration::from_millis(self.shared.config.probe_interval_ms);
+        let confirm = self.shared.config.confirm_interval();
+        loop {
+            if *shutdown.borrow() {
+                self.probes.abort_all();
+                return;
+            }
+            if self.refresh(interval).await {
+                self.launch_due(confirm);
+            }
+            let wake = self.next_wake(confirm);
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake.into()) => {}
+                Some(done) = self.probes.join_next(), if !self.probes.is_empty() => {
+                    if let Ok((probe, started)) = done {
+                        self.complete(probe, started, interval, confirm);
+                    }
+                    while let Some(Ok((probe, started))) = self.probes.try_join_next() {
+                        self.complete(probe, started, interval, confirm);
+                    }
+                    self.decide();
+                }
+                _ = shutdown.changed() => {}
+            }
+        }
     }
 
-    /// One tick: probe, maybe attest, maybe migrate.
-    pub async fn tick(&mut self) -> Result<(), KeeperError> {
-        self.stats.ticks.fetch_add(1, Ordering::Relaxed);
-        let state = self.read_chain().await?;
-        if let Some(r) = self.own_report(&state) {
-            self.seq = self.seq.max(r.seq);
+    /// Re-reads the chain when the last read is older than a probe interval. Returns
+    /// whether there is a state to probe against.
+    async fn refresh(&mut self, interval: Duration) -> bool {
+        let fresh = self
+            .state
+            .as_ref()
+            .is_some_and(|(_, at)| at.elapsed() < interval);
+        if fresh {
+            return true;
         }
-        let targets: Vec<(u32, String)> = state
+        match self.shared.read_chain().await {
+            Ok(state) => {
+                self.shared
+                    .stats
+                    .last_ok_unix_ms
+                    .store(unix_ms(), Ordering::Relaxed);
+                self.note_membership(&state);
+                note_keepers(&self.shared.stats, &state);
+                let live: Vec<u32> = state.topology.endpoints().iter().map(|e| e.id).collect();
+                self.tracker.retain(|id| live.contains(&id));
+                if let Some((_, row)) = state.report_of(&self.shared.keypair.pubkey()) {
+                    for (j, e) in state.topology.endpoints().iter().enumerate() {
+                        let cell = &row.votes[j];
+                        if cell.is_observed() && e.config_epoch <= row.topology_epoch {
+                            self.tracker.seed(e.id, cell.verdict(), cell.streak);
+                        }
+                    }
+                }
+                self.schedule.retain(|id, _| live.contains(id));
+                self.state = Some((state, Instant::now()));
+                true
+            }
+            Err(e) => {
+                tracing::warn!("cannot read the network: {e}");
+                self.state.is_some()
+            }
+        }
+    }
+
+    /// Says once when this key leaves (or rejoins) the keeper set.
+    fn note_membership(&self, state: &ChainState) {
+        let in_set = state.report_of(&self.shared.keypair.pubkey()).is_some();
+        let was = self.shared.stats.in_set.swap(in_set, Ordering::Relaxed);
+        match (was, in_set) {
+            (true, false) => tracing::error!(
+                keeper = %self.shared.keypair.pubkey(),
+                "this keeper was removed from the network's keeper set: attestations stop until it is added again"
+            ),
+            (false, true) => tracing::info!("this keeper is in the keeper set again: attesting"),
+            _ => {}
+        }
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        let Some((state, _)) = &self.state else {
+            return Vec::new();
+        };
+        state
             .topology
             .endpoints()
             .iter()
             .filter(|e| e.role() != Some(Role::Retired))
-            .map(|e| (e.id, e.url().to_string()))
-            .collect();
-        let timeout = Duration::from_millis(self.config.probe_timeout_ms());
-        let probes =
-            probe::probe_all(&self.http, &targets, timeout, self.config.max_concurrency).await;
-        for p in &probes {
-            self.stats.record_probe(p);
-        }
-        self.window.extend(probes);
-        self.probes_in_window += 1;
-        if self.probes_in_window >= self.config.window_probes {
-            self.close_window(&state, &targets).await;
-        }
-        self.migrate().await
+            .map(|e| Target {
+                id: e.id,
+                url: e.url().to_string(),
+                kind: e.kind().unwrap_or(EndpointKind::Other),
+            })
+            .collect()
     }
 
-    async fn close_window(&mut self, state: &ChainState, targets: &[(u32, String)]) {
-        let ids: Vec<u32> = targets.iter().map(|(id, _)| *id).collect();
-        let windows = aggregate(&ids, &self.window);
-        self.window.clear();
-        self.probes_in_window = 0;
-        // Lag is measured against the cluster (this keeper's own RPC), never against what
-        // a possibly frozen endpoint claims; it cannot exceed the chain's slot either.
-        let reference_slot = state.slot;
+    /// Starts the probes that are due. A probe still unanswered after the confirm
+    /// interval from an endpoint that usually answers faster gets a second, overlapping
+    /// probe, so a slow endpoint is confirmed slow without waiting for the first timeout.
+    fn launch_due(&mut self, confirm: Duration) {
+        let now = Instant::now();
+        let policy = match &self.state {
+            Some((s, _)) => s.network.policy,
+            None => return,
+        };
+        let timeout = self.shared.config.probe_timeout(&policy);
+        let max = self.shared.config.max_concurrency;
+        for t in self.targets() {
+            let due = self.schedule.get(&t.id).is_none_or(|d| *d <= now);
+            let flying = self.in_flight.get(&t.id).map_or(&[][..], Vec::as_slice);
+            let usually_fast = self
+                .tracker
+                .state(t.id)
+                .and_then(|s| s.last)
+                .is_some_and(|o| (o.latency_ms as u128) < confirm.as_millis());
+            let overdue =
+                flying.len() == 1 && usually_fast && now.duration_since(flying[0]) >= confirm;
+            if !(due && flying.is_empty() || overdue) || self.probes.len() >= max {
+                continue;
+            }
+            let http = self.shared.http.clone();
+            self.in_flight.entry(t.id).or_default().push(now);
+            self.schedule.insert(
+                t.id,
+                now + Duration::from_millis(self.shared.config.probe_interval_ms),
+            );
+            self.probes
+                .spawn(async move { (probe_target(&http, &t, timeout).await, now) });
+        }
+    }
+
+    fn next_wake(&self, confirm: Duration) -> Instant {
+        let now = Instant::now();
+        let next_due = self.schedule.values().min().copied();
+        // Wake at the confirm cadence while probes are in flight (to start overlapping
+        // probes) and before the chain state goes stale.
+        let cadence = now + confirm;
+        match next_due {
+            Some(d) if d > now => d.min(cadence),
+            Some(_) => now + Duration::from_millis(5),
+            None => cadence,
+        }
+    }
+
+    /// Folds a finished probe into the tracker and schedules the endpoint's next probe:
+    /// at the confirm cadence while it looks bad, else a full interval after this one.
+    fn complete(&mut self, probe: Probe, started: Instant, interval: Duration, confirm: Duration) {
+        if let Some(v) = self.in_flight.get_mut(&probe.endpoint_id) {
+            v.retain(|s| *s != started);
+        }
+        let Some((state, _)) = &self.state else {
+            return;
+        };
+        let Some(endpoint) = state.topology.endpoint(probe.endpoint_id) else {
+            return;
+        };
+        self.shared.stats.record_probe(&probe);
         let policy = state.network.policy;
-        let observations = self.tracker.close_window(&policy, reference_slot, &windows);
-        self.publish_gauges(state, reference_slot, &observations);
-        let epoch = state.topology.epoch;
-        if should_attest(
-            &policy,
-            self.last.as_ref(),
-            epoch,
-            reference_slot,
-            &observations,
-        )
-        .is_none()
-        {
+        let reference = self.references.for_endpoint(endpoint.url());
+        let window = self.shared.config.error_window(&policy);
+        let o = self
+            .tracker
+            .observe_with_window(&policy, &probe, reference, window);
+        let judged = lifeline::engine::ballot::judge(&policy, &o);
+        tracing::trace!(
+            endpoint = probe.endpoint_id,
+            outcome = ?probe.outcome,
+            latency_ms = o.latency_ms,
+            reference,
+            lag = o.slot_lag,
+            stalled = o.stalled_slots,
+            verdict = ?judged.verdict,
+            bad = o.consecutive_bad,
+            good = o.consecutive_good,
+            "probe"
+        );
+        let suspect = judged.verdict != lifeline::state::Verdict::Healthy
+            || o.stalled_slots > 0
+            || !matches!(probe.outcome, Outcome::Ok { .. });
+        let next = if suspect {
+            Instant::now() + confirm
+        } else {
+            started + interval
+        };
+        self.schedule.insert(probe.endpoint_id, next);
+        self.shared.stats.endpoints.lock().unwrap().insert(
+            probe.endpoint_id,
+            EndpointGauges {
+                url: endpoint.url().to_string(),
+                group: endpoint.group,
+                kind: format!("{:?}", endpoint.kind().unwrap_or(EndpointKind::Other))
+                    .to_lowercase(),
+                latency_ms: o.latency_ms,
+                slot_lag: probe.slot().and(reference).map(|_| o.slot_lag as u64),
+                unreachable: probe.outcome == Outcome::Unreachable,
+                verdict: judged.verdict as u8,
+                consecutive_bad: o.consecutive_bad,
+                consecutive_good: o.consecutive_good,
+            },
+        );
+    }
+
+    /// After a batch of probes: hand the attester the latest observations if the chain
+    /// should hear about them, and nudge the migrator.
+    fn decide(&mut self) {
+        self.shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
+        let Some((state, _)) = &self.state else {
+            return;
+        };
+        if !self.shared.stats.in_set.load(Ordering::Relaxed) {
             return;
         }
-        let seq = self.seq + 1;
-        let args = SubmitAttestationArgs {
-            seq,
-            topology_epoch: epoch,
-            reference_slot,
-            observations: observations.clone(),
-        };
-        let ix = ix::submit_attestation(&self.network, &self.keypair.pubkey(), args);
-        // Bounded by MAX_ENDPOINTS observations; generous for SBF (measure with a validator).
-        match self.send(ix, ATTESTATION_COMPUTE_UNITS).await {
-            Ok(()) => {
-                self.seq = seq;
-                self.last = Some(Submitted {
-                    topology_epoch: epoch,
-                    reference_slot,
-                    observations,
-                });
-                self.stats.attestations_sent.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(e) => {
-                // Retried with fresh figures next window; the seq was not consumed.
-                tracing::warn!("attestation failed: {e}");
-                self.stats
-                    .attestations_failed
-                    .fetch_add(1, Ordering::Relaxed);
-            }
+        let ids: Vec<u32> = self.targets().iter().map(|t| t.id).collect();
+        let observations = self.tracker.observations(&ids);
+        let row = state
+            .report_of(&self.shared.keypair.pubkey())
+            .map(|(_, r)| r);
+        let now = state.slot + slots_since(state, self.state_age());
+        if let Some(trigger) = should_attest(
+            &state.network.policy,
+            &state.topology,
+            row,
+            now,
+            &observations,
+        ) {
+            let reference = self.references.best().unwrap_or(state.slot);
+            self.attest.send_replace(Some(AttestRequest {
+                observations,
+                reference,
+                trigger,
+            }));
         }
+        self.nudge.send_modify(|n| *n += 1);
     }
 
-    fn publish_gauges(
-        &self,
-        state: &ChainState,
-        reference_slot: u64,
-        observations: &[lifeline::instructions::ObservationInput],
-    ) {
-        let mut gauges = self.stats.endpoints.lock().unwrap();
-        gauges.clear();
-        for o in observations {
-            let Some(e) = state.topology.endpoint(o.endpoint_id) else {
-                continue;
+    fn state_age(&self) -> Duration {
+        self.state
+            .as_ref()
+            .map_or(Duration::ZERO, |(_, at)| at.elapsed())
+    }
+}
+
+/// Publishes when each keeper in the set last attested.
+fn note_keepers(stats: &KeeperStats, state: &ChainState) {
+    let mut seen = stats.keepers_last_attested.lock().unwrap();
+    seen.clear();
+    for (i, k) in state.network.keepers.iter().enumerate() {
+        if !k.is_empty() {
+            let row = &state.ballot.reports[i];
+            let slot = if row.keeper == k.keeper {
+                row.submitted_slot
+            } else {
+                0
             };
-            let slot_lag = reference_slot.saturating_sub(o.endpoint_slot);
-            let (verdict, _) = lifeline::engine::verdict::classify(
-                &state.network.policy,
-                &lifeline::engine::verdict::Figures {
-                    latency_ms: o.latency_ms,
-                    slot_lag: slot_lag.min(u32::MAX as u64) as u32,
-                    error_bps: o.error_bps,
-                    unreachable: o.flags & lifeline::state::OBS_UNREACHABLE != 0,
-                },
-            );
-            gauges.insert(
-                o.endpoint_id,
-                EndpointGauges {
-                    url: e.url().to_string(),
-                    group: e.group,
-                    latency_ms: o.latency_ms,
-                    slot_lag,
-                    verdict: verdict as u8,
-                    consecutive_bad: o.consecutive_bad,
-                    consecutive_good: o.consecutive_good,
-                },
-            );
+            seen.insert(k.keeper.to_string(), slot);
         }
     }
+}
 
-    fn actions(state: &ChainState) -> Vec<Action> {
-        let reports: Vec<&KeeperReport> = state.reports.iter().map(|(_, r)| &**r).collect();
-        let snap = Snapshot {
-            network: &state.network,
-            topology: &state.topology,
-            now: state.slot,
-        };
-        pending_actions(&snap, &reports)
-    }
+/// Slots elapsed since `state` was read, assuming 400 ms slots (only used to age the
+/// cached view between reads; every decision that matters re-reads the chain).
+fn slots_since(_state: &ChainState, age: Duration) -> u64 {
+    (age.as_millis() / 400) as u64
+}
 
-    /// Says why nothing moves when a primary is down by quorum but no standby is healthy
-    /// (once per epoch in the log; every tick in the counter).
-    fn report_blocked(&mut self, state: &ChainState) {
-        let reports: Vec<&KeeperReport> = state.reports.iter().map(|(_, r)| &**r).collect();
-        let snap = Snapshot {
-            network: &state.network,
-            topology: &state.topology,
-            now: state.slot,
-        };
-        let ballot = lifeline::engine::collect(&snap, &reports);
-        for group in 0..lifeline::constants::MAX_GROUPS as u8 {
-            if let Err(lifeline::engine::Refusal::NoHealthyStandby) =
-                lifeline::engine::decide_migration(&snap, &ballot, group)
-            {
-                self.stats.blocked_failovers.fetch_add(1, Ordering::Relaxed);
-                if self.blocked_reported != Some(state.topology.epoch) {
-                    self.blocked_reported = Some(state.topology.epoch);
-                    tracing::warn!(group, "the primary is down by quorum but no standby is quorum-healthy: no failover (the last healthy endpoint is never ejected)");
-                }
-            }
-        }
-    }
-
-    async fn migrate(&mut self) -> Result<(), KeeperError> {
-        let state = self.read_chain().await?;
-        if Self::actions(&state).is_empty() {
-            self.report_blocked(&state);
-            return Ok(());
-        }
-        // Let the keepers spread out; whoever is first wins, the rest see a new epoch.
-        tokio::time::sleep(jitter(
-            &self.keypair.pubkey(),
-            Duration::from_millis(self.config.jitter_ms),
-        ))
-        .await;
-        let state = self.read_chain().await?;
-        let reports: Vec<Pubkey> = state.reports.iter().map(|(k, _)| *k).collect();
-        let me = self.keypair.pubkey();
-        // One action per epoch: the next one needs the new epoch, seen on the next tick.
-        if let Some(action) = Self::actions(&state).into_iter().next() {
-            let (ix, counter) = match &action {
-                Action::Migrate(plan) => (
-                    ix::trigger_migration(
-                        &self.network,
-                        &me,
-                        TriggerMigrationArgs {
-                            group: plan.group,
-                            expected_epoch: state.topology.epoch,
-                        },
-                        &reports,
-                    ),
-                    &self.stats.migrations_sent,
-                ),
-                Action::Readmit(plan) => (
-                    ix::readmit_endpoint(
-                        &self.network,
-                        &me,
-                        ReadmitEndpointArgs {
-                            endpoint_id: plan.endpoint_id,
-                            expected_epoch: state.topology.epoch,
-                        },
-                        &reports,
-                    ),
-                    &self.stats.readmissions_sent,
-                ),
-            };
-            match self.send(ix, DECISION_COMPUTE_UNITS).await {
-                Ok(()) => {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!("sent {action:?}");
-                }
-                Err(e) => {
-                    tracing::debug!("lost the race or refused: {e}");
-                    self.stats.races_lost.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Runs ticks every `probe_interval_ms` until `shutdown` turns true. RPC trouble is
-    /// logged and retried on the next tick; it never stops the keeper.
-    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(Duration::from_millis(self.config.probe_interval_ms));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.changed() => {}
-            }
-            if *shutdown.borrow() {
-                return;
-            }
-            match self.tick().await {
-                Ok(()) => self
-                    .stats
-                    .last_ok_unix_ms
-                    .store(unix_ms(), Ordering::Relaxed),
-                Err(e) => tracing::warn!("tick failed: {e}"),
-            }
-        }
-    }
+/// Probes one endpoint the way its kind needs.
+async fn probe_target(http: &reqwest::Client, t: &Target, timeout: Duration) -> Probe {
+    probe::probe_rpc(http, t.id, &t.url, timeout).await
 }

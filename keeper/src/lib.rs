@@ -2,11 +2,17 @@
 //! attest, and the daemon loop that attests and triggers failover. Verdicts and decisions
 //! come from the program's own engine, never a copy.
 pub mod attest;
+pub mod attester;
 pub mod config;
 pub mod daemon;
 pub mod jitter;
 pub mod metrics;
+pub mod migrator;
 pub mod probe;
+pub mod reference;
+pub mod send;
+pub mod stats;
 pub mod window;
 
-pub use daemon::{Keeper, KeeperError, KeeperStats};
+pub use daemon::{Keeper, KeeperError};
+pub use stats::KeeperStats;

@@ -1,4 +1,6 @@
-//! `/metrics` (Prometheus text format) and `/healthz` for the keeper.
+//! `/metrics` (Prometheus text format) and `/healthz` for the keeper. Every metric is
+//! documented in docs/operator-guide.md.
+use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,130 +10,147 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 
-use crate::daemon::KeeperStats;
+use crate::stats::{unix_ms, EndpointGauges, KeeperStats, LATENCY_BUCKETS_MS};
 
 #[derive(Clone)]
 struct Shared {
     stats: Arc<KeeperStats>,
-    /// /healthz fails when no tick succeeded for this long.
+    /// /healthz fails when no round read the chain for this long.
     stale_after: Duration,
+}
+
+fn counter(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = write!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+    );
+}
+
+fn gauge_header(out: &mut String, name: &str, help: &str) {
+    let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n");
 }
 
 /// The metrics in Prometheus text exposition format, named `lifeline_keeper_<noun>_<unit>`.
 pub fn render(stats: &KeeperStats) -> String {
-    let counters = [
-        (
-            "lifeline_keeper_ticks_total",
-            "Probe ticks run",
-            &stats.ticks,
-        ),
-        (
-            "lifeline_keeper_probes_total",
-            "Endpoint probes sent",
-            &stats.probes,
-        ),
-        (
-            "lifeline_keeper_attestations_sent_total",
-            "Attestations confirmed on chain",
-            &stats.attestations_sent,
-        ),
-        (
-            "lifeline_keeper_attestations_failed_total",
-            "Attestations that did not land",
-            &stats.attestations_failed,
-        ),
-        (
-            "lifeline_keeper_migrations_sent_total",
-            "trigger_migration transactions this keeper landed",
-            &stats.migrations_sent,
-        ),
-        (
-            "lifeline_keeper_readmissions_sent_total",
-            "readmit_endpoint transactions this keeper landed",
-            &stats.readmissions_sent,
-        ),
-        (
-            "lifeline_keeper_races_lost_total",
-            "Permissionless transactions another keeper landed first",
-            &stats.races_lost,
-        ),
-        (
-            "lifeline_keeper_blocked_failovers_total",
-            "Ticks with a primary down by quorum but no healthy standby",
-            &stats.blocked_failovers,
-        ),
-    ];
+    let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     let mut out = String::new();
-    for (name, help, value) in counters {
-        out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
-            value.load(Ordering::Relaxed)
-        ));
-    }
-    out.push_str("# HELP lifeline_keeper_probe_failures_total Probes that got no valid answer\n# TYPE lifeline_keeper_probe_failures_total counter\n");
-    out.push_str(&format!(
-        "lifeline_keeper_probe_failures_total {}\n",
-        stats.probe_failures.load(Ordering::Relaxed)
-    ));
-    out.push_str("# HELP lifeline_keeper_probe_latency_ms Probe round-trip latency\n# TYPE lifeline_keeper_probe_latency_ms histogram\n");
-    for (bound, bucket) in crate::daemon::LATENCY_BUCKETS_MS
-        .iter()
-        .zip(&stats.probe_latency_buckets)
-    {
-        out.push_str(&format!(
-            "lifeline_keeper_probe_latency_ms_bucket{{le=\"{bound}\"}} {}\n",
-            bucket.load(Ordering::Relaxed)
-        ));
-    }
-    let count = stats.probes.load(Ordering::Relaxed);
-    out.push_str(&format!(
-        "lifeline_keeper_probe_latency_ms_bucket{{le=\"+Inf\"}} {count}\n"
-    ));
-    out.push_str(&format!(
-        "lifeline_keeper_probe_latency_ms_sum {}\n",
-        stats.probe_latency_sum_ms.load(Ordering::Relaxed)
-    ));
-    out.push_str(&format!("lifeline_keeper_probe_latency_ms_count {count}\n"));
-    let gauges = stats.endpoints.lock().unwrap();
     for (name, help, value) in [
+        ("lifeline_keeper_rounds_total", "Rounds of the keeper loop", &stats.rounds),
+        ("lifeline_keeper_probes_total", "Endpoint probes sent", &stats.probes),
+        ("lifeline_keeper_probe_failures_total", "Probes that got no valid answer (errors and unreachable; timeouts count as latency)", &stats.probe_failures),
+        ("lifeline_keeper_attestations_sent_total", "Attestations confirmed on chain", &stats.attestations_sent),
+        ("lifeline_keeper_attestations_failed_total", "Attestations that did not land for a reason other than a lost race", &stats.attestations_failed),
+        ("lifeline_keeper_migrations_sent_total", "trigger_migration transactions this keeper landed", &stats.migrations_sent),
+        ("lifeline_keeper_readmissions_sent_total", "readmit_endpoint transactions this keeper landed", &stats.readmissions_sent),
+        ("lifeline_keeper_races_lost_total", "Transactions another keeper landed first, or the chain moved past (normal)", &stats.races_lost),
+        ("lifeline_keeper_send_failures_total", "Transactions that failed for real: refused, RPC, or the fee payer out of funds", &stats.send_failures),
+        ("lifeline_keeper_blocked_failovers_total", "Looks at the chain that found a primary down by quorum and no quorum-healthy standby (the group needs an operator)", &stats.blocked_failovers),
+    ] {
+        counter(&mut out, name, help, get(value));
+    }
+    let name = "lifeline_keeper_attestations_by_trigger_total";
+    let _ = write!(
+        out,
+        "# HELP {name} Attestations sent, by what triggered them\n# TYPE {name} counter\n"
+    );
+    for (trigger, n) in stats.attestations_by_trigger.lock().unwrap().iter() {
+        let _ = writeln!(out, "{name}{{trigger=\"{trigger}\"}} {n}");
+    }
+    out.push_str("# HELP lifeline_keeper_probe_latency_ms Probe round-trip latency\n# TYPE lifeline_keeper_probe_latency_ms histogram\n");
+    for (bound, bucket) in LATENCY_BUCKETS_MS.iter().zip(&stats.probe_latency_buckets) {
+        let _ = writeln!(
+            out,
+            "lifeline_keeper_probe_latency_ms_bucket{{le=\"{bound}\"}} {}",
+            get(bucket)
+        );
+    }
+    let count = get(&stats.probes);
+    let _ = write!(
+        out,
+        "lifeline_keeper_probe_latency_ms_bucket{{le=\"+Inf\"}} {count}\nlifeline_keeper_probe_latency_ms_sum {}\nlifeline_keeper_probe_latency_ms_count {count}\n",
+        get(&stats.probe_latency_sum_ms)
+    );
+    endpoint_gauges(&mut out, &stats.endpoints.lock().unwrap());
+    gauge_header(
+        &mut out,
+        "lifeline_keeper_keeper_last_attested_slot",
+        "Slot of each keeper's last attestation as this keeper last read it (0 = never): a keeper whose value stops moving is silent",
+    );
+    for (key, slot) in stats.keepers_last_attested.lock().unwrap().iter() {
+        let _ = writeln!(
+            out,
+            "lifeline_keeper_keeper_last_attested_slot{{keeper=\"{key}\"}} {slot}"
+        );
+    }
+    gauge_header(
+        &mut out,
+        "lifeline_keeper_in_keeper_set",
+        "1 while this keeper's key is in the network's keeper set",
+    );
+    let _ = writeln!(
+        out,
+        "lifeline_keeper_in_keeper_set {}",
+        u8::from(stats.in_set.load(Ordering::Relaxed))
+    );
+    gauge_header(
+        &mut out,
+        "lifeline_keeper_last_ok_timestamp_ms",
+        "Unix time of the last round that read the chain",
+    );
+    let _ = writeln!(
+        out,
+        "lifeline_keeper_last_ok_timestamp_ms {}",
+        get(&stats.last_ok_unix_ms)
+    );
+    out
+}
+
+fn endpoint_gauges(out: &mut String, gauges: &std::collections::BTreeMap<u32, EndpointGauges>) {
+    type Read = fn(&EndpointGauges) -> Option<u64>;
+    let series: [(&str, &str, Read); 6] = [
         (
             "lifeline_keeper_endpoint_slot_lag_slots",
-            "Slots behind the cluster in the last window",
-            (|g: &crate::daemon::EndpointGauges| g.slot_lag)
-                as fn(&crate::daemon::EndpointGauges) -> u64,
+            "Slots behind the reference at the last probe (absent while the endpoint gives no slot)",
+            |g| g.slot_lag,
+        ),
+        (
+            "lifeline_keeper_endpoint_unreachable",
+            "1 when the last probe could not reach the endpoint",
+            |g| Some(g.unreachable as u64),
         ),
         (
             "lifeline_keeper_endpoint_latency_ms",
-            "Median probe latency in the last window",
-            |g| g.latency_ms as u64,
+            "Latency of the last probe",
+            |g| Some(g.latency_ms as u64),
         ),
         (
             "lifeline_keeper_endpoint_verdict",
             "0 unknown, 1 healthy, 2 degraded, 3 down",
-            |g| g.verdict as u64,
+            |g| Some(g.verdict as u64),
         ),
         (
             "lifeline_keeper_endpoint_consecutive_bad_windows",
             "Consecutive bad windows",
-            |g| g.consecutive_bad as u64,
+            |g| Some(g.consecutive_bad as u64),
         ),
-    ] {
-        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
-        for (id, g) in gauges.iter() {
-            out.push_str(&format!(
-                "{name}{{endpoint=\"{id}\",group=\"{}\",url=\"{}\"}} {}\n",
-                g.group,
-                g.url,
-                value(g)
-            ));
+        (
+            "lifeline_keeper_endpoint_consecutive_good_windows",
+            "Consecutive good windows",
+            |g| Some(g.consecutive_good as u64),
+        ),
+    ];
+    for (name, help, read) in series {
+        gauge_header(out, name, help);
+        for (id, g) in gauges {
+            if let Some(v) = read(g) {
+                let _ = writeln!(
+                    out,
+                    "{name}{{endpoint=\"{id}\",group=\"{}\",kind=\"{}\",url=\"{}\"}} {v}",
+                    g.group, g.kind, g.url
+                );
+            }
         }
     }
-    drop(gauges);
-    out.push_str(&format!(
-        "# HELP lifeline_keeper_last_ok_timestamp_ms Unix time of the last successful tick\n# TYPE lifeline_keeper_last_ok_timestamp_ms gauge\nlifeline_keeper_last_ok_timestamp_ms {}\n",
-        stats.last_ok_unix_ms.load(Ordering::Relaxed)
-    ));
-    out
 }
 
 pub fn router(stats: Arc<KeeperStats>, stale_after: Duration) -> Router {
@@ -139,17 +158,19 @@ pub fn router(stats: Arc<KeeperStats>, stale_after: Duration) -> Router {
         render(&s.stats)
     }
     async fn healthz(State(s): State<Shared>) -> (StatusCode, &'static str) {
+        if !s.stats.in_set.load(Ordering::Relaxed) {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not in the network's keeper set\n",
+            );
+        }
         let last = s.stats.last_ok_unix_ms.load(Ordering::Relaxed);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        if last > 0 && now.saturating_sub(last) <= s.stale_after.as_millis() as u64 {
+        if last > 0 && unix_ms().saturating_sub(last) <= s.stale_after.as_millis() as u64 {
             (StatusCode::OK, "ok\n")
         } else {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "no successful tick recently\n",
+                "no successful round recently\n",
             )
         }
     }

@@ -1,169 +1,208 @@
-//! Probe windows: the raw results of probing each endpoint during one window become the
-//! figures a keeper attests (median latency, the endpoint's slot, error rate,
-//! unreachable), plus the consecutive bad / good window counters that give hysteresis.
+//! From probes to the figures a keeper attests. Each probe closes a window for the
+//! hysteresis counters (the program votes after `breach_windows` consecutive bad windows);
+//! the error rate is measured over the last `error_window` probes, so a policy threshold
+//! of 10 % can see one failure in ten. A slot that stays put while the reference moves is
+//! counted as a stall (`stalled_slots`), which the program turns into a verdict.
 //!
 //! The verdict that drives the counters is the program's own `engine::verdict::classify`
 //! over the same figures, so the keeper predicts exactly what the chain will record.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use lifeline::constants::BPS_MAX;
-use lifeline::engine::verdict::{classify, Figures};
-use lifeline::instructions::ObservationInput;
-use lifeline::state::{Policy, Reason, Verdict, OBS_UNREACHABLE};
+use lifeline::engine::ballot::figures;
+use lifeline::engine::verdict::classify;
+use lifeline::state::{ObservationInput, Policy, Verdict, OBS_DIVERGENT, OBS_UNREACHABLE};
 
-/// One probe of one endpoint (e.g. getSlot + getHealth + getLatestBlockhash).
+/// How one probe went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The endpoint answered correctly; `slot` is what it serves (None for kinds without
+    /// a slot, such as an HTTP gateway).
+    Ok { slot: Option<u64> },
+    /// It answered, but with an error (HTTP 5xx/429, a JSON-RPC error, a bad body).
+    Failed,
+    /// No answer within the timeout: judged by latency (the probe took at least that long).
+    TimedOut,
+    /// It could not be reached at all (connection refused or reset, DNS failure).
+    Unreachable,
+}
+
+/// One probe of one endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Probe {
     pub endpoint_id: u32,
-    /// None: the probe failed (transport error, timeout, HTTP or JSON-RPC error).
-    pub slot: Option<u64>,
+    pub outcome: Outcome,
     pub latency_ms: u32,
+    /// The endpoint serves another fork than the others at the same slot (issue of state
+    /// verification: set by the daemon after comparing block hashes).
+    pub divergent: bool,
 }
 
-/// What one window says about one endpoint, before hysteresis.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WindowFigures {
-    pub endpoint_id: u32,
-    /// Median latency of the successful probes (0 if none succeeded).
-    pub latency_ms: u32,
-    /// Highest slot the endpoint reported in the window (0 if none).
-    pub endpoint_slot: u64,
-    pub error_bps: u16,
-    pub unreachable: bool,
-}
-
-impl WindowFigures {
-    /// The figures as the program will classify them against `reference_slot`.
-    pub fn figures(&self, reference_slot: u64) -> Figures {
-        Figures {
-            latency_ms: self.latency_ms,
-            slot_lag: reference_slot
-                .saturating_sub(self.endpoint_slot)
-                .min(u32::MAX as u64) as u32,
-            error_bps: self.error_bps,
-            unreachable: self.unreachable,
+impl Probe {
+    pub fn failed(&self) -> bool {
+        !matches!(self.outcome, Outcome::Ok { .. } | Outcome::TimedOut)
+    }
+    pub fn slot(&self) -> Option<u64> {
+        match self.outcome {
+            Outcome::Ok { slot } => slot,
+            _ => None,
         }
     }
 }
 
-/// Aggregates one window's probes per endpoint. `expected` lists every endpoint that was
-/// due a probe: an endpoint with no result at all is unreachable.
-pub fn aggregate(expected: &[u32], probes: &[Probe]) -> Vec<WindowFigures> {
-    let mut by_endpoint: BTreeMap<u32, Vec<&Probe>> =
-        expected.iter().map(|id| (*id, Vec::new())).collect();
-    for p in probes {
-        if let Some(v) = by_endpoint.get_mut(&p.endpoint_id) {
-            v.push(p);
-        }
-    }
-    by_endpoint
-        .into_iter()
-        .map(|(endpoint_id, ps)| {
-            let total = ps.len();
-            let mut ok: Vec<&Probe> = ps.into_iter().filter(|p| p.slot.is_some()).collect();
-            let failed = total - ok.len();
-            ok.sort_by_key(|p| p.latency_ms);
-            let error_bps = if total == 0 {
-                BPS_MAX
-            } else {
-                (failed as u64 * BPS_MAX as u64 / total as u64) as u16
-            };
-            WindowFigures {
-                endpoint_id,
-                latency_ms: if ok.is_empty() {
-                    0
-                } else {
-                    ok[(ok.len() - 1) / 2].latency_ms
-                },
-                endpoint_slot: ok.iter().filter_map(|p| p.slot).max().unwrap_or(0),
-                error_bps,
-                unreachable: ok.is_empty(),
-            }
-        })
-        .collect()
+/// The number of recent probes the error rate is measured over: enough that one failure
+/// crosses the policy's degraded threshold (10 % → 10 probes), at least 2, at most 100.
+pub fn error_window(policy: &Policy) -> usize {
+    let bps = policy.error_degraded_bps.max(1) as usize;
+    (BPS_MAX as usize).div_ceil(bps).clamp(2, 100)
 }
 
-/// The highest slot anyone reported: the reference lag is measured against (with the
-/// keeper's own reference RPCs included by the caller). A frozen node cannot pull it down.
-pub fn reference_slot(windows: &[WindowFigures], reference_rpcs: &[u64]) -> u64 {
-    windows
-        .iter()
-        .map(|w| w.endpoint_slot)
-        .chain(reference_rpcs.iter().copied())
-        .max()
-        .unwrap_or(0)
-}
-
-/// One endpoint's hysteresis state across windows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Streak {
+/// One endpoint's state across probes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointState {
+    /// Recent probes, newest last: true = failed.
+    recent: VecDeque<bool>,
+    /// The last slot the endpoint served and the reference slot when it was first seen.
+    last_slot: Option<(u64, u64)>,
     pub verdict: Option<Verdict>,
-    pub reason: Option<Reason>,
     pub consecutive_bad: u8,
     pub consecutive_good: u8,
+    /// The last observation made (what an attestation would carry now).
+    pub last: Option<ObservationInput>,
 }
 
-/// Tracks streaks per endpoint and turns windows into attestation observations.
+/// Tracks every endpoint's state and turns probes into observations.
 #[derive(Clone, Debug, Default)]
 pub struct Tracker {
-    streaks: BTreeMap<u32, Streak>,
+    endpoints: BTreeMap<u32, EndpointState>,
 }
 
 impl Tracker {
-    pub fn streak(&self, endpoint_id: u32) -> Streak {
-        self.streaks.get(&endpoint_id).copied().unwrap_or_default()
+    pub fn state(&self, endpoint_id: u32) -> Option<&EndpointState> {
+        self.endpoints.get(&endpoint_id)
     }
 
-    /// Folds one closed window into the streaks and returns the observations to attest.
-    /// Endpoints no longer in `windows` are forgotten (they left the topology).
-    pub fn close_window(
+    /// Resumes an endpoint's streak from what the chain holds (a restarted keeper), so a
+    /// restart neither withdraws votes nor costs an attestation. Ignored once the
+    /// endpoint has state of its own.
+    pub fn seed(&mut self, endpoint_id: u32, verdict: Verdict, streak: u8) {
+        self.endpoints.entry(endpoint_id).or_insert_with(|| {
+            let (bad, good) = match verdict {
+                Verdict::Down => (streak, 0),
+                Verdict::Healthy => (0, streak),
+                _ => (0, 0),
+            };
+            EndpointState {
+                verdict: Some(verdict),
+                consecutive_bad: bad,
+                consecutive_good: good,
+                ..EndpointState::default()
+            }
+        });
+    }
+
+    /// Forgets endpoints that left the topology (or whose URL changed: they are new).
+    pub fn retain(&mut self, keep: impl Fn(u32) -> bool) {
+        self.endpoints.retain(|id, _| keep(*id));
+    }
+
+    /// The latest observation of each endpoint in `ids` that has one.
+    pub fn observations(&self, ids: &[u32]) -> Vec<ObservationInput> {
+        ids.iter()
+            .filter_map(|id| self.endpoints.get(id).and_then(|s| s.last))
+            .collect()
+    }
+
+    /// Folds one probe into its endpoint's state. `reference` is the cluster slot from the
+    /// keeper's trusted RPCs (None: nothing to measure lag against). Returns the new
+    /// observation.
+    pub fn observe(
         &mut self,
         policy: &Policy,
-        reference_slot: u64,
-        windows: &[WindowFigures],
-    ) -> Vec<ObservationInput> {
-        self.streaks
-            .retain(|id, _| windows.iter().any(|w| w.endpoint_id == *id));
-        windows
-            .iter()
-            .map(|w| {
-                let (verdict, reason) = classify(policy, &w.figures(reference_slot));
-                let s = self.streaks.entry(w.endpoint_id).or_default();
-                match verdict {
-                    Verdict::Down => {
-                        s.consecutive_bad = s.consecutive_bad.saturating_add(1);
-                        s.consecutive_good = 0;
+        probe: &Probe,
+        reference: Option<u64>,
+    ) -> ObservationInput {
+        self.observe_with_window(policy, probe, reference, error_window(policy))
+    }
+
+    /// `observe` with an explicit error window (the keeper's `window_probes` setting).
+    pub fn observe_with_window(
+        &mut self,
+        policy: &Policy,
+        probe: &Probe,
+        reference: Option<u64>,
+        window: usize,
+    ) -> ObservationInput {
+        let window = window.max(1);
+        let s = self.endpoints.entry(probe.endpoint_id).or_default();
+        s.recent.push_back(probe.failed());
+        while s.recent.len() > window {
+            s.recent.pop_front();
+        }
+        let failures = s.recent.iter().filter(|f| **f).count();
+        let error_bps = (failures * BPS_MAX as usize / s.recent.len()) as u16;
+
+        let (slot_lag, stalled_slots) = match (probe.slot(), reference) {
+            (Some(slot), Some(reference)) => {
+                let stalled = match s.last_slot {
+                    Some((last, seen_at)) if last == slot => reference.saturating_sub(seen_at),
+                    _ => {
+                        s.last_slot = Some((slot, reference));
+                        0
                     }
-                    Verdict::Healthy => {
-                        s.consecutive_good = s.consecutive_good.saturating_add(1);
-                        s.consecutive_bad = 0;
-                    }
-                    // Neither a breach nor a recovery: both streaks restart.
-                    Verdict::Degraded | Verdict::Unknown => {
-                        s.consecutive_bad = 0;
-                        s.consecutive_good = 0;
-                    }
-                }
-                s.verdict = Some(verdict);
-                s.reason = Some(reason);
-                ObservationInput {
-                    endpoint_id: w.endpoint_id,
-                    latency_ms: w.latency_ms,
-                    endpoint_slot: w.endpoint_slot,
-                    error_bps: w.error_bps,
-                    consecutive_bad: s.consecutive_bad,
-                    consecutive_good: s.consecutive_good,
-                    flags: if w.unreachable { OBS_UNREACHABLE } else { 0 },
-                }
-            })
-            .collect()
+                };
+                (reference.saturating_sub(slot), stalled)
+            }
+            // No slot to judge (a failed probe, or a kind without one): the verdict comes
+            // from reachability, errors and latency; the stall state waits for the next
+            // answer.
+            _ => (0, 0),
+        };
+        let mut flags = 0;
+        if probe.outcome == Outcome::Unreachable {
+            flags |= OBS_UNREACHABLE;
+        }
+        if probe.divergent {
+            flags |= OBS_DIVERGENT;
+        }
+        let mut o = ObservationInput {
+            endpoint_id: probe.endpoint_id,
+            latency_ms: probe.latency_ms,
+            slot_lag: slot_lag.min(u32::MAX as u64) as u32,
+            stalled_slots: stalled_slots.min(u16::MAX as u64) as u16,
+            error_bps,
+            consecutive_bad: 0,
+            consecutive_good: 0,
+            flags,
+        };
+        let (verdict, _) = classify(policy, &figures(&o));
+        match verdict {
+            Verdict::Down => {
+                s.consecutive_bad = s.consecutive_bad.saturating_add(1);
+                s.consecutive_good = 0;
+            }
+            Verdict::Healthy => {
+                s.consecutive_good = s.consecutive_good.saturating_add(1);
+                s.consecutive_bad = 0;
+            }
+            // Neither a breach nor a recovery: both streaks restart.
+            Verdict::Degraded | Verdict::Unknown => {
+                s.consecutive_bad = 0;
+                s.consecutive_good = 0;
+            }
+        }
+        s.verdict = Some(verdict);
+        o.consecutive_bad = s.consecutive_bad;
+        o.consecutive_good = s.consecutive_good;
+        s.last = Some(o);
+        o
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lifeline::state::PolicyParams;
+    use lifeline::state::{PolicyParams, Reason};
 
     fn policy() -> Policy {
         PolicyParams::default().into()
@@ -172,136 +211,176 @@ mod tests {
     fn ok(id: u32, slot: u64, ms: u32) -> Probe {
         Probe {
             endpoint_id: id,
-            slot: Some(slot),
+            outcome: Outcome::Ok { slot: Some(slot) },
             latency_ms: ms,
+            divergent: false,
         }
     }
 
-    fn failed(id: u32) -> Probe {
+    fn with(id: u32, outcome: Outcome, ms: u32) -> Probe {
         Probe {
             endpoint_id: id,
-            slot: None,
-            latency_ms: 800,
+            outcome,
+            latency_ms: ms,
+            divergent: false,
+        }
+    }
+
+    fn verdict(p: &Policy, o: &ObservationInput) -> (Verdict, Reason) {
+        classify(p, &figures(o))
+    }
+
+    #[test]
+    fn the_error_window_resolves_the_degraded_threshold() {
+        let mut p = policy();
+        assert_eq!(
+            error_window(&p),
+            10,
+            "10 % needs ten probes to see one failure"
+        );
+        p.error_degraded_bps = 2_500;
+        assert_eq!(error_window(&p), 4);
+        p.error_degraded_bps = 10_000;
+        assert_eq!(error_window(&p), 2);
+        p.error_degraded_bps = 1;
+        assert_eq!(error_window(&p), 100);
+    }
+
+    #[test]
+    fn error_rate_is_measured_over_the_recent_probes() {
+        let p = policy();
+        let mut t = Tracker::default();
+        for i in 0..9 {
+            t.observe(&p, &ok(1, 100 + i, 20), Some(100 + i));
+        }
+        let o = t.observe(&p, &with(1, Outcome::Failed, 20), Some(110));
+        assert_eq!(o.error_bps, 1_000, "one failure in ten");
+        assert_eq!(verdict(&p, &o), (Verdict::Degraded, Reason::ErrorRate));
+        let mut last = o;
+        for _ in 0..4 {
+            last = t.observe(&p, &with(1, Outcome::Failed, 20), Some(110));
+        }
+        assert_eq!(last.error_bps, 5_000);
+        assert_eq!(verdict(&p, &last).0, Verdict::Down);
+        // ten good probes later the failures have left the window
+        for i in 0..10 {
+            last = t.observe(&p, &ok(1, 120 + i, 20), Some(120 + i));
+        }
+        assert_eq!(last.error_bps, 0);
+    }
+
+    #[test]
+    fn a_slot_that_stands_still_while_the_reference_moves_is_a_stall() {
+        let p = policy();
+        let mut t = Tracker::default();
+        let o = t.observe(&p, &ok(1, 1_000, 20), Some(1_000));
+        assert_eq!((o.slot_lag, o.stalled_slots), (0, 0));
+        // the node freezes at 1000; the cluster moves on
+        let o = t.observe(&p, &ok(1, 1_000, 20), Some(1_001));
+        assert_eq!((o.slot_lag, o.stalled_slots), (1, 1));
+        assert_eq!(
+            verdict(&p, &o).0,
+            Verdict::Healthy,
+            "one slot is not a stall"
+        );
+        let o = t.observe(&p, &ok(1, 1_000, 20), Some(1_003));
+        assert_eq!((o.slot_lag, o.stalled_slots), (3, 3));
+        assert_eq!(verdict(&p, &o), (Verdict::Down, Reason::Stalled));
+        assert_eq!(o.consecutive_bad, 1);
+        // it moves again: the stall is over
+        let o = t.observe(&p, &ok(1, 1_004, 20), Some(1_004));
+        assert_eq!((o.slot_lag, o.stalled_slots), (0, 0));
+    }
+
+    #[test]
+    fn a_healthy_node_one_slot_behind_at_every_probe_is_never_stalled() {
+        let p = policy();
+        let mut t = Tracker::default();
+        for r in 1_000..1_050 {
+            let o = t.observe(&p, &ok(1, r - 1, 20), Some(r));
+            assert_eq!(verdict(&p, &o).0, Verdict::Healthy, "at {r}");
         }
     }
 
     #[test]
-    fn aggregate_takes_median_latency_max_slot_and_error_rate() {
-        let w = aggregate(
-            &[1, 2, 3],
-            &[
-                ok(1, 100, 30),
-                ok(1, 101, 90),
-                ok(1, 99, 50),
-                failed(1),
-                ok(2, 80, 10),
-                failed(2),
-            ],
-        );
-        assert_eq!(
-            w[0],
-            WindowFigures {
-                endpoint_id: 1,
-                latency_ms: 50,
-                endpoint_slot: 101,
-                error_bps: 2_500,
-                unreachable: false
-            }
-        );
-        assert_eq!(
-            w[1],
-            WindowFigures {
-                endpoint_id: 2,
-                latency_ms: 10,
-                endpoint_slot: 80,
-                error_bps: 5_000,
-                unreachable: false
-            }
-        );
-        // endpoint 3 was due a probe and produced nothing: unreachable
-        assert_eq!(
-            w[2],
-            WindowFigures {
-                endpoint_id: 3,
-                latency_ms: 0,
-                endpoint_slot: 0,
-                error_bps: BPS_MAX,
-                unreachable: true
-            }
-        );
-        // probes of endpoints not in the topology are ignored
-        assert_eq!(aggregate(&[1], &[ok(9, 1, 1)]).len(), 1);
-    }
-
-    #[test]
-    fn the_reference_is_the_highest_slot_seen_so_a_frozen_node_cannot_lower_it() {
-        let w = aggregate(&[1, 2], &[ok(1, 500, 10), ok(2, 120, 10)]);
-        assert_eq!(reference_slot(&w, &[]), 500);
-        assert_eq!(reference_slot(&w, &[510]), 510);
-        // endpoint 2 is frozen 380 slots behind: the keeper sees lag, whatever getHealth says
-        let frozen = w[1].figures(reference_slot(&w, &[]));
-        assert_eq!(frozen.slot_lag, 380);
-        assert_eq!(classify(&policy(), &frozen).0, Verdict::Down);
-    }
-
-    #[test]
-    fn streaks_count_consecutive_windows_and_reset_on_change() {
+    fn unreachable_timed_out_and_failed_probes_are_told_apart() {
         let p = policy();
         let mut t = Tracker::default();
-        let frozen = [WindowFigures {
-            endpoint_id: 7,
-            latency_ms: 20,
-            endpoint_slot: 100,
-            error_bps: 0,
-            unreachable: false,
-        }];
+        let o = t.observe(&p, &with(1, Outcome::Unreachable, 3), Some(10));
+        assert_eq!(o.flags, OBS_UNREACHABLE);
+        assert_eq!(verdict(&p, &o), (Verdict::Down, Reason::Unreachable));
+        // a slow endpoint is judged by its latency, not as unreachable nor as an error
+        let o = t.observe(&p, &with(2, Outcome::TimedOut, p.latency_down_ms), Some(10));
+        assert_eq!((o.flags, o.error_bps), (0, 0));
+        assert_eq!(verdict(&p, &o), (Verdict::Down, Reason::Latency));
+        let o = t.observe(&p, &with(3, Outcome::Failed, 5), Some(10));
+        assert_eq!((o.flags, o.error_bps), (0, BPS_MAX));
+        assert_eq!(verdict(&p, &o), (Verdict::Down, Reason::ErrorRate));
+    }
+
+    #[test]
+    fn streaks_count_consecutive_windows_reset_on_change_and_saturate() {
+        let p = policy();
+        let mut t = Tracker::default();
         for n in 1..=3u8 {
-            let obs = t.close_window(&p, 1_000, &frozen);
-            assert_eq!((obs[0].consecutive_bad, obs[0].consecutive_good), (n, 0));
+            let o = t.observe(&p, &with(7, Outcome::Unreachable, 1), Some(10));
+            assert_eq!((o.consecutive_bad, o.consecutive_good), (n, 0));
         }
-        let healthy = [WindowFigures {
-            endpoint_slot: 1_000,
-            ..frozen[0]
-        }];
-        let obs = t.close_window(&p, 1_000, &healthy);
-        assert_eq!((obs[0].consecutive_bad, obs[0].consecutive_good), (0, 1));
-        let degraded = [WindowFigures {
-            endpoint_slot: 1_000 - p.lag_degraded_slots as u64,
-            ..frozen[0]
-        }];
-        let obs = t.close_window(&p, 1_000, &degraded);
-        assert_eq!((obs[0].consecutive_bad, obs[0].consecutive_good), (0, 0));
-        assert_eq!(t.streak(7).verdict, Some(Verdict::Degraded));
-        // an endpoint that left the topology is forgotten
-        t.close_window(&p, 1_000, &[]);
-        assert_eq!(t.streak(7), Streak::default());
-    }
-
-    #[test]
-    fn counters_saturate_instead_of_wrapping() {
-        let p = policy();
-        let mut t = Tracker::default();
-        let down = [WindowFigures {
-            endpoint_id: 1,
-            latency_ms: 0,
-            endpoint_slot: 0,
-            error_bps: BPS_MAX,
-            unreachable: true,
-        }];
+        // answering again: the error window still holds three failures in four, so the
+        // node stays down by error rate, then degraded (neither streak) until they age out
+        let o = t.observe(&p, &ok(7, 10, 20), Some(10));
+        assert_eq!((o.consecutive_bad, o.error_bps), (4, 7_500));
+        let mut o = o;
+        for _ in 0..3 {
+            o = t.observe(&p, &ok(7, 10, 20), Some(10));
+        }
+        assert_eq!(
+            (o.consecutive_bad, o.consecutive_good, o.error_bps),
+            (0, 0, 4_285)
+        );
+        for _ in 0..7 {
+            o = t.observe(&p, &ok(7, 10, 20), Some(10));
+        }
+        assert_eq!(
+            (o.consecutive_good, o.error_bps),
+            (2, 0),
+            "healthy since the last failure left"
+        );
         for _ in 0..300 {
-            t.close_window(&p, 10, &down);
+            t.observe(&p, &with(8, Outcome::Unreachable, 1), Some(10));
         }
-        assert_eq!(t.streak(1).consecutive_bad, u8::MAX);
+        assert_eq!(t.state(8).unwrap().consecutive_bad, u8::MAX);
+        t.retain(|id| id == 8);
+        assert!(
+            t.state(7).is_none(),
+            "an endpoint that left the topology is forgotten"
+        );
     }
 
     #[test]
-    fn observations_carry_what_the_program_needs() {
+    fn a_seeded_streak_continues_and_is_ignored_once_the_endpoint_has_state() {
         let p = policy();
         let mut t = Tracker::default();
-        let w = aggregate(&[4], &[failed(4), failed(4)]);
-        let obs = t.close_window(&p, 50, &w);
-        assert_eq!(obs[0].flags, OBS_UNREACHABLE);
-        assert_eq!(obs[0].error_bps, BPS_MAX);
-        assert_eq!(obs[0].consecutive_bad, 1);
+        t.seed(1, Verdict::Healthy, 40);
+        let o = t.observe(&p, &ok(1, 10, 20), Some(10));
+        assert_eq!(o.consecutive_good, 41, "a restart keeps the healthy vote");
+        t.seed(1, Verdict::Down, 9);
+        assert_eq!(t.state(1).unwrap().consecutive_good, 41);
+        t.seed(2, Verdict::Down, 5);
+        let o = t.observe(&p, &ok(2, 10, 20), Some(10));
+        assert_eq!(
+            (o.consecutive_bad, o.consecutive_good),
+            (0, 1),
+            "the verdict changed"
+        );
+    }
+
+    #[test]
+    fn endpoints_without_a_slot_are_judged_by_reachability_errors_and_latency() {
+        let p = policy();
+        let mut t = Tracker::default();
+        let o = t.observe(&p, &with(1, Outcome::Ok { slot: None }, 30), Some(5_000));
+        assert_eq!((o.slot_lag, o.stalled_slots), (0, 0));
+        assert_eq!(verdict(&p, &o).0, Verdict::Healthy);
     }
 }

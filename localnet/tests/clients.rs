@@ -120,7 +120,7 @@ async fn create_network_lands_and_program_accounts_filter() {
 
     // all Lifeline accounts, then only Networks (dataSize), then only this creator's (memcmp)
     let all = client.get_program_accounts(&lifeline::ID).await.unwrap();
-    assert_eq!(all.len(), 4, "two networks and two topologies");
+    assert_eq!(all.len(), 6, "two networks, two topologies and two ballots");
     let by_size = RpcProgramAccountsConfig {
         filters: Some(vec![RpcFilterType::DataSize(Network::SPACE as u64)]),
         account_config: RpcAccountInfoConfig {

@@ -190,18 +190,34 @@ impl Chaos {
         accounts::topology(acc.data()).expect("decodes")
     }
 
+    pub fn network_state(&self) -> Box<lifeline::state::Network> {
+        let acc = self
+            .net
+            .cluster
+            .working_bank()
+            .get_account(&self.network)
+            .expect("network");
+        accounts::network(acc.data()).expect("decodes")
+    }
+
+    /// Keeper `k`'s row of the ballot.
+    pub fn report(&self, k: usize) -> lifeline::state::KeeperReport {
+        let acc = self
+            .net
+            .cluster
+            .working_bank()
+            .get_account(&pda::ballot(&self.network).0)
+            .expect("ballot");
+        let ballot = accounts::ballot(acc.data()).expect("decodes");
+        let i = self
+            .network_state()
+            .keeper_index(&self.keepers[k].pubkey())
+            .expect("in the set");
+        ballot.reports[i]
+    }
+
     pub fn report_seq(&self, k: usize) -> u64 {
-        let key = pda::report(&self.network, &self.keepers[k].pubkey()).0;
-        accounts::report(
-            self.net
-                .cluster
-                .working_bank()
-                .get_account(&key)
-                .unwrap()
-                .data(),
-        )
-        .unwrap()
-        .seq
+        self.report(k).seq
     }
 
     pub fn stat(&self, k: usize, f: fn(&KeeperStats) -> &std::sync::atomic::AtomicU64) -> u64 {
@@ -249,20 +265,21 @@ impl Chaos {
         let bank = self.net.cluster.working_bank();
         let now = bank.slot();
         let epoch = self.topology().epoch;
+        let policy = self.network_state().policy;
         self.actor_seq[k] = self.actor_seq[k].max(self.report_seq(k)) + 1;
         let observations = views
             .iter()
             .map(|(id, lag, unreachable)| {
-                let bad = *unreachable || *lag >= 8;
-                ObservationInput {
-                    endpoint_id: *id,
+                crate::Seen {
                     latency_ms: 20,
-                    endpoint_slot: now.saturating_sub(*lag),
+                    lag: *lag,
+                    // an actor's lagging endpoint is a frozen one
+                    stalled: *lag,
                     error_bps: if *unreachable { 10_000 } else { 0 },
-                    consecutive_bad: if bad { 10 } else { 0 },
-                    consecutive_good: if bad { 0 } else { 10 },
-                    flags: u8::from(*unreachable),
+                    unreachable: *unreachable,
+                    windows: 10,
                 }
+                .observation(&policy, *id)
             })
             .collect();
         let ix = ix::submit_attestation(

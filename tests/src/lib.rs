@@ -6,8 +6,12 @@ pub mod chaos;
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
+use lifeline::engine::verdict::{classify, Figures};
 use lifeline::instructions::*;
-use lifeline::state::{KeeperReport, Network, PolicyParams, Role, Topology};
+use lifeline::state::{
+    Ballot, KeeperReport, Network, ObservationInput, Policy, PolicyParams, Role, Topology, Verdict,
+    OBS_UNREACHABLE,
+};
 use lifeline_client::{accounts, events::LifelineEvent, ix, pda};
 use solana_account::Account;
 use solana_clock::Clock;
@@ -105,6 +109,8 @@ pub struct Seen {
     pub latency_ms: u32,
     /// Slots behind the keeper's reference slot.
     pub lag: u64,
+    /// Slots the reference moved while the endpoint's slot stood still.
+    pub stalled: u64,
     pub error_bps: u16,
     pub unreachable: bool,
     pub windows: u8,
@@ -115,14 +121,17 @@ impl Seen {
         Self {
             latency_ms: 40,
             lag: 0,
+            stalled: 0,
             error_bps: 0,
             unreachable: false,
             windows: 10,
         }
     }
+    /// 200 OK with a slot that stopped long ago.
     pub fn frozen() -> Self {
         Self {
             lag: 1_000,
+            stalled: 1_000,
             ..Self::healthy()
         }
     }
@@ -132,8 +141,39 @@ impl Seen {
             ..Self::healthy()
         }
     }
-    fn is_bad(&self) -> bool {
-        self.unreachable || self.lag >= 50 || self.error_bps >= 5_000 || self.latency_ms >= 3_000
+    pub fn figures(&self) -> Figures {
+        Figures {
+            latency_ms: self.latency_ms,
+            slot_lag: self.lag.min(u32::MAX as u64) as u32,
+            stalled_slots: self.stalled.min(u16::MAX as u64) as u32,
+            error_bps: self.error_bps,
+            unreachable: self.unreachable,
+            divergent: false,
+        }
+    }
+
+    /// What a keeper attests for endpoint `id`, its streaks judged by the engine under
+    /// `policy` (the harness never copies a threshold).
+    pub fn observation(&self, policy: &Policy, id: u32) -> ObservationInput {
+        let (verdict, _) = classify(policy, &self.figures());
+        ObservationInput {
+            endpoint_id: id,
+            latency_ms: self.latency_ms,
+            slot_lag: self.figures().slot_lag,
+            stalled_slots: self.stalled.min(u16::MAX as u64) as u16,
+            error_bps: self.error_bps,
+            consecutive_bad: if verdict == Verdict::Down {
+                self.windows
+            } else {
+                0
+            },
+            consecutive_good: if verdict == Verdict::Healthy {
+                self.windows
+            } else {
+                0
+            },
+            flags: if self.unreachable { OBS_UNREACHABLE } else { 0 },
+        }
     }
 }
 
@@ -209,6 +249,20 @@ impl TestNet {
         let key = keeper.pubkey();
         self.keepers.push(keeper);
         key
+    }
+
+    /// Adds `keeper` (an existing key, e.g. one removed before) to the set.
+    pub async fn add_keeper_key(&mut self, keeper: &Keypair, region: &str, provider: &str) {
+        let add = ix::add_keeper(
+            &self.network,
+            &self.authority.pubkey(),
+            AddKeeperArgs {
+                keeper: keeper.pubkey(),
+                region: region.into(),
+                provider: provider.into(),
+            },
+        );
+        self.send_as_authority(add).await.expect("add_keeper");
     }
 
     pub async fn add_endpoint(
@@ -300,19 +354,17 @@ impl TestNet {
         accounts::topology(&self.account(&key).await.expect("topology").data).unwrap()
     }
 
-    pub async fn report(&mut self, k: usize) -> Box<KeeperReport> {
-        let key = self.report_key(k);
-        accounts::report(&self.account(&key).await.expect("report").data).unwrap()
+    pub async fn ballot(&mut self) -> Box<Ballot> {
+        let key = pda::ballot(&self.network).0;
+        accounts::ballot(&self.account(&key).await.expect("ballot").data).unwrap()
     }
 
-    pub fn report_key(&self, k: usize) -> Pubkey {
-        pda::report(&self.network, &self.keepers[k].pubkey()).0
-    }
-
-    pub fn report_keys(&self) -> Vec<Pubkey> {
-        (0..self.keepers.len())
-            .map(|k| self.report_key(k))
-            .collect()
+    /// Keeper `k`'s row of the ballot (found by key: slots are the program's business).
+    pub async fn report(&mut self, k: usize) -> KeeperReport {
+        let key = self.keepers[k].pubkey();
+        let network = self.network_state().await;
+        let i = network.keeper_index(&key).expect("keeper in the set");
+        self.ballot().await.reports[i]
     }
 
     pub async fn slot(&mut self) -> u64 {
@@ -341,18 +393,11 @@ impl TestNet {
     pub async fn attestation(&mut self, k: usize, views: &[(u32, Seen)]) -> Instruction {
         let reference_slot = self.slot().await;
         let epoch = self.topology().await.epoch;
+        let policy = self.network_state().await.policy;
         let seq = self.next_seq(k);
         let observations = views
             .iter()
-            .map(|(id, s)| ObservationInput {
-                endpoint_id: *id,
-                latency_ms: s.latency_ms,
-                endpoint_slot: reference_slot.saturating_sub(s.lag),
-                error_bps: s.error_bps,
-                consecutive_bad: if s.is_bad() { s.windows } else { 0 },
-                consecutive_good: if s.is_bad() { 0 } else { s.windows },
-                flags: u8::from(s.unreachable),
-            })
+            .map(|(id, s)| s.observation(&policy, *id))
             .collect();
         ix::submit_attestation(
             &self.network,
@@ -376,6 +421,23 @@ impl TestNet {
         self.send(&[ix], &[&keeper]).await
     }
 
+    /// Keeper `k` attests `views` and returns the events of its transaction (the
+    /// attestation's own, and a migration it completes).
+    pub async fn attest_with_events(
+        &mut self,
+        k: usize,
+        views: &[(u32, Seen)],
+    ) -> Result<Vec<LifelineEvent>, BanksClientError> {
+        let ix = self.attestation(k, views).await;
+        let keeper = self.keepers[k].insecure_clone();
+        self.send_with_events(&[ix], &[&keeper]).await
+    }
+
+    pub async fn pause(&mut self, paused: bool) {
+        let ix = ix::set_paused(&self.network, &self.authority.pubkey(), paused);
+        self.send_as_authority(ix).await.expect("set_paused");
+    }
+
     /// Keepers in `range` all attest `views`.
     pub async fn attest_all(&mut self, range: std::ops::Range<usize>, views: &[(u32, Seen)]) {
         for k in range {
@@ -384,16 +446,15 @@ impl TestNet {
     }
 
     pub async fn trigger(&mut self, group: u8) -> Result<Vec<LifelineEvent>, BanksClientError> {
-        let epoch = self.topology().await.epoch;
+        let epoch = self.topology().await.group_epoch(group);
         let caller = Keypair::new();
         let ix = ix::trigger_migration(
             &self.network,
             &caller.pubkey(),
             TriggerMigrationArgs {
                 group,
-                expected_epoch: epoch,
+                expected_group_epoch: epoch,
             },
-            &self.report_keys(),
         );
         self.send_with_events(&[ix], &[&caller]).await
     }
@@ -402,16 +463,16 @@ impl TestNet {
         &mut self,
         endpoint_id: u32,
     ) -> Result<Vec<LifelineEvent>, BanksClientError> {
-        let epoch = self.topology().await.epoch;
+        let topology = self.topology().await;
+        let group = topology.endpoint(endpoint_id).map_or(0, |e| e.group);
         let caller = Keypair::new();
         let ix = ix::readmit_endpoint(
             &self.network,
             &caller.pubkey(),
             ReadmitEndpointArgs {
                 endpoint_id,
-                expected_epoch: epoch,
+                expected_group_epoch: topology.group_epoch(group),
             },
-            &self.report_keys(),
         );
         self.send_with_events(&[ix], &[&caller]).await
     }

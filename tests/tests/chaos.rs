@@ -61,7 +61,7 @@ async fn primary_frozen_answering_200_ok() {
     let c = Chaos::start(4, 4, 2).await;
     c.settle().await;
     c.net.faults.set("ep0", Fault::Frozen).unwrap();
-    expect_one_migration(&c, &[Reason::SlotLag], Duration::from_secs(2)).await;
+    expect_one_migration(&c, &[Reason::Stalled], Duration::from_secs(2)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,7 +157,7 @@ async fn a_keeper_killed_mid_send_and_restarted_never_double_votes() {
     let before = c.report_seq(0);
     c.kill_keeper(0);
     c.start_keeper(0, c.net.rpc_url.clone()).await;
-    expect_one_migration(&c, &[Reason::SlotLag], Duration::from_secs(2)).await;
+    expect_one_migration(&c, &[Reason::Stalled], Duration::from_secs(2)).await;
     assert!(
         c.report_seq(0) > before,
         "the restarted keeper attested again with a new sequence number"

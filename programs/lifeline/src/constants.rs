@@ -2,8 +2,8 @@
 
 /// Endpoints one topology can hold (all groups together).
 pub const MAX_ENDPOINTS: usize = 32;
-/// Keepers one network can hold. Sized so trigger_migration with every report still fits
-/// one 1232-byte transaction (16 reports × 32-byte keys + fixed accounts ≈ 800 bytes).
+/// Keepers one network can hold. Sized so the whole ballot (every keeper's vote on every
+/// endpoint) fits one account that one instruction may create (≤ 10 KiB).
 pub const MAX_KEEPERS: usize = 16;
 /// Service groups (rpc, ws, oracle, gateway, …); each has at most one primary.
 pub const MAX_GROUPS: usize = 8;
@@ -21,7 +21,7 @@ pub const ACCOUNT_VERSION: u8 = 1;
 
 pub const NETWORK_SEED: &[u8] = b"network";
 pub const TOPOLOGY_SEED: &[u8] = b"topology";
-pub const REPORT_SEED: &[u8] = b"report";
+pub const BALLOT_SEED: &[u8] = b"ballot";
 
 /// Basis points in 100 %.
 pub const BPS_MAX: u16 = 10_000;
@@ -29,3 +29,5 @@ pub const BPS_MAX: u16 = 10_000;
 pub const MAX_STALENESS_SLOTS: u64 = 216_000; // ~1 day of 400 ms slots
 pub const MAX_WINDOWS: u8 = 64;
 pub const MAX_LATENCY_MS: u32 = 600_000;
+/// Lag thresholds must be below what a ballot cell can hold (lag is stored as u16).
+pub const MAX_LAG_SLOTS: u32 = u16::MAX as u32;

@@ -71,8 +71,10 @@ pub enum LifelineError {
     QuarantineActive,
     #[msg("Fewer than quorum keepers attest the endpoint healthy for the probation period")]
     ProbationIncomplete,
+    /// No longer returned (decisions read the on-chain ballot); kept for code stability.
     #[msg("Remaining account is not a keeper report of this network")]
     InvalidReportAccount,
+    /// No longer returned; kept for code stability.
     #[msg("Too many report accounts")]
     TooManyReports,
     #[msg("Account address is not the canonical PDA")]
@@ -91,6 +93,16 @@ pub enum LifelineError {
     WrongTopology,
     #[msg("Report account does not belong to this network or keeper")]
     WrongReport,
+    #[msg("Ballot account does not belong to this network")]
+    WrongBallot,
+    #[msg("The policy changed after the topology epoch the keeper read: read again and re-attest")]
+    PolicyChanged,
+    #[msg("The guardian may lift only a pause it set itself")]
+    PausedByAuthority,
+    #[msg("The network still has keepers or endpoints: remove them first")]
+    NetworkNotEmpty,
+    #[msg("A better-ranked standby may still be attested healthy: waiting for its votes")]
+    StandbyUndecided,
 }
 
 /// Builds the Anchor error for `e` in one place. Anchor's `error!`/`require!` expand an
@@ -109,4 +121,24 @@ macro_rules! ensure {
             return Err($crate::errors::err($e));
         }
     };
+}
+
+/// Each engine refusal has one named program error.
+impl From<crate::engine::Refusal> for LifelineError {
+    fn from(r: crate::engine::Refusal) -> Self {
+        use crate::engine::Refusal;
+        match r {
+            Refusal::InvalidGroup => Self::InvalidGroup,
+            Refusal::EndpointNotFound => Self::EndpointNotFound,
+            Refusal::Paused => Self::NetworkPaused,
+            Refusal::NoPrimary => Self::NoPrimary,
+            Refusal::NoBreachQuorum => Self::NoBreachQuorum,
+            Refusal::Cooldown { .. } => Self::CooldownActive,
+            Refusal::NoHealthyStandby => Self::NoHealthyStandby,
+            Refusal::StandbyUndecided { .. } => Self::StandbyUndecided,
+            Refusal::NotQuarantined => Self::NotQuarantined,
+            Refusal::QuarantineActive { .. } => Self::QuarantineActive,
+            Refusal::ProbationIncomplete => Self::ProbationIncomplete,
+        }
+    }
 }

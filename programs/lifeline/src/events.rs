@@ -1,6 +1,8 @@
-//! One event per state change, emitted through a self-CPI (`emit_cpi!`): events travel as
-//! inner instructions, which survives log truncation on real clusters and also works when
-//! the program runs natively (where `sol_log_data` is a no-op).
+//! One event per state change, emitted as a self-CPI signed by the event authority
+//! (`instructions::shared::emit_event`, what `emit_cpi!` does, in one non-inlined
+//! function): events travel as inner instructions, which survives log truncation on real
+//! clusters and also works when the program runs natively (where `sol_log_data` is a
+//! no-op).
 use anchor_lang::prelude::*;
 
 use crate::state::PolicyParams;
@@ -80,6 +82,22 @@ pub struct KeeperRemoved {
     pub header: EventHeader,
     pub keeper: Pubkey,
     pub keeper_count: u8,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeeperUpdated {
+    pub header: EventHeader,
+    pub keeper: Pubkey,
+    pub region: String,
+    pub provider: String,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkClosed {
+    pub header: EventHeader,
+    pub authority: Pubkey,
 }
 
 #[event]

@@ -56,6 +56,14 @@ pub mod lifeline {
         remove_keeper::handler(ctx, keeper)
     }
 
+    pub fn update_keeper(ctx: Context<UpdateKeeper>, args: UpdateKeeperArgs) -> Result<()> {
+        update_keeper::handler(ctx, args)
+    }
+
+    pub fn close_network(ctx: Context<CloseNetwork>) -> Result<()> {
+        close_network::handler(ctx)
+    }
+
     pub fn propose_authority(ctx: Context<ProposeAuthority>, new_authority: Pubkey) -> Result<()> {
         propose_authority::handler(ctx, new_authority)
     }

@@ -1,133 +1,339 @@
-//! Which reports count, and what they say about one endpoint.
-use crate::constants::MAX_KEEPERS;
-use crate::engine::{policy::effective_quorum, Snapshot};
-use crate::state::{KeeperReport, Observation, Reason, Verdict};
+//! The ballot: how an attestation becomes a keeper's row of votes (`record`), which rows
+//! count (`collect`), and what the counted rows say about one endpoint (`tally`).
+//!
+//! Every decision reads the whole on-chain ballot, so nobody chooses which reports a
+//! decision sees.
+use anchor_lang::prelude::Pubkey;
 
-/// A report that counts: fresh, for the current epoch, from a keeper in the set.
+use crate::constants::{BPS_MAX, MAX_ENDPOINTS, MAX_KEEPERS};
+use crate::engine::verdict::{classify, Figures};
+use crate::engine::{policy::effective_quorum, Snapshot};
+use crate::state::{
+    KeeperReport, ObservationInput, Policy, Reason, Topology, Verdict, Vote, OBS_DIVERGENT,
+    OBS_UNREACHABLE, VOTE_DOWN, VOTE_HEALTHY,
+};
+
+/// What a keeper's attestation carries besides its key.
+#[derive(Clone, Copy, Debug)]
+pub struct Attestation<'a> {
+    pub seq: u64,
+    pub topology_epoch: u64,
+    pub reference_slot: u64,
+    pub observations: &'a [ObservationInput],
+}
+
+/// Verdict counts of one recorded attestation (for its event).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub healthy: u8,
+    pub degraded: u8,
+    pub down: u8,
+}
+
+/// Rewrites `row` (this keeper's ballot row) from an attestation landing at `now`. The
+/// verdict of each cell is computed here from the figures, and the slot since which it
+/// has held is counted here from landing slots: a healthy streak is earned, never claimed.
+/// The streak restarts when the verdict changes, after a gap longer than
+/// `liveness_slots`, when the policy changed, and when the endpoint's URL or kind changed.
+/// Endpoints the attestation leaves out, and endpoints whose identity changed after the
+/// epoch the keeper read, are left without a vote.
+pub fn record(
+    policy: &Policy,
+    topology: &Topology,
+    row: &mut KeeperReport,
+    keeper: Pubkey,
+    att: &Attestation,
+    now: u64,
+) -> Recorded {
+    let continuing = row.keeper == keeper
+        && row.submitted_slot != 0
+        && now.saturating_sub(row.submitted_slot) <= policy.liveness_slots
+        && row.topology_epoch >= topology.policy_epoch;
+    let elapsed = now.saturating_sub(row.submitted_slot);
+    let mut counts = Recorded::default();
+    for (j, vote) in row.votes.iter_mut().enumerate() {
+        let Some(e) = topology.endpoints().get(j) else {
+            *vote = Vote::default();
+            continue;
+        };
+        let input = att
+            .observations
+            .iter()
+            .find(|o| o.endpoint_id == e.id)
+            .filter(|_| e.config_epoch <= att.topology_epoch);
+        let Some(o) = input else {
+            *vote = Vote::default();
+            continue;
+        };
+        let judged = judge(policy, o);
+        let age = if continuing && vote.verdict() == judged.verdict {
+            (vote.verdict_age_slots as u64).saturating_add(elapsed)
+        } else {
+            0
+        };
+        *vote = Vote {
+            latency_ms: o.latency_ms,
+            verdict_age_slots: age.min(u32::MAX as u64) as u32,
+            slot_lag: o.slot_lag.min(u16::MAX as u32) as u16,
+            error_bps: o.error_bps,
+            verdict: judged.verdict as u8,
+            reason: judged.reason as u8,
+            flags: judged.flags,
+            streak: judged.streak,
+        };
+        let verdict = judged.verdict;
+        match verdict {
+            Verdict::Healthy => counts.healthy += 1,
+            Verdict::Degraded => counts.degraded += 1,
+            Verdict::Down => counts.down += 1,
+            Verdict::Unknown => {}
+        }
+    }
+    row.keeper = keeper;
+    row.seq = att.seq;
+    row.submitted_slot = now;
+    row.reference_slot = att.reference_slot;
+    row.topology_epoch = att.topology_epoch;
+    counts
+}
+
+/// What the program stores for one observation, before the streak's age.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Judged {
+    pub verdict: Verdict,
+    pub reason: Reason,
+    /// Attested `OBS_*` flags plus `VOTE_DOWN` / `VOTE_HEALTHY`.
+    pub flags: u8,
+    pub streak: u8,
+}
+
+impl Judged {
+    pub fn votes(&self) -> u8 {
+        self.flags & (VOTE_DOWN | VOTE_HEALTHY)
+    }
+}
+
+/// Judges one observation under `policy`: the verdict from the figures, and the vote the
+/// keeper's streak earns (down after `breach_windows` bad windows, healthy after
+/// `recovery_windows` good ones). Keepers call it to predict what the chain will record.
+pub fn judge(policy: &Policy, o: &ObservationInput) -> Judged {
+    let (verdict, reason) = classify(policy, &figures(o));
+    let (vote, streak) = match verdict {
+        Verdict::Down => (
+            if o.consecutive_bad >= policy.breach_windows {
+                VOTE_DOWN
+            } else {
+                0
+            },
+            o.consecutive_bad,
+        ),
+        Verdict::Healthy => (
+            if o.consecutive_good >= policy.recovery_windows {
+                VOTE_HEALTHY
+            } else {
+                0
+            },
+            o.consecutive_good,
+        ),
+        _ => (0, 0),
+    };
+    Judged {
+        verdict,
+        reason,
+        flags: (o.flags & (OBS_UNREACHABLE | OBS_DIVERGENT)) | vote,
+        streak,
+    }
+}
+
+/// The figures an observation carries, as `classify` reads them.
+pub fn figures(o: &ObservationInput) -> Figures {
+    Figures {
+        latency_ms: o.latency_ms,
+        slot_lag: o.slot_lag,
+        stalled_slots: o.stalled_slots as u32,
+        error_bps: o.error_bps.min(BPS_MAX),
+        unreachable: o.flags & OBS_UNREACHABLE != 0,
+        divergent: o.flags & OBS_DIVERGENT != 0,
+    }
+}
+
+/// A row that counts: its keeper is in the set, it attested within `liveness_slots`, under
+/// the current policy.
 #[derive(Clone, Copy)]
 pub struct CountedReport<'a> {
     /// The keeper's slot in `Network.keepers` (the bit in voter bitmaps).
     pub keeper_index: usize,
     pub report: &'a KeeperReport,
-    /// The keeper sees every in-rotation endpoint down: it is more likely cut off itself
-    /// than the whole topology failed, so its down votes are discounted.
+    /// The report's reference slot is within `staleness_slots`: its "down" votes count.
+    /// (A migration is decided on fresh evidence; "healthy" votes only need a live keeper,
+    /// because a keeper attests as soon as a verdict changes.)
+    pub fresh: bool,
+    /// The keeper could reach no endpoint at all (every cell unreachable): it is more
+    /// likely cut off itself than every endpoint failed, so its down votes are discounted.
     pub cut_off: bool,
 }
 
-pub struct Ballot<'a> {
-    /// At most one per keeper, ordered by keeper index (independent of input order).
+/// The counted rows of the ballot and the quorum they are measured against.
+pub struct Electorate<'a> {
+    /// At most one per keeper, by keeper index.
     pub counted: Vec<CountedReport<'a>>,
     pub quorum: usize,
 }
 
-/// Filters `reports` down to those that count. Stale, future-dated, wrong-epoch,
-/// wrong-network and unknown-keeper reports are dropped; a keeper counts once (if the
-/// same keeper appears twice, the higher seq wins, so input order never matters).
-pub fn collect<'a>(snap: &Snapshot, reports: &[&'a KeeperReport]) -> Ballot<'a> {
+/// Which rows of the ballot count at `snap.now`.
+pub fn collect<'a>(snap: &Snapshot<'a>) -> Electorate<'a> {
     let policy = &snap.network.policy;
-    let mut slots: [Option<&'a KeeperReport>; MAX_KEEPERS] = [None; MAX_KEEPERS];
-    for &r in reports {
-        if r.network != snap.topology.network || r.topology_epoch != snap.topology.epoch {
-            continue;
-        }
-        if r.reference_slot > snap.now
-            || r.reference_slot.saturating_add(policy.staleness_slots) < snap.now
-        {
-            continue;
-        }
-        let Some(idx) = snap.network.keeper_index(&r.keeper) else {
-            continue;
-        };
-        match slots[idx] {
-            Some(prev) if prev.seq >= r.seq => {}
-            _ => slots[idx] = Some(r),
-        }
-    }
-    let counted = slots
+    let counted = snap
+        .ballot
+        .reports
         .iter()
         .enumerate()
-        .filter_map(|(keeper_index, r)| {
-            r.map(|report| CountedReport {
-                keeper_index,
-                report,
-                cut_off: is_cut_off(snap, report),
-            })
+        .filter(|(i, r)| {
+            let k = &snap.network.keepers[*i];
+            !k.is_empty()
+                && r.keeper == k.keeper
+                && r.submitted_slot != 0
+                && r.submitted_slot <= snap.now
+                && snap.now - r.submitted_slot <= policy.liveness_slots
+                && r.topology_epoch >= snap.topology.policy_epoch
+        })
+        .map(|(keeper_index, report)| CountedReport {
+            keeper_index,
+            report,
+            fresh: report.reference_slot <= snap.now
+                && snap.now - report.reference_slot <= policy.staleness_slots,
+            cut_off: is_cut_off(snap.topology, report),
         })
         .collect();
-    Ballot {
+    Electorate {
         counted,
         quorum: effective_quorum(policy, snap.network.keeper_count as usize),
     }
 }
 
-fn is_cut_off(snap: &Snapshot, report: &KeeperReport) -> bool {
-    let mut seen = 0usize;
-    for e in snap.topology.endpoints().iter().filter(|e| e.in_rotation()) {
-        match report.observation(e.id) {
-            Some(o) if o.verdict() == Verdict::Down => seen += 1,
-            _ => return false,
+/// Cut off = reached nothing: at least two endpoints observed and every one unreachable.
+/// A keeper that reaches even one endpoint (of any role: a quarantined one on probation
+/// counts) is not cut off, so a correlated outage of every serving endpoint cannot silence
+/// the keepers that watch the recovering one.
+fn is_cut_off(topology: &Topology, report: &KeeperReport) -> bool {
+    let mut observed = 0usize;
+    for (j, v) in report.votes[..topology.endpoints().len()]
+        .iter()
+        .enumerate()
+    {
+        if !valid_cell(topology, report, j) {
+            continue;
         }
+        if !v.unreachable() {
+            return false;
+        }
+        observed += 1;
     }
-    seen >= 2
+    observed >= 2
 }
 
-/// What the counted reports say about one endpoint.
+/// A cell counts if it holds an observation of the endpoint's current identity.
+fn valid_cell(topology: &Topology, report: &KeeperReport, j: usize) -> bool {
+    report.votes[j].is_observed()
+        && topology
+            .endpoints()
+            .get(j)
+            .is_some_and(|e| e.config_epoch <= report.topology_epoch)
+}
+
+/// What the counted rows say about one endpoint.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
-    /// Counted reports that observed the endpoint (cut-off keepers excluded).
+    /// Counted rows (not cut off) that observed the endpoint.
     pub observed: u8,
-    /// Keepers voting "down" after `breach_windows` bad windows (bitmap over keeper slots).
+    /// Keepers voting "down" (fresh reports only) — bitmap over keeper slots.
     pub down_voters: u16,
     pub down: u8,
-    /// Keepers voting "healthy" after `recovery_windows` good windows.
+    /// Keepers voting "healthy".
     pub healthy_voters: u16,
     pub healthy: u8,
+    /// Counted keepers whose verdict is healthy but whose good streak has not reached
+    /// `recovery_windows` yet: on their way to a healthy vote.
+    pub pending_healthy: u8,
     /// Healthy voters whose verdict has held for at least `probation_slots`.
     pub probation_voters: u16,
     pub probation: u8,
-    /// Medians over every counted observation (lower median): a minority of liars cannot
-    /// move them beyond the honest range.
+    /// Lower medians over the observations: with automatic quorum and at most
+    /// ⌊(n−1)/3⌋ liars, any median the engine acts on lies within the honest range.
     pub median_latency_ms: u32,
     pub median_slot_lag: u32,
     pub median_error_bps: u16,
-    /// The reason most down voters give (ties: the most severe).
+    /// The reason most down voters give (ties: the higher code).
     pub reason: Reason,
 }
 
-pub fn tally(snap: &Snapshot, ballot: &Ballot, endpoint_id: u32) -> Tally {
+impl Tally {
+    /// Whether the endpoint could still be voted healthy by a quorum of `keepers`: the
+    /// keepers that have not judged it (silent, no row, not counted) or are on their way
+    /// to a healthy vote, added to its healthy votes, reach `quorum`.
+    pub fn may_become_healthy(&self, keepers: usize, quorum: usize) -> bool {
+        let judged_not_healthy = (self.observed as usize)
+            .saturating_sub(self.healthy as usize + self.pending_healthy as usize);
+        keepers.saturating_sub(judged_not_healthy) >= quorum
+    }
+}
+
+/// Tallies the endpoint with id `endpoint_id` (an unknown id tallies nothing).
+pub fn tally(snap: &Snapshot, electorate: &Electorate, endpoint_id: u32) -> Tally {
+    match snap.topology.index_of(endpoint_id) {
+        Some(j) => tally_at(snap, electorate, j),
+        None => Tally::default(),
+    }
+}
+
+/// Tallies the endpoint at position `j` of the topology.
+pub fn tally_at(snap: &Snapshot, electorate: &Electorate, j: usize) -> Tally {
     let p = &snap.network.policy;
     let mut t = Tally::default();
-    let mut latency: Vec<u32> = Vec::with_capacity(ballot.counted.len());
-    let mut lag: Vec<u32> = Vec::with_capacity(ballot.counted.len());
-    let mut errors: Vec<u16> = Vec::with_capacity(ballot.counted.len());
-    let mut reasons = [0u8; 5];
-    for c in ballot.counted.iter().filter(|c| !c.cut_off) {
-        let Some(o) = c.report.observation(endpoint_id) else {
+    let mut latency = [0u32; MAX_KEEPERS];
+    let mut lag = [0u32; MAX_KEEPERS];
+    let mut errors = [0u32; MAX_KEEPERS];
+    let mut reasons = [0u8; 8];
+    let mut n = 0usize;
+    if j >= MAX_ENDPOINTS {
+        return t;
+    }
+    for c in electorate.counted.iter().filter(|c| !c.cut_off) {
+        if !valid_cell(snap.topology, c.report, j) {
             continue;
-        };
+        }
+        let v = &c.report.votes[j];
         let bit = 1u16 << c.keeper_index;
-        t.observed += 1;
-        latency.push(o.latency_ms);
-        lag.push(o.slot_lag);
-        errors.push(o.error_bps);
-        if votes_down(p.breach_windows, o) {
+        latency[n] = v.latency_ms;
+        lag[n] = v.slot_lag as u32;
+        errors[n] = v.error_bps as u32;
+        n += 1;
+        if v.votes_down() && c.fresh {
             t.down_voters |= bit;
             t.down += 1;
-            reasons[(o.reason as usize).min(4)] += 1;
+            reasons[(v.reason as usize).min(7)] += 1;
         }
-        if votes_healthy(p.recovery_windows, o) {
+        if v.verdict() == Verdict::Healthy && !v.votes_healthy() {
+            t.pending_healthy += 1;
+        }
+        if v.votes_healthy() {
             t.healthy_voters |= bit;
             t.healthy += 1;
-            if o.verdict_since_slot.saturating_add(p.probation_slots) <= snap.now {
+            if c.report
+                .verdict_since_slot(j)
+                .saturating_add(p.probation_slots)
+                <= snap.now
+            {
                 t.probation_voters |= bit;
                 t.probation += 1;
             }
         }
     }
-    t.median_latency_ms = lower_median(&mut latency);
-    t.median_slot_lag = lower_median(&mut lag);
-    t.median_error_bps = lower_median(&mut errors);
-    t.reason = (1..=4u8)
+    t.observed = n as u8;
+    t.median_latency_ms = lower_median(&mut latency[..n]);
+    t.median_slot_lag = lower_median(&mut lag[..n]);
+    t.median_error_bps = lower_median(&mut errors[..n]) as u16;
+    t.reason = (1..8u8)
         .rev()
         .max_by_key(|&r| (reasons[r as usize], r))
         .filter(|&r| reasons[r as usize] > 0)
@@ -136,19 +342,28 @@ pub fn tally(snap: &Snapshot, ballot: &Ballot, endpoint_id: u32) -> Tally {
     t
 }
 
-fn votes_down(breach_windows: u8, o: &Observation) -> bool {
-    o.verdict() == Verdict::Down && o.consecutive_bad >= breach_windows
-}
-
-fn votes_healthy(recovery_windows: u8, o: &Observation) -> bool {
-    o.verdict() == Verdict::Healthy && o.consecutive_good >= recovery_windows
-}
-
-/// Lower median (deterministic for even counts); 0 for no values.
-pub fn lower_median<T: Copy + Ord + Default>(v: &mut [T]) -> T {
-    if v.is_empty() {
-        return T::default();
+/// Lower median (deterministic for even counts); 0 for no values. An insertion sort: at
+/// most MAX_KEEPERS values, and std's sort has a stack frame over SBF's 4 KiB.
+pub fn lower_median(v: &mut [u32]) -> u32 {
+    for i in 1..v.len() {
+        let mut k = i;
+        while k > 0 && v[k - 1] > v[k] {
+            v.swap(k - 1, k);
+            k -= 1;
+        }
     }
-    v.sort_unstable();
-    v[(v.len() - 1) / 2]
+    if v.is_empty() {
+        0
+    } else {
+        v[(v.len() - 1) / 2]
+    }
+}
+
+/// The verdict a ballot cell shows, for tools (Unknown for an empty or foreign cell).
+pub fn cell_verdict(topology: &Topology, report: &KeeperReport, j: usize) -> Verdict {
+    if valid_cell(topology, report, j) {
+        report.votes[j].verdict()
+    } else {
+        Verdict::Unknown
+    }
 }

@@ -1,7 +1,9 @@
 //! Should a group fail over now, and to which standby?
 use crate::constants::MAX_GROUPS;
-use crate::engine::{ballot::tally, policy::quarantine_slots, Ballot, Refusal, Snapshot, Tally};
-use crate::state::{Endpoint, Reason, Role};
+use crate::engine::{
+    ballot::tally_at, policy::quarantine_slots, Electorate, Refusal, Snapshot, Tally,
+};
+use crate::state::{Endpoint, MigrationCause, MigrationRecord, Reason, Role};
 
 /// A migration the chain would accept, with its evidence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,17 +15,40 @@ pub struct MigrationPlan {
     pub rule: Reason,
     /// The failed primary's tally (for a vacancy: the promoted standby's).
     pub evidence: Tally,
-    /// Until when the failed primary stays quarantined.
+    /// The keepers the migration rests on: the primary's down voters, or for a vacancy
+    /// the promoted standby's healthy voters (bitmap over keeper slots).
+    pub voters: u16,
+    /// Until when the failed primary stays quarantined (0 for a vacancy).
     pub quarantine_until_slot: u64,
 }
 
+impl MigrationPlan {
+    /// The history record the program stores (slot and epoch are filled in on apply).
+    pub fn record(&self) -> MigrationRecord {
+        MigrationRecord {
+            from_id: self.from_id.unwrap_or(u32::MAX),
+            to_id: self.to_id,
+            median_latency_ms: self.evidence.median_latency_ms,
+            median_slot_lag: self.evidence.median_slot_lag,
+            median_error_bps: self.evidence.median_error_bps,
+            voters: self.voters,
+            group: self.group,
+            rule: self.rule as u8,
+            cause: MigrationCause::Automatic as u8,
+            voter_count: self.voters.count_ones() as u8,
+            ..MigrationRecord::default()
+        }
+    }
+}
+
 /// Decides whether `group` migrates now. Rules, in order: the network is not paused; the
-/// primary is in breach by quorum; the group is out of cooldown; some standby is
-/// quorum-healthy (never eject the last healthy endpoint: without a healthy standby the
-/// primary stays); the best standby wins (see `rank`).
+/// primary is in breach by quorum (or the group has none); the group is out of cooldown
+/// (for a vacancy too); some standby is quorum-healthy (never eject the last healthy
+/// endpoint: without a healthy standby the primary stays); no better-ranked standby is
+/// still undecided (it could yet be voted healthy); the best standby wins (see `rank`).
 pub fn decide_migration(
     snap: &Snapshot,
-    ballot: &Ballot,
+    electorate: &Electorate,
     group: u8,
 ) -> Result<MigrationPlan, Refusal> {
     if group as usize >= MAX_GROUPS {
@@ -33,36 +58,40 @@ pub fn decide_migration(
         return Err(Refusal::Paused);
     }
     let policy = &snap.network.policy;
-    let primary = snap.topology.primary_of(group);
+    let endpoints = snap.topology.endpoints();
+    let primary = endpoints
+        .iter()
+        .position(|e| e.group == group && e.role() == Some(Role::Primary));
     let primary_tally = match primary {
-        Some(p) => {
-            let t = tally(snap, ballot, p.id);
-            if (t.down as usize) < ballot.quorum {
+        Some(j) => {
+            let t = tally_at(snap, electorate, j);
+            if (t.down as usize) < electorate.quorum {
                 return Err(Refusal::NoBreachQuorum);
-            }
-            let last = snap.topology.last_migration_slot[group as usize];
-            let until = last.saturating_add(policy.cooldown_slots);
-            if last != 0 && snap.now < until {
-                return Err(Refusal::Cooldown { until_slot: until });
             }
             Some(t)
         }
         None => None,
     };
+    let last = snap.topology.last_migration_slot[group as usize];
+    let until = last.saturating_add(policy.cooldown_slots);
+    if last != 0 && snap.now < until {
+        return Err(Refusal::Cooldown { until_slot: until });
+    }
 
+    let primary_endpoint = primary.map(|j| &endpoints[j]);
     let mut best: Option<(&Endpoint, Tally)> = None;
-    for e in snap
-        .topology
-        .endpoints()
-        .iter()
-        .filter(|e| e.group == group && e.role() == Some(Role::Standby))
-    {
-        let t = tally(snap, ballot, e.id);
-        if (t.healthy as usize) < ballot.quorum {
+    for (j, e) in endpoints.iter().enumerate() {
+        if e.group != group || e.role() != Some(Role::Standby) {
+            continue;
+        }
+        let t = tally_at(snap, electorate, j);
+        if (t.healthy as usize) < electorate.quorum {
             continue;
         }
         best = match best {
-            Some((b, bt)) if rank(primary, b, &bt) <= rank(primary, e, &t) => Some((b, bt)),
+            Some((b, bt)) if rank(primary_endpoint, b, &bt) <= rank(primary_endpoint, e, &t) => {
+                Some((b, bt))
+            }
             _ => Some((e, t)),
         };
     }
@@ -73,14 +102,31 @@ pub fn decide_migration(
             Refusal::NoPrimary
         });
     };
+    // A better-ranked standby that could still be voted healthy is waited for: otherwise
+    // a minority voting the best standby down and a worse one up could get the worse one
+    // promoted while the honest votes are still arriving.
+    let keepers = snap.network.keeper_count as usize;
+    for (j, e) in endpoints.iter().enumerate() {
+        if e.group != group || e.role() != Some(Role::Standby) || e.id == standby.id {
+            continue;
+        }
+        let t = tally_at(snap, electorate, j);
+        if (t.healthy as usize) < electorate.quorum
+            && rank(primary_endpoint, e, &t) < rank(primary_endpoint, standby, &standby_tally)
+            && t.may_become_healthy(keepers, electorate.quorum)
+        {
+            return Err(Refusal::StandbyUndecided { endpoint_id: e.id });
+        }
+    }
 
-    Ok(match (primary, primary_tally) {
+    Ok(match (primary_endpoint, primary_tally) {
         (Some(p), Some(t)) => MigrationPlan {
             group,
             from_id: Some(p.id),
             to_id: standby.id,
             rule: t.reason,
             evidence: t,
+            voters: t.down_voters,
             quarantine_until_slot: snap
                 .now
                 .saturating_add(quarantine_slots(policy, p.ejection_count.saturating_add(1))),
@@ -91,6 +137,7 @@ pub fn decide_migration(
             to_id: standby.id,
             rule: Reason::VacantPrimary,
             evidence: standby_tally,
+            voters: standby_tally.healthy_voters,
             quarantine_until_slot: 0,
         },
     })

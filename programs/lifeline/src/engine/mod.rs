@@ -10,17 +10,19 @@ pub mod verdict;
 #[cfg(test)]
 mod tests;
 
-pub use ballot::{collect, tally, Ballot, CountedReport, Tally};
+pub use ballot::{collect, record, tally, Attestation, CountedReport, Electorate, Tally};
 pub use migration::{decide_migration, MigrationPlan};
 pub use readmission::{decide_readmission, ReadmissionPlan};
 
-use crate::state::{KeeperReport, Network, Topology};
+use crate::state::{Ballot, Network, Topology};
 
-/// Everything a decision depends on, read from chain at one slot.
+/// Everything a decision depends on, read from chain at one slot. The ballot is the whole
+/// on-chain ballot: a decision never depends on what a caller chose to pass.
 #[derive(Clone, Copy)]
 pub struct Snapshot<'a> {
     pub network: &'a Network,
     pub topology: &'a Topology,
+    pub ballot: &'a Ballot,
     pub now: u64,
 }
 
@@ -32,10 +34,18 @@ pub enum Refusal {
     Paused,
     NoPrimary,
     NoBreachQuorum,
-    Cooldown { until_slot: u64 },
+    Cooldown {
+        until_slot: u64,
+    },
     NoHealthyStandby,
+    /// A standby ranked above every quorum-healthy one may still be voted healthy.
+    StandbyUndecided {
+        endpoint_id: u32,
+    },
     NotQuarantined,
-    QuarantineActive { until_slot: u64 },
+    QuarantineActive {
+        until_slot: u64,
+    },
     ProbationIncomplete,
 }
 
@@ -48,22 +58,22 @@ pub enum Action {
 
 /// Every action the chain would accept at this snapshot, in a deterministic order:
 /// migrations by group, then readmissions by endpoint id.
-pub fn pending_actions(snap: &Snapshot, reports: &[&KeeperReport]) -> Vec<Action> {
-    let ballot = collect(snap, reports);
+pub fn pending_actions(snap: &Snapshot) -> Vec<Action> {
+    let electorate = collect(snap);
     let mut out = Vec::new();
     for group in 0..crate::constants::MAX_GROUPS as u8 {
         let has_endpoints = snap.topology.endpoints().iter().any(|e| e.group == group);
         if !has_endpoints {
             continue;
         }
-        if let Ok(plan) = decide_migration(snap, &ballot, group) {
+        if let Ok(plan) = decide_migration(snap, &electorate, group) {
             out.push(Action::Migrate(plan));
         }
     }
     let mut ids: Vec<u32> = snap.topology.endpoints().iter().map(|e| e.id).collect();
     ids.sort_unstable();
     for id in ids {
-        if let Ok(plan) = decide_readmission(snap, &ballot, id) {
+        if let Ok(plan) = decide_readmission(snap, &electorate, id) {
             out.push(Action::Readmit(plan));
         }
     }

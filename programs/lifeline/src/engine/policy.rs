@@ -2,15 +2,22 @@
 use crate::constants::*;
 use crate::state::Policy;
 
+/// Why a policy is refused: the field and the rule it breaks, in words an operator can act
+/// on (the program reports every case as `InvalidPolicy`; tools print this).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PolicyError {
-    Staleness,
-    Latency,
-    SlotLag,
-    ErrorRate,
-    Windows,
-    Quarantine,
-    Quorum,
+pub struct PolicyError {
+    pub field: &'static str,
+    pub rule: &'static str,
+}
+
+impl core::fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "policy.{}: {}", self.field, self.rule)
+    }
+}
+
+fn refuse(field: &'static str, rule: &'static str) -> Result<(), PolicyError> {
+    Err(PolicyError { field, rule })
 }
 
 /// Checks every threshold for range and order. An explicit quorum must also be reachable
@@ -19,7 +26,7 @@ pub enum PolicyError {
 pub fn validate(p: &Policy, keepers: usize) -> Result<(), PolicyError> {
     validate_thresholds(p)?;
     if !quorum_reachable(p, keepers) {
-        return Err(PolicyError::Quorum);
+        return refuse("quorum", "must not exceed the number of keepers in the set");
     }
     Ok(())
 }
@@ -32,34 +39,63 @@ pub fn quorum_reachable(p: &Policy, keepers: usize) -> bool {
 
 /// Range and order of every threshold, independent of the keeper set.
 pub fn validate_thresholds(p: &Policy) -> Result<(), PolicyError> {
-    use PolicyError::*;
     if p.staleness_slots == 0 || p.staleness_slots > MAX_STALENESS_SLOTS {
-        return Err(Staleness);
+        return refuse("staleness_slots", "must be 1 to 216000 (a day of slots)");
     }
-    if p.latency_degraded_ms == 0
-        || p.latency_degraded_ms > p.latency_down_ms
-        || p.latency_down_ms > MAX_LATENCY_MS
-    {
-        return Err(Latency);
+    if p.liveness_slots < p.staleness_slots || p.liveness_slots > MAX_STALENESS_SLOTS {
+        return refuse(
+            "liveness_slots",
+            "must be at least staleness_slots and at most 216000",
+        );
+    }
+    if p.latency_degraded_ms == 0 || p.latency_degraded_ms > p.latency_down_ms {
+        return refuse(
+            "latency_degraded_ms",
+            "must be at least 1 and at most latency_down_ms",
+        );
+    }
+    if p.latency_down_ms > MAX_LATENCY_MS {
+        return refuse("latency_down_ms", "must be at most 600000 (10 minutes)");
     }
     if p.lag_degraded_slots == 0 || p.lag_degraded_slots > p.lag_down_slots {
-        return Err(SlotLag);
+        return refuse(
+            "lag_degraded_slots",
+            "must be at least 1 and at most lag_down_slots",
+        );
     }
-    if p.error_degraded_bps == 0
-        || p.error_degraded_bps > p.error_down_bps
-        || p.error_down_bps > BPS_MAX
-    {
-        return Err(ErrorRate);
+    if p.lag_down_slots > MAX_LAG_SLOTS {
+        return refuse("lag_down_slots", "must be at most 65535");
+    }
+    if p.stall_slots > p.lag_down_slots {
+        return refuse(
+            "stall_slots",
+            "must be at most lag_down_slots (0 turns stall detection off)",
+        );
+    }
+    if p.error_degraded_bps == 0 || p.error_degraded_bps > p.error_down_bps {
+        return refuse(
+            "error_degraded_bps",
+            "must be at least 1 and at most error_down_bps",
+        );
+    }
+    if p.error_down_bps > BPS_MAX {
+        return refuse("error_down_bps", "must be at most 10000 (100 %)");
     }
     let windows_ok = |w: u8| (1..=MAX_WINDOWS).contains(&w);
-    if !windows_ok(p.breach_windows) || !windows_ok(p.recovery_windows) {
-        return Err(Windows);
+    if !windows_ok(p.breach_windows) {
+        return refuse("breach_windows", "must be 1 to 64");
+    }
+    if !windows_ok(p.recovery_windows) {
+        return refuse("recovery_windows", "must be 1 to 64");
     }
     if p.quarantine_base_slots == 0 || p.quarantine_base_slots > p.quarantine_max_slots {
-        return Err(Quarantine);
+        return refuse(
+            "quarantine_base_slots",
+            "must be at least 1 and at most quarantine_max_slots",
+        );
     }
     if p.quorum as usize > MAX_KEEPERS {
-        return Err(Quorum);
+        return refuse("quorum", "must be at most 16 (0 = automatic)");
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::constants::*;
 use crate::errors::LifelineError;
 use crate::events::EndpointAdded;
 use crate::instructions::shared::*;
-use crate::state::{text, Endpoint, EndpointKind, Network, Role, Topology};
+use crate::state::{text, Ballot, Endpoint, EndpointKind, Network, Role, Topology};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct AddEndpointArgs {
@@ -28,6 +28,9 @@ pub struct AddEndpoint<'info> {
     pub network: AccountLoader<'info, Network>,
     #[account(mut, has_one = network @ LifelineError::WrongTopology)]
     pub topology: AccountLoader<'info, Topology>,
+    /// The endpoint's column of the ballot follows it.
+    #[account(mut, has_one = network @ LifelineError::WrongBallot)]
+    pub ballot: AccountLoader<'info, Ballot>,
     pub authority: Signer<'info>,
 }
 
@@ -90,9 +93,11 @@ pub fn handler(ctx: Context<AddEndpoint>, args: AddEndpointArgs) -> Result<()> {
         ..Endpoint::default()
     };
     topology.endpoint_count += 1;
-    let epoch = topology.bump_epoch()?;
+    let epoch = topology.touch_group(args.group)?;
+    topology.endpoints[idx].config_epoch = epoch;
     topology.invariant()?;
     drop(topology);
+    ctx.accounts.ballot.load_mut()?.clear_column(idx);
 
     emit_event(
         &ctx.accounts.event_authority,

@@ -7,7 +7,7 @@ use crate::engine::policy;
 use crate::errors::LifelineError;
 use crate::events::NetworkCreated;
 use crate::instructions::shared::*;
-use crate::state::{text, Network, PolicyParams, Topology};
+use crate::state::{text, Ballot, Network, PolicyParams, Topology};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct CreateNetworkArgs {
@@ -21,7 +21,7 @@ pub struct CreateNetworkArgs {
 #[event_cpi]
 #[derive(Accounts)]
 pub struct CreateNetwork<'info> {
-    /// Pays for both accounts and becomes the first authority.
+    /// Pays for the three accounts and becomes the first authority.
     #[account(mut)]
     pub creator: Signer<'info>,
     /// CHECK: created here; the handler requires the canonical PDA ["network", creator, name].
@@ -30,6 +30,9 @@ pub struct CreateNetwork<'info> {
     /// CHECK: created here; the handler requires the canonical PDA ["topology", network].
     #[account(mut)]
     pub topology: UncheckedAccount<'info>,
+    /// CHECK: created here; the handler requires the canonical PDA ["ballot", network].
+    #[account(mut)]
+    pub ballot: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -53,13 +56,6 @@ pub fn handler(ctx: Context<CreateNetwork>, args: CreateNetworkArgs) -> Result<(
         ctx.accounts.network.key() == network_key,
         LifelineError::InvalidPda
     );
-    let (topology_key, topology_bump) =
-        Pubkey::find_program_address(&[TOPOLOGY_SEED, network_key.as_ref()], &crate::ID);
-    ensure!(
-        ctx.accounts.topology.key() == topology_key,
-        LifelineError::InvalidPda
-    );
-
     let payer = ctx.accounts.creator.to_account_info();
     create_pda(
         &payer,
@@ -72,11 +68,19 @@ pub fn handler(ctx: Context<CreateNetwork>, args: CreateNetworkArgs) -> Result<(
             &[network_bump],
         ],
     )?;
-    create_pda(
+    let topology_bump = create_child(
         &payer,
         ctx.accounts.topology.as_ref(),
         Topology::SPACE,
-        &[TOPOLOGY_SEED, network_key.as_ref(), &[topology_bump]],
+        TOPOLOGY_SEED,
+        &network_key,
+    )?;
+    let ballot_bump = create_child(
+        &payer,
+        ctx.accounts.ballot.as_ref(),
+        Ballot::SPACE,
+        BALLOT_SEED,
+        &network_key,
     )?;
 
     let slot = Clock::get()?.slot;
@@ -91,14 +95,22 @@ pub fn handler(ctx: Context<CreateNetwork>, args: CreateNetworkArgs) -> Result<(
         network.version = ACCOUNT_VERSION;
         network.bump = network_bump;
         network.topology_bump = topology_bump;
+        network.ballot_bump = ballot_bump;
         network.invariant()
     })?;
     init_zero_copy::<Topology>(ctx.accounts.topology.as_ref(), |topology| {
         topology.network = network_key;
         topology.epoch = 1;
+        topology.policy_epoch = 1;
         topology.version = ACCOUNT_VERSION;
         topology.bump = topology_bump;
         topology.invariant()
+    })?;
+    init_zero_copy::<Ballot>(ctx.accounts.ballot.as_ref(), |ballot| {
+        ballot.network = network_key;
+        ballot.version = ACCOUNT_VERSION;
+        ballot.bump = ballot_bump;
+        Ok(())
     })?;
 
     emit_event(
@@ -112,4 +124,19 @@ pub fn handler(ctx: Context<CreateNetwork>, args: CreateNetworkArgs) -> Result<(
         },
     )?;
     Ok(())
+}
+
+/// Creates the network's account at the canonical PDA `[seed, network]`; returns its bump.
+#[inline(never)]
+fn create_child<'info>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    space: usize,
+    seed: &[u8],
+    network: &Pubkey,
+) -> Result<u8> {
+    let (key, bump) = Pubkey::find_program_address(&[seed, network.as_ref()], &crate::ID);
+    ensure!(*target.key == key, LifelineError::InvalidPda);
+    create_pda(payer, target, space, &[seed, network.as_ref(), &[bump]])?;
+    Ok(bump)
 }

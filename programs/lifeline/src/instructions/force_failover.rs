@@ -13,7 +13,8 @@ pub struct ForceFailoverArgs {
     pub group: u8,
     /// Must be a standby of the group (readmit or update a quarantined one first).
     pub to_id: u32,
-    pub expected_epoch: u64,
+    /// The group's epoch the authority decided on.
+    pub expected_group_epoch: u64,
     /// Quarantine the old primary (as an automatic migration would) instead of demoting
     /// it to standby.
     pub quarantine_old: bool,
@@ -38,7 +39,7 @@ pub fn handler(ctx: Context<ForceFailover>, args: ForceFailoverArgs) -> Result<(
     let policy = network.policy;
     drop(network);
     let mut topology = ctx.accounts.topology.load_mut()?;
-    require_epoch(&topology, args.expected_epoch)?;
+    require_group_epoch(&topology, args.group, args.expected_group_epoch)?;
     let target = topology
         .endpoint(args.to_id)
         .ok_or(LifelineError::EndpointNotFound)?;
@@ -56,13 +57,15 @@ pub fn handler(ctx: Context<ForceFailover>, args: ForceFailoverArgs) -> Result<(
     };
     let from_id = from.map(|p| p.id);
     let (old_epoch, new_epoch) = topology.apply_failover(
-        args.group,
-        from_id,
-        args.to_id,
+        MigrationRecord {
+            group: args.group,
+            from_id: from_id.unwrap_or(u32::MAX),
+            to_id: args.to_id,
+            rule: Reason::Manual as u8,
+            cause: MigrationCause::Manual as u8,
+            ..MigrationRecord::default()
+        },
         quarantine_until,
-        Reason::Manual,
-        MigrationCause::Manual,
-        MigrationRecord::default(),
         now,
     )?;
     drop(topology);

@@ -2,6 +2,7 @@
 pub mod accept_authority;
 pub mod add_endpoint;
 pub mod add_keeper;
+pub mod close_network;
 pub mod create_network;
 pub mod force_failover;
 pub mod propose_authority;
@@ -14,11 +15,13 @@ pub mod shared;
 pub mod submit_attestation;
 pub mod trigger_migration;
 pub mod update_endpoint;
+pub mod update_keeper;
 pub mod update_policy;
 
 pub use accept_authority::*;
 pub use add_endpoint::*;
 pub use add_keeper::*;
+pub use close_network::*;
 pub use create_network::*;
 pub use force_failover::*;
 pub use propose_authority::*;
@@ -30,4 +33,5 @@ pub use set_paused::*;
 pub use submit_attestation::*;
 pub use trigger_migration::*;
 pub use update_endpoint::*;
+pub use update_keeper::*;
 pub use update_policy::*;

@@ -5,21 +5,24 @@ use crate::errors::LifelineError;
 use crate::events::EndpointReadmitted;
 use crate::instructions::shared::*;
 use crate::instructions::trigger_migration::refusal_error;
-use crate::state::{Network, Role, Topology};
+use crate::state::{Ballot, Network, Role, Topology};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
 pub struct ReadmitEndpointArgs {
     pub endpoint_id: u32,
-    pub expected_epoch: u64,
+    /// The epoch of the endpoint's group the caller decided on.
+    pub expected_group_epoch: u64,
 }
 
-/// Permissionless. Remaining accounts: the keepers' reports.
+/// Permissionless; decides on the whole on-chain ballot.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct ReadmitEndpoint<'info> {
     pub network: AccountLoader<'info, Network>,
     #[account(mut, has_one = network @ LifelineError::WrongTopology)]
     pub topology: AccountLoader<'info, Topology>,
+    #[account(has_one = network @ LifelineError::WrongBallot)]
+    pub ballot: AccountLoader<'info, Ballot>,
     pub caller: Signer<'info>,
 }
 
@@ -28,49 +31,49 @@ pub struct ReadmitEndpoint<'info> {
 pub fn handler(ctx: Context<ReadmitEndpoint>, args: ReadmitEndpointArgs) -> Result<()> {
     let now = Clock::get()?.slot;
     let network_key = ctx.accounts.network.key();
-    let loaders = load_reports(&network_key, ctx.remaining_accounts)?;
-    let reports = loaders
-        .iter()
-        .map(|l| l.load())
-        .collect::<Result<Vec<_>>>()?;
-    let report_refs: Vec<&_> = reports.iter().map(|r| &**r).collect();
-
     let network = ctx.accounts.network.load()?;
-    let topology = ctx.accounts.topology.load()?;
-    require_epoch(&topology, args.expected_epoch)?;
-    let snap = Snapshot {
-        network: &network,
-        topology: &topology,
-        now,
+    let (plan, voter_keys) = {
+        let topology = ctx.accounts.topology.load()?;
+        let group = topology
+            .endpoint(args.endpoint_id)
+            .ok_or(LifelineError::EndpointNotFound)?
+            .group;
+        require_group_epoch(&topology, group, args.expected_group_epoch)?;
+        let ballot = ctx.accounts.ballot.load()?;
+        let snap = Snapshot {
+            network: &network,
+            topology: &topology,
+            ballot: &ballot,
+            now,
+        };
+        let electorate = engine::collect(&snap);
+        let plan =
+            decide_readmission(&snap, &electorate, args.endpoint_id).map_err(refusal_error)?;
+        (plan, voters(&network, plan.evidence.probation_voters))
     };
-    let ballot = engine::collect(&snap, &report_refs);
-    let plan = decide_readmission(&snap, &ballot, args.endpoint_id).map_err(refusal_error)?;
-    let voters = voters(&network, plan.evidence.probation_voters);
-    drop(topology);
     drop(network);
 
-    let mut topology = ctx.accounts.topology.load_mut()?;
-    let idx = topology
-        .index_of(args.endpoint_id)
-        .ok_or(LifelineError::EndpointNotFound)?;
-    let e = &mut topology.endpoints[idx];
-    e.role = Role::Standby as u8;
-    e.since_slot = now;
-    e.quarantine_until_slot = 0;
-    let group = e.group;
-    let epoch = topology.bump_epoch()?;
-    topology.invariant()?;
-    drop(topology);
-
+    let epoch = {
+        let mut topology = ctx.accounts.topology.load_mut()?;
+        let idx = topology
+            .index_of(args.endpoint_id)
+            .ok_or(LifelineError::EndpointNotFound)?;
+        let e = &mut topology.endpoints[idx];
+        e.role = Role::Standby as u8;
+        e.since_slot = now;
+        e.quarantine_until_slot = 0;
+        let epoch = topology.touch_group(plan.group)?;
+        topology.invariant()?;
+        epoch
+    };
     emit_event(
         &ctx.accounts.event_authority,
         &EndpointReadmitted {
             header: header(network_key, epoch)?,
             endpoint_id: args.endpoint_id,
-            group,
-            voters,
+            group: plan.group,
+            voters: voter_keys,
             triggered_by: ctx.accounts.caller.key(),
         },
-    )?;
-    Ok(())
+    )
 }

@@ -5,7 +5,7 @@ use crate::ensure;
 use crate::errors::LifelineError;
 use crate::events::EndpointRemoved;
 use crate::instructions::shared::*;
-use crate::state::{Network, Role, Topology};
+use crate::state::{Ballot, Network, Role, Topology};
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -14,6 +14,9 @@ pub struct RemoveEndpoint<'info> {
     pub network: AccountLoader<'info, Network>,
     #[account(mut, has_one = network @ LifelineError::WrongTopology)]
     pub topology: AccountLoader<'info, Topology>,
+    /// The endpoint's column of the ballot follows it.
+    #[account(mut, has_one = network @ LifelineError::WrongBallot)]
+    pub ballot: AccountLoader<'info, Ballot>,
     pub authority: Signer<'info>,
 }
 
@@ -33,10 +36,14 @@ pub fn handler(ctx: Context<RemoveEndpoint>, endpoint_id: u32) -> Result<()> {
             .count();
         ensure!(others == 0, LifelineError::PrimaryInUse);
     }
-    topology.remove_at(idx);
-    let epoch = topology.bump_epoch()?;
+    let moved_from = topology.remove_at(idx);
+    let epoch = topology.touch_group(e.group)?;
     topology.invariant()?;
     drop(topology);
+    ctx.accounts
+        .ballot
+        .load_mut()?
+        .remove_column(idx, moved_from);
     emit_event(
         &ctx.accounts.event_authority,
         &EndpointRemoved {

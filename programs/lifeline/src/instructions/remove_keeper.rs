@@ -5,29 +5,23 @@ use crate::ensure;
 use crate::errors::LifelineError;
 use crate::events::KeeperRemoved;
 use crate::instructions::shared::*;
-use crate::state::{KeeperEntry, KeeperReport, Network};
+use crate::state::{Ballot, KeeperEntry, KeeperReport, Network};
 
 #[event_cpi]
 #[derive(Accounts)]
-#[instruction(keeper: Pubkey)]
 pub struct RemoveKeeper<'info> {
     #[account(mut, has_one = authority @ LifelineError::Unauthorized)]
     pub network: AccountLoader<'info, Network>,
-    /// Receives the report account's rent.
-    #[account(mut)]
+    /// The keeper's row of the ballot is cleared: its votes stop counting at once.
+    #[account(mut, has_one = network @ LifelineError::WrongBallot)]
+    pub ballot: AccountLoader<'info, Ballot>,
     pub authority: Signer<'info>,
-    #[account(
-        mut,
-        close = authority,
-        constraint = report.load()?.network == network.key() @ LifelineError::WrongReport,
-        constraint = report.load()?.keeper == keeper @ LifelineError::WrongReport,
-    )]
-    pub report: AccountLoader<'info, KeeperReport>,
 }
 
-/// Removes a keeper and closes its report. Refused if an explicit quorum would then exceed
-/// the keeper count (lower the quorum first), so failover never becomes impossible by
-/// accident.
+/// Removes a keeper and clears its row of the ballot. Refused if an explicit quorum would
+/// then exceed the keeper count (lower the quorum first), so failover never becomes
+/// impossible by accident. Every other keeper's votes stay as they are; the quorum they
+/// are measured against follows the new keeper count.
 pub fn handler(ctx: Context<RemoveKeeper>, keeper: Pubkey) -> Result<()> {
     let mut network = ctx.accounts.network.load_mut()?;
     let idx = network
@@ -43,6 +37,7 @@ pub fn handler(ctx: Context<RemoveKeeper>, keeper: Pubkey) -> Result<()> {
     network.invariant()?;
     let keeper_count = network.keeper_count;
     drop(network);
+    ctx.accounts.ballot.load_mut()?.reports[idx] = KeeperReport::default();
     emit_event(
         &ctx.accounts.event_authority,
         &KeeperRemoved {

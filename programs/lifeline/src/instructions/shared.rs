@@ -1,5 +1,5 @@
 //! Helpers shared by instruction handlers: input checks with named errors, PDA creation,
-//! report loading and event headers.
+//! epochs, voters and event emission.
 use anchor_lang::prelude::*;
 
 use crate::ensure;
@@ -11,7 +11,7 @@ use anchor_lang::{Discriminator, Event, ZeroCopy};
 use crate::constants::*;
 use crate::errors::LifelineError;
 use crate::events::EventHeader;
-use crate::state::{text, KeeperReport, Network, Topology};
+use crate::state::{text, Network, Topology};
 
 pub fn check_name(name: &str) -> Result<()> {
     ensure!(
@@ -132,31 +132,6 @@ pub fn init_zero_copy<T: ZeroCopy + Owner + Discriminator>(
     init(bytemuck::from_bytes_mut(&mut data[disc..end]))
 }
 
-/// Loads the keeper reports passed as remaining accounts. Every account must be a report
-/// of this network (a foreign or mistyped account is an error, not silently skipped);
-/// which reports *count* (fresh, current epoch, keeper in set, once per keeper) is the
-/// engine's decision.
-pub fn load_reports<'info>(
-    network: &Pubkey,
-    remaining: &'info [AccountInfo<'info>],
-) -> Result<Vec<AccountLoader<'info, KeeperReport>>> {
-    ensure!(
-        remaining.len() <= 2 * MAX_KEEPERS,
-        LifelineError::TooManyReports
-    );
-    let mut loaders = Vec::with_capacity(remaining.len());
-    for info in remaining {
-        let loader = AccountLoader::<KeeperReport>::try_from(info)
-            .map_err(|_| crate::errors::err(LifelineError::InvalidReportAccount))?;
-        ensure!(
-            loader.load()?.network == *network,
-            LifelineError::InvalidReportAccount
-        );
-        loaders.push(loader);
-    }
-    Ok(loaders)
-}
-
 /// Public keys of the keepers whose bit is set in `bitmap`.
 pub fn voters(network: &Network, bitmap: u16) -> Vec<Pubkey> {
     (0..MAX_KEEPERS)
@@ -165,8 +140,14 @@ pub fn voters(network: &Network, bitmap: u16) -> Vec<Pubkey> {
         .collect()
 }
 
-pub fn require_epoch(topology: &Topology, expected: u64) -> Result<()> {
-    ensure!(topology.epoch == expected, LifelineError::EpochMismatch);
+/// Permissionless and manual decisions name the group epoch they were made at: of two
+/// racing callers the loser gets `EpochMismatch`, and a change to another group never
+/// invalidates the call.
+pub fn require_group_epoch(topology: &Topology, group: u8, expected: u64) -> Result<()> {
+    ensure!(
+        topology.group_epoch(group) == expected,
+        LifelineError::EpochMismatch
+    );
     Ok(())
 }
 

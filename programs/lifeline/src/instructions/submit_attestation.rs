@@ -3,32 +3,19 @@ use anchor_lang::prelude::*;
 use crate::ensure;
 
 use crate::constants::*;
-use crate::engine::verdict::{classify, Figures};
+use crate::engine::{self, decide_migration, record, Attestation, MigrationPlan, Snapshot};
 use crate::errors::LifelineError;
 use crate::events::AttestationSubmitted;
 use crate::instructions::shared::*;
-use crate::state::{KeeperReport, Network, Observation, Topology, Verdict, OBS_UNREACHABLE};
-
-/// One endpoint as measured by the keeper over its last probe window. 21 bytes, so an
-/// attestation covering MAX_ENDPOINTS endpoints still fits one transaction.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ObservationInput {
-    pub endpoint_id: u32,
-    pub latency_ms: u32,
-    /// The endpoint's own slot; lag is computed on chain against `reference_slot`.
-    pub endpoint_slot: u64,
-    pub error_bps: u16,
-    pub consecutive_bad: u8,
-    pub consecutive_good: u8,
-    /// Bit 0: unreachable.
-    pub flags: u8,
-}
+use crate::instructions::trigger_migration::emit_migration;
+use crate::state::{Ballot, KeeperReport, Network, ObservationInput, Role, Topology, OBS_FLAGS};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct SubmitAttestationArgs {
-    /// Strictly greater than the report's current seq.
+    /// Strictly greater than the keeper's current seq.
     pub seq: u64,
-    /// The topology epoch the keeper probed against.
+    /// The topology epoch the keeper read before probing: not in the future, not older
+    /// than the policy.
     pub topology_epoch: u64,
     /// The highest cluster slot the keeper saw (its lag reference); not in the future and
     /// not older than the policy's staleness window.
@@ -36,32 +23,39 @@ pub struct SubmitAttestationArgs {
     pub observations: Vec<ObservationInput>,
 }
 
+/// The topology and ballot are writable: the attestation that completes a breach quorum
+/// executes the migration in the same transaction.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct SubmitAttestation<'info> {
     pub network: AccountLoader<'info, Network>,
-    #[account(has_one = network @ LifelineError::WrongTopology)]
+    #[account(mut, has_one = network @ LifelineError::WrongTopology)]
     pub topology: AccountLoader<'info, Topology>,
-    #[account(
-        mut,
-        has_one = network @ LifelineError::WrongReport,
-        has_one = keeper @ LifelineError::WrongReport,
-    )]
-    pub report: AccountLoader<'info, KeeperReport>,
+    #[account(mut, has_one = network @ LifelineError::WrongBallot)]
+    pub ballot: AccountLoader<'info, Ballot>,
     pub keeper: Signer<'info>,
 }
 
 impl SubmitAttestation<'_> {
     pub fn validate(&self, args: &SubmitAttestationArgs) -> Result<()> {
         let network = self.network.load()?;
-        ensure!(
-            network.keeper_index(&self.keeper.key()).is_some(),
-            LifelineError::KeeperNotInSet
-        );
+        let idx = network
+            .keeper_index(&self.keeper.key())
+            .ok_or(LifelineError::KeeperNotInSet)?;
         let topology = self.topology.load()?;
-        require_epoch(&topology, args.topology_epoch)?;
-        let report = self.report.load()?;
-        ensure!(args.seq > report.seq, LifelineError::StaleSequence);
+        ensure!(
+            args.topology_epoch <= topology.epoch,
+            LifelineError::EpochMismatch
+        );
+        ensure!(
+            args.topology_epoch >= topology.policy_epoch,
+            LifelineError::PolicyChanged
+        );
+        let ballot = self.ballot.load()?;
+        ensure!(
+            args.seq > ballot.reports[idx].seq,
+            LifelineError::StaleSequence
+        );
 
         let now = Clock::get()?.slot;
         ensure!(args.reference_slot <= now, LifelineError::FutureSlot);
@@ -85,7 +79,7 @@ impl SubmitAttestation<'_> {
                 LifelineError::DuplicateObservation
             );
             ensure!(
-                o.error_bps <= BPS_MAX && o.flags & !OBS_UNREACHABLE == 0,
+                o.error_bps <= BPS_MAX && o.flags & !OBS_FLAGS == 0,
                 LifelineError::InvalidObservation
             );
         }
@@ -93,73 +87,119 @@ impl SubmitAttestation<'_> {
     }
 }
 
-/// Records a keeper's attestation. The verdict of each observation is computed here from
-/// the figures (engine::verdict), and the slot since which the verdict has held is tracked
-/// here, so probation cannot be claimed, only earned.
+/// Records a keeper's attestation as its row of the ballot (verdicts computed here from
+/// the figures, see `engine::ballot::record`), then executes every migration this
+/// attestation completes: for each group whose primary this keeper now votes down (or
+/// that has no primary), the engine decides on the complete ballot exactly as
+/// `trigger_migration` would.
 #[access_control(ctx.accounts.validate(&args))]
 pub fn handler(ctx: Context<SubmitAttestation>, args: SubmitAttestationArgs) -> Result<()> {
     let now = Clock::get()?.slot;
+    let keeper = ctx.accounts.keeper.key();
+    let network_key = ctx.accounts.network.key();
     let network = ctx.accounts.network.load()?;
-    let policy = network.policy;
+    let idx = network
+        .keeper_index(&keeper)
+        .ok_or(LifelineError::KeeperNotInSet)?;
+    let att = Attestation {
+        seq: args.seq,
+        topology_epoch: args.topology_epoch,
+        reference_slot: args.reference_slot,
+        observations: &args.observations,
+    };
+    let counts = {
+        let topology = ctx.accounts.topology.load()?;
+        let mut ballot = ctx.accounts.ballot.load_mut()?;
+        record(
+            &network.policy,
+            &topology,
+            &mut ballot.reports[idx],
+            keeper,
+            &att,
+            now,
+        )
+    };
+    let plans = completed_migrations(&ctx, &network, idx, now)?;
+    let voter_keys: Vec<Vec<Pubkey>> = plans.iter().map(|p| voters(&network, p.voters)).collect();
     drop(network);
-    let mut report = ctx.accounts.report.load_mut()?;
-    let mut counts = [0u8; 4];
-    // Built on the heap first: the previous observations are needed while computing the new ones.
-    let mut next: Vec<Observation> = Vec::with_capacity(args.observations.len());
-    for input in &args.observations {
-        let slot_lag = args
-            .reference_slot
-            .saturating_sub(input.endpoint_slot)
-            .min(u32::MAX as u64) as u32;
-        let (verdict, reason) = classify(
-            &policy,
-            &Figures {
-                latency_ms: input.latency_ms,
-                slot_lag,
-                error_bps: input.error_bps,
-                unreachable: input.flags & OBS_UNREACHABLE != 0,
-            },
-        );
-        let since = match report.observation(input.endpoint_id) {
-            Some(prev) if prev.verdict() == verdict => prev.verdict_since_slot,
-            _ => args.reference_slot,
-        };
-        next.push(Observation {
-            verdict_since_slot: since,
-            endpoint_slot: input.endpoint_slot,
-            endpoint_id: input.endpoint_id,
-            latency_ms: input.latency_ms,
-            slot_lag,
-            error_bps: input.error_bps,
-            verdict: verdict as u8,
-            flags: input.flags,
-            consecutive_bad: input.consecutive_bad,
-            consecutive_good: input.consecutive_good,
-            reason: reason as u8,
-            padding: [0; 5],
-        });
-        counts[verdict as usize] += 1;
-    }
-    report.observations.fill(Observation::default());
-    report.observations[..next.len()].copy_from_slice(&next);
-    report.observation_count = args.observations.len() as u8;
-    report.seq = args.seq;
-    report.submitted_slot = now;
-    report.reference_slot = args.reference_slot;
-    report.topology_epoch = args.topology_epoch;
-    drop(report);
 
     emit_event(
         &ctx.accounts.event_authority,
         &AttestationSubmitted {
-            header: header(ctx.accounts.network.key(), args.topology_epoch)?,
-            keeper: ctx.accounts.keeper.key(),
+            header: header(network_key, args.topology_epoch)?,
+            keeper,
             seq: args.seq,
             reference_slot: args.reference_slot,
-            healthy: counts[Verdict::Healthy as usize],
-            degraded: counts[Verdict::Degraded as usize],
-            down: counts[Verdict::Down as usize],
+            healthy: counts.healthy,
+            degraded: counts.degraded,
+            down: counts.down,
         },
     )?;
+    for (plan, voters) in plans.iter().zip(voter_keys) {
+        let (old_epoch, new_epoch) = {
+            let mut topology = ctx.accounts.topology.load_mut()?;
+            topology.apply_failover(
+                plan.record(),
+                plan.from_id.map(|_| plan.quarantine_until_slot),
+                now,
+            )?
+        };
+        emit_migration(
+            &ctx.accounts.event_authority,
+            network_key,
+            plan,
+            old_epoch,
+            new_epoch,
+            voters,
+            keeper,
+        )?;
+    }
     Ok(())
+}
+
+/// The migrations the ballot now supports in the groups this attestation voted on.
+fn completed_migrations(
+    ctx: &Context<SubmitAttestation>,
+    network: &Network,
+    idx: usize,
+    now: u64,
+) -> Result<Vec<MigrationPlan>> {
+    let topology = ctx.accounts.topology.load()?;
+    let ballot = ctx.accounts.ballot.load()?;
+    let row = &ballot.reports[idx];
+    let snap = Snapshot {
+        network,
+        topology: &topology,
+        ballot: &ballot,
+        now,
+    };
+    let electorate = engine::collect(&snap);
+    let mut plans = Vec::new();
+    for group in 0..MAX_GROUPS as u8 {
+        if !votes_on(&topology, row, group) {
+            continue;
+        }
+        if let Ok(plan) = decide_migration(&snap, &electorate, group) {
+            plans.push(plan);
+        }
+    }
+    Ok(plans)
+}
+
+/// Whether `row` casts a vote that could complete a migration of `group`: a down vote on
+/// its primary, or, for a group without primary, a healthy vote on one of its standbys.
+fn votes_on(topology: &Topology, row: &KeeperReport, group: u8) -> bool {
+    let in_group = || {
+        topology
+            .endpoints()
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.group == group)
+    };
+    match in_group().find(|(_, e)| e.role() == Some(Role::Primary)) {
+        Some((j, _)) => row.votes[j].votes_down(),
+        None => {
+            in_group().any(|(j, e)| e.role() == Some(Role::Standby) && row.votes[j].votes_healthy())
+        }
+    }
 }

@@ -5,7 +5,7 @@ use crate::ensure;
 use crate::errors::LifelineError;
 use crate::events::EndpointUpdated;
 use crate::instructions::shared::*;
-use crate::state::{text, Network, Role, Topology};
+use crate::state::{text, Ballot, Network, Role, Topology};
 
 /// Every field is optional; only the given ones change.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
@@ -27,6 +27,9 @@ pub struct UpdateEndpoint<'info> {
     pub network: AccountLoader<'info, Network>,
     #[account(mut, has_one = network @ LifelineError::WrongTopology)]
     pub topology: AccountLoader<'info, Topology>,
+    /// The endpoint's column of the ballot follows it.
+    #[account(mut, has_one = network @ LifelineError::WrongBallot)]
+    pub ballot: AccountLoader<'info, Ballot>,
     pub authority: Signer<'info>,
 }
 
@@ -104,9 +107,18 @@ pub fn handler(ctx: Context<UpdateEndpoint>, args: UpdateEndpointArgs) -> Result
         e.region().to_string(),
         e.provider().to_string(),
     );
-    let epoch = topology.bump_epoch()?;
+    let epoch = topology.touch_group(group)?;
+    // A new URL is another server: every keeper's votes about the old one go, and its
+    // healthy streak (probation) starts again.
+    let url_changed = args.url.is_some();
+    if url_changed {
+        topology.endpoints[idx].config_epoch = epoch;
+    }
     topology.invariant()?;
     drop(topology);
+    if url_changed {
+        ctx.accounts.ballot.load_mut()?.clear_column(idx);
+    }
     emit_event(
         &ctx.accounts.event_authority,
         &EndpointUpdated {

@@ -13,8 +13,8 @@ use crate::state::{Network, PolicyParams, Topology};
 pub struct UpdatePolicy<'info> {
     #[account(mut, has_one = authority @ LifelineError::Unauthorized)]
     pub network: AccountLoader<'info, Network>,
-    /// Verdicts in reports were computed under the old thresholds: the epoch bump makes
-    /// every keeper re-attest under the new policy before anything migrates.
+    /// Streaks in the ballot were judged under the old thresholds: `policy_epoch` moves
+    /// to the new epoch, and only reports read at or after it count.
     #[account(mut, has_one = network @ LifelineError::WrongTopology)]
     pub topology: AccountLoader<'info, Topology>,
     pub authority: Signer<'info>,
@@ -40,6 +40,7 @@ pub fn handler(ctx: Context<UpdatePolicy>, args: PolicyParams) -> Result<()> {
     drop(network);
     let mut topology = ctx.accounts.topology.load_mut()?;
     let epoch = topology.bump_epoch()?;
+    topology.policy_epoch = epoch;
     drop(topology);
     emit_event(
         &ctx.accounts.event_authority,

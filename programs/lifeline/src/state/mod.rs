@@ -1,14 +1,14 @@
-//! On-chain accounts. All three are zero_copy: they are read on every hot path
-//! (trigger_migration loads up to MAX_KEEPERS reports) and must never sit on the stack.
+//! On-chain accounts. All three are zero_copy: they are read on every hot path (every
+//! decision reads the whole ballot) and must never sit on the stack.
+pub mod ballot;
 pub mod network;
 pub mod policy;
-pub mod report;
 pub mod text;
 pub mod topology;
 
+pub use ballot::*;
 pub use network::*;
 pub use policy::*;
-pub use report::*;
 pub use topology::*;
 
 /// What an endpoint currently does in its group.
@@ -46,6 +46,8 @@ pub enum EndpointKind {
     Oracle = 2,
     Gateway = 3,
     Other = 4,
+    /// A Yellowstone (Geyser) gRPC stream.
+    Grpc = 5,
 }
 
 impl EndpointKind {
@@ -56,6 +58,7 @@ impl EndpointKind {
             2 => Some(Self::Oracle),
             3 => Some(Self::Gateway),
             4 => Some(Self::Other),
+            5 => Some(Self::Grpc),
             _ => None,
         }
     }
@@ -82,7 +85,8 @@ impl Verdict {
     }
 }
 
-/// Why a verdict is what it is, and which rule fired for a migration. Ordered by severity.
+/// Why a verdict is what it is, and which rule fired for a migration. Codes are stored:
+/// append only, never renumber.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Reason {
@@ -92,6 +96,10 @@ pub enum Reason {
     SlotLag = 2,
     ErrorRate = 3,
     Unreachable = 4,
+    /// The endpoint's slot stayed unchanged while the cluster advanced `stall_slots`.
+    Stalled = 5,
+    /// The endpoint serves another fork (its block hash disagrees with the majority).
+    Divergent = 6,
     /// The group had no primary and a quorum-healthy standby was promoted.
     VacantPrimary = 10,
     /// The authority forced the failover.
@@ -105,6 +113,8 @@ impl Reason {
             2 => Self::SlotLag,
             3 => Self::ErrorRate,
             4 => Self::Unreachable,
+            5 => Self::Stalled,
+            6 => Self::Divergent,
             10 => Self::VacantPrimary,
             20 => Self::Manual,
             _ => Self::None,

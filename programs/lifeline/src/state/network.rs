@@ -49,8 +49,12 @@ pub struct Network {
     /// 1 = paused: no automatic migration or readmission.
     pub paused: u8,
     pub keeper_count: u8,
-    pub padding: [u8; 3],
-    pub reserved: [u8; 128],
+    pub ballot_bump: u8,
+    pub padding: [u8; 2],
+    /// Who set the current pause (default when not paused): the guardian may lift only a
+    /// pause it set itself; the authority may lift any.
+    pub paused_by: Pubkey,
+    pub reserved: [u8; 96],
 }
 
 impl Network {

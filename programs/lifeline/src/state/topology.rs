@@ -14,6 +14,9 @@ pub struct Endpoint {
     pub since_slot: u64,
     /// While quarantined: the first slot at which readmission may be considered.
     pub quarantine_until_slot: u64,
+    /// Topology epoch at which what keepers probe (URL, kind) last changed: a keeper's
+    /// vote about this endpoint counts only if it had read this epoch.
+    pub config_epoch: u64,
     /// Stable id, assigned by the program, never reused within a topology.
     pub id: u32,
     /// Times this endpoint was ejected (drives the growing quarantine).
@@ -37,6 +40,7 @@ impl Default for Endpoint {
         Self {
             since_slot: 0,
             quarantine_until_slot: 0,
+            config_epoch: 0,
             id: 0,
             ejection_count: 0,
             group: 0,
@@ -66,7 +70,10 @@ impl Endpoint {
     pub fn provider(&self) -> &str {
         text::from_fixed(&self.provider)
     }
-    /// Serving or ready to serve: the endpoints a keeper's cut-off check looks at.
+    pub fn kind(&self) -> Option<crate::state::EndpointKind> {
+        crate::state::EndpointKind::from_u8(self.kind)
+    }
+    /// Serving or ready to serve.
     pub fn in_rotation(&self) -> bool {
         matches!(self.role(), Some(Role::Primary | Role::Standby))
     }
@@ -103,6 +110,13 @@ pub struct MigrationRecord {
     pub voter_count: u8,
 }
 
+impl MigrationRecord {
+    /// The demoted primary (None when the group had none).
+    pub fn from(&self) -> Option<u32> {
+        (self.from_id != u32::MAX).then_some(self.from_id)
+    }
+}
+
 pub use account::Topology;
 
 /// `#[account(zero_copy)]` derives `Clone` and `Zeroable::zeroed`, which return the whole
@@ -117,8 +131,15 @@ mod account {
     #[derive(Debug)]
     pub struct Topology {
         pub network: Pubkey,
-        /// Bumped on every change; monotonic. Permissionless calls name the epoch they expect.
+        /// Bumped on every change; monotonic (followers never go back to an older one).
         pub epoch: u64,
+        /// The epoch at which the policy was last set: reports read before it do not count
+        /// (their streaks were judged under other thresholds).
+        pub policy_epoch: u64,
+        /// Per group, the epoch of the group's last change. Permissionless calls name the
+        /// group epoch they expect, so a change to one group never invalidates a decision
+        /// about another.
+        pub group_epochs: [u64; MAX_GROUPS],
         /// Per group, the slot of the last migration (0 = never).
         pub last_migration_slot: [u64; MAX_GROUPS],
         /// Migrations ever recorded; the newest is at `(history_total - 1) % HISTORY_LEN`.
@@ -130,7 +151,7 @@ mod account {
         pub bump: u8,
         pub endpoint_count: u8,
         pub padding: [u8; 1],
-        pub reserved: [u8; 128],
+        pub reserved: [u8; 56],
     }
 }
 
@@ -163,6 +184,20 @@ impl Topology {
         Ok(self.epoch)
     }
 
+    /// Records a change to `group`: bumps the epoch and makes it the group's epoch.
+    pub fn touch_group(&mut self, group: u8) -> Result<u64> {
+        let epoch = self.bump_epoch()?;
+        self.group_epochs[group as usize] = epoch;
+        Ok(epoch)
+    }
+
+    pub fn group_epoch(&self, group: u8) -> u64 {
+        self.group_epochs
+            .get(group as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+
     /// The newest records first.
     pub fn recent_migrations(&self) -> impl Iterator<Item = &MigrationRecord> {
         let n = (self.history_total as usize).min(HISTORY_LEN);
@@ -178,12 +213,15 @@ impl Topology {
         self.history_total = self.history_total.saturating_add(1);
     }
 
-    /// Removes the endpoint at `idx`, keeping the array compact (ids are stable, positions not).
-    pub fn remove_at(&mut self, idx: usize) {
+    /// Removes the endpoint at `idx`, keeping the array compact (ids are stable, positions
+    /// not): the last endpoint moves into `idx`. Returns the position it moved from, so
+    /// the ballot can move its column the same way.
+    pub fn remove_at(&mut self, idx: usize) -> usize {
         let last = self.endpoint_count as usize - 1;
         self.endpoints[idx] = self.endpoints[last];
         self.endpoints[last] = Endpoint::default();
         self.endpoint_count -= 1;
+        last
     }
 
     /// Invariants checked after every mutation of the account.
@@ -222,27 +260,22 @@ impl From<Reason> for u8 {
 }
 
 impl Topology {
-    /// Applies a failover: the old primary (if any) is quarantined until
-    /// `quarantine_until_slot` (or, for a manual failover without quarantine, demoted to
-    /// standby), the target becomes primary, the epoch is bumped and the migration recorded.
-    /// Returns (old_epoch, new_epoch).
-    #[allow(clippy::too_many_arguments)]
+    /// Applies a failover described by `record` (group, from, to, rule, cause, evidence;
+    /// `slot` and `new_epoch` are filled in here): the old primary (if any) is quarantined
+    /// until `quarantine_until_slot`, or demoted to standby when that is None (a manual
+    /// failover without quarantine); the target becomes primary; the group's epoch is
+    /// bumped and the migration recorded. Returns (old_epoch, new_epoch).
     pub fn apply_failover(
         &mut self,
-        group: u8,
-        from_id: Option<u32>,
-        to_id: u32,
+        record: MigrationRecord,
         quarantine_until_slot: Option<u64>,
-        rule: Reason,
-        cause: MigrationCause,
-        evidence: MigrationRecord,
         now: u64,
     ) -> Result<(u64, u64)> {
-        if let Some(from) = from_id {
+        if let Some(from) = record.from() {
             let i = self.index_of(from).ok_or(LifelineError::EndpointNotFound)?;
             let old = &mut self.endpoints[i];
             old.since_slot = now;
-            old.last_reason = rule as u8;
+            old.last_reason = record.rule;
             match quarantine_until_slot {
                 Some(until) => {
                     old.role = Role::Quarantined as u8;
@@ -253,7 +286,7 @@ impl Topology {
             }
         }
         let j = self
-            .index_of(to_id)
+            .index_of(record.to_id)
             .ok_or(LifelineError::EndpointNotFound)?;
         let new = &mut self.endpoints[j];
         new.role = Role::Primary as u8;
@@ -261,17 +294,12 @@ impl Topology {
         new.quarantine_until_slot = 0;
 
         let old_epoch = self.epoch;
-        let new_epoch = self.bump_epoch()?;
-        self.last_migration_slot[group as usize] = now;
+        let new_epoch = self.touch_group(record.group)?;
+        self.last_migration_slot[record.group as usize] = now;
         self.push_history(MigrationRecord {
             slot: now,
             new_epoch,
-            from_id: from_id.unwrap_or(u32::MAX),
-            to_id,
-            group,
-            rule: rule as u8,
-            cause: cause as u8,
-            ..evidence
+            ..record
         });
         self.invariant()?;
         Ok((old_epoch, new_epoch))

@@ -1,7 +1,8 @@
-//! submit_attestation: verdicts computed on chain, and every attack that applies.
+//! submit_attestation: verdicts computed on chain into the keeper's row of the ballot,
+//! and every attack that applies.
 use lifeline::constants::MAX_ENDPOINTS;
 use lifeline::instructions::*;
-use lifeline::state::{PolicyParams, Reason, Role, Verdict};
+use lifeline::state::{ObservationInput, PolicyParams, Reason, Role, Verdict};
 use lifeline_client::{events::LifelineEvent, ix, pda};
 use lifeline_tests::*;
 use solana_keypair::Keypair;
@@ -15,59 +16,49 @@ async fn net() -> (TestNet, u32, u32) {
 }
 
 #[tokio::test]
-async fn the_program_computes_verdicts_and_lag_from_the_figures() {
+async fn the_program_computes_verdicts_from_the_figures_and_counts_how_long_they_hold() {
     let (mut t, p, s) = net().await;
-    let ix = t
-        .attestation(
-            0,
-            &[
-                (p, Seen::frozen()),
-                (
-                    s,
-                    Seen {
-                        latency_ms: 900,
-                        ..Seen::healthy()
-                    },
-                ),
-            ],
-        )
-        .await;
+    let slow = Seen {
+        latency_ms: 700,
+        ..Seen::healthy()
+    };
     let keeper = t.keepers[0].insecure_clone();
+    let ix = t.attestation(0, &[(p, Seen::frozen()), (s, slow)]).await;
     let events = t.send_with_events(&[ix], &[&keeper]).await.unwrap();
+    let landed = t.slot().await;
     let r = t.report(0).await;
-    assert_eq!(r.seq, 1);
-    assert_eq!(r.observation_count, 2);
-    let op = r.observation(p).unwrap();
+    assert_eq!((r.seq, r.submitted_slot), (1, landed));
+    let topo = t.topology().await;
+    let (jp, js) = (topo.index_of(p).unwrap(), topo.index_of(s).unwrap());
+    let vp = r.votes[jp];
     assert_eq!(
-        (op.verdict(), op.reason, op.slot_lag),
-        (Verdict::Down, Reason::SlotLag as u8, 1_000)
+        (vp.verdict(), vp.reason(), vp.slot_lag),
+        (Verdict::Down, Reason::Stalled, 1_000)
     );
-    let os = r.observation(s).unwrap();
+    assert!(vp.votes_down(), "ten bad windows");
+    let vs = r.votes[js];
     assert_eq!(
-        (os.verdict(), os.reason),
-        (Verdict::Degraded, Reason::Latency as u8)
+        (vs.verdict(), vs.reason()),
+        (Verdict::Degraded, Reason::Latency)
     );
-    assert_eq!(op.verdict_since_slot, r.reference_slot);
+    assert!(!vs.votes_down() && !vs.votes_healthy());
+    assert_eq!(r.verdict_since_slot(jp), landed);
     assert!(
         matches!(events.as_slice(), [LifelineEvent::AttestationSubmitted(e)] if e.seq == 1 && e.down == 1 && e.degraded == 1 && e.healthy == 0)
     );
 
-    // the verdict-since slot survives a re-attestation with the same verdict, resets on change
-    let first_since = op.verdict_since_slot;
+    // the verdict's age grows over re-attestations with the same verdict, resets on change
     t.warp(5).await;
     t.attest(0, &[(p, Seen::frozen()), (s, Seen::healthy())])
         .await
         .unwrap();
     let r = t.report(0).await;
-    assert_eq!(r.observation(p).unwrap().verdict_since_slot, first_since);
-    assert_eq!(
-        r.observation(s).unwrap().verdict_since_slot,
-        r.reference_slot
-    );
+    assert_eq!(r.verdict_since_slot(jp), landed);
+    assert_eq!(r.verdict_since_slot(js), t.slot().await);
 }
 
 #[tokio::test]
-async fn only_keepers_in_the_set_may_attest_and_only_into_their_own_report() {
+async fn only_keepers_in_the_set_may_attest_and_only_into_their_own_row() {
     let (mut t, p, _) = net().await;
     // missing signature
     let mut ix = t.attestation(0, &[(p, Seen::healthy())]).await;
@@ -76,39 +67,35 @@ async fn only_keepers_in_the_set_may_attest_and_only_into_their_own_report() {
         t.send(&[ix], &[]).await,
         anchor_lang::error::ErrorCode::AccountNotSigner,
     );
-    // keeper 1 signs but writes keeper 0's report
-    let mut ix = t.attestation(1, &[(p, Seen::healthy())]).await;
-    ix.accounts[2].pubkey = t.report_key(0);
-    let k1 = t.keepers[1].insecure_clone();
-    assert_lifeline_err(t.send(&[ix], &[&k1]).await, LifelineError::WrongReport);
-    // a removed keeper: its report was closed (back to the system program)
+    // the row written is always the signer's: keeper 1 cannot write keeper 0's
+    t.attest(1, &[(p, Seen::down())]).await.unwrap();
+    assert_eq!(t.report(0).await.seq, 0);
+    assert_eq!(t.report(1).await.seq, 1);
+    // a removed keeper
     let gone = t.keepers[2].pubkey();
     t.send_as_authority(ix::remove_keeper(&t.network, &t.authority.pubkey(), &gone))
         .await
         .unwrap();
-    let ix = t.attestation(2, &[(p, Seen::healthy())]).await;
     let k2 = t.keepers[2].insecure_clone();
-    assert_anchor_err(
-        t.send(&[ix], &[&k2]).await,
-        anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram,
-    );
-    // a stranger with a report-shaped account of another network
+    let ix = t.attestation(2, &[(p, Seen::healthy())]).await;
+    assert_lifeline_err(t.send(&[ix], &[&k2]).await, LifelineError::KeeperNotInSet);
+    // a keeper of another network, attesting with that network's ballot into ours
     let stranger = Keypair::new();
-    let name = "elsewhere".to_string();
+    let me = t.authority.pubkey();
     t.send_as_authority(ix::create_network(
-        &t.authority.pubkey(),
+        &me,
         CreateNetworkArgs {
-            name: name.clone(),
+            name: "elsewhere".into(),
             policy: PolicyParams::default(),
             guardian: None,
         },
     ))
     .await
     .unwrap();
-    let other = pda::network(&t.authority.pubkey(), &name).0;
+    let other = pda::network(&me, "elsewhere").0;
     t.send_as_authority(ix::add_keeper(
         &other,
-        &t.authority.pubkey(),
+        &me,
         AddKeeperArgs {
             keeper: stranger.pubkey(),
             region: "x".into(),
@@ -119,20 +106,22 @@ async fn only_keepers_in_the_set_may_attest_and_only_into_their_own_report() {
     .unwrap();
     let slot = t.slot().await;
     let epoch = t.topology().await.epoch;
-    let mut ix = ix::submit_attestation(
-        &t.network,
-        &stranger.pubkey(),
-        SubmitAttestationArgs {
-            seq: 1,
-            topology_epoch: epoch,
-            reference_slot: slot,
-            observations: vec![],
-        },
-    );
-    ix.accounts[2].pubkey = pda::report(&other, &stranger.pubkey()).0;
+    let args = SubmitAttestationArgs {
+        seq: 1,
+        topology_epoch: epoch,
+        reference_slot: slot,
+        observations: vec![],
+    };
+    let ix = ix::submit_attestation(&t.network, &stranger.pubkey(), args.clone());
     assert_lifeline_err(
         t.send(&[ix], &[&stranger]).await,
-        LifelineError::WrongReport,
+        LifelineError::KeeperNotInSet,
+    );
+    let mut ix = ix::submit_attestation(&other, &stranger.pubkey(), args);
+    ix.accounts[2].pubkey = pda::ballot(&t.network).0;
+    assert_lifeline_err(
+        t.send(&[ix], &[&stranger]).await,
+        LifelineError::WrongBallot,
     );
 }
 
@@ -143,14 +132,12 @@ async fn replayed_and_out_of_order_attestations_are_refused() {
     let newer = t.attestation(0, &[(p, Seen::healthy())]).await; // seq 2
     let k = t.keepers[0].insecure_clone();
     t.send(std::slice::from_ref(&newer), &[&k]).await.unwrap();
-    // the older one arrives late: it must not overwrite the newer report
+    // the older one arrives late: it must not overwrite the newer row
     assert_lifeline_err(t.send(&[older], &[&k]).await, LifelineError::StaleSequence);
     // the same attestation replayed (a new transaction carrying the same seq)
     assert_lifeline_err(t.send(&[newer], &[&k]).await, LifelineError::StaleSequence);
-    assert_eq!(
-        t.report(0).await.observation(p).unwrap().verdict(),
-        Verdict::Healthy
-    );
+    let j = t.topology().await.index_of(p).unwrap();
+    assert_eq!(t.report(0).await.votes[j].verdict(), Verdict::Healthy);
 }
 
 #[tokio::test]
@@ -177,9 +164,7 @@ async fn stale_future_and_wrong_epoch_attestations_are_refused() {
     let far_future = send(args.clone());
     args.reference_slot = now;
     args.topology_epoch = epoch + 1;
-    let wrong_epoch = send(args.clone());
-    args.topology_epoch = epoch - 1;
-    let old_epoch = send(args.clone());
+    let future_epoch = send(args.clone());
     assert_lifeline_err(
         t.send(&[stale], &[&k]).await,
         LifelineError::StaleAttestation,
@@ -190,14 +175,37 @@ async fn stale_future_and_wrong_epoch_attestations_are_refused() {
         LifelineError::FutureSlot,
     );
     assert_lifeline_err(
-        t.send(&[wrong_epoch], &[&k]).await,
+        t.send(&[future_epoch], &[&k]).await,
         LifelineError::EpochMismatch,
     );
+    // an epoch read before the policy changed: the keeper's streaks were judged under
+    // other thresholds
+    let me = t.authority.pubkey();
+    t.send_as_authority(ix::update_policy(
+        &t.network,
+        &me,
+        PolicyParams {
+            cooldown_slots: 1,
+            ..PolicyParams::default()
+        },
+    ))
+    .await
+    .unwrap();
+    args.topology_epoch = epoch;
+    args.reference_slot = t.slot().await;
+    let before_policy = ix::submit_attestation(&t.network, &k.pubkey(), args.clone());
     assert_lifeline_err(
-        t.send(&[old_epoch], &[&k]).await,
-        LifelineError::EpochMismatch,
+        t.send(&[before_policy], &[&k]).await,
+        LifelineError::PolicyChanged,
     );
     assert_eq!(t.report(0).await.seq, 0, "nothing was written");
+    // an older epoch is fine when only the topology moved since (another group's change)
+    t.add_endpoint(3, Role::Primary, "x", "y").await;
+    args.topology_epoch = t.topology().await.epoch - 1;
+    let older = ix::submit_attestation(&t.network, &k.pubkey(), args);
+    t.send(&[older], &[&k])
+        .await
+        .expect("older epoch, same policy");
 }
 
 #[tokio::test]
@@ -231,7 +239,14 @@ async fn malformed_observations_are_refused_with_named_errors() {
         ),
         (
             vec![ObservationInput {
-                flags: 0b10,
+                flags: 0b100,
+                ..obs(p)
+            }],
+            LifelineError::InvalidObservation,
+        ),
+        (
+            vec![ObservationInput {
+                flags: lifeline::state::VOTE_DOWN,
                 ..obs(p)
             }],
             LifelineError::InvalidObservation,
@@ -255,10 +270,11 @@ async fn malformed_observations_are_refused_with_named_errors() {
     // extreme but legal figures are stored saturated, never overflowing
     let extreme = ObservationInput {
         latency_ms: u32::MAX,
-        endpoint_slot: 0,
+        slot_lag: u32::MAX,
+        stalled_slots: u16::MAX,
         error_bps: 10_000,
         consecutive_bad: u8::MAX,
-        flags: 1,
+        flags: lifeline::state::OBS_FLAGS,
         ..obs(p)
     };
     let ix = ix::submit_attestation(
@@ -270,10 +286,11 @@ async fn malformed_observations_are_refused_with_named_errors() {
         },
     );
     t.send(&[ix], &[&k]).await.unwrap();
-    let o = *t.report(0).await.observation(p).unwrap();
+    let j = t.topology().await.index_of(p).unwrap();
+    let v = t.report(0).await.votes[j];
     assert_eq!(
-        (o.slot_lag as u64, o.verdict()),
-        ((now as u32) as u64, Verdict::Down)
+        (v.slot_lag, v.latency_ms, v.verdict(), v.streak),
+        (u16::MAX, u32::MAX, Verdict::Down, u8::MAX)
     );
     // u64::MAX seq is accepted once, and then nothing can follow it
     let ix = ix::submit_attestation(
@@ -302,24 +319,23 @@ async fn malformed_observations_are_refused_with_named_errors() {
 async fn wrong_owner_and_wrong_type_accounts_are_refused() {
     let (mut t, p, _) = net().await;
     let k = t.keepers[0].insecure_clone();
-    // a system-owned account in place of the report
+    // a system-owned account in place of the ballot
     let mut ix = t.attestation(0, &[(p, Seen::healthy())]).await;
     ix.accounts[2].pubkey = k.pubkey();
     assert_anchor_err(
         t.send(&[ix], &[&k]).await,
         anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram,
     );
-    // the topology (right owner, wrong type) in place of the report
+    // the topology (right owner, wrong type) in place of the ballot
     let mut ix = t.attestation(0, &[(p, Seen::healthy())]).await;
     ix.accounts[2].pubkey = t.topology;
-    ix.accounts[2].is_writable = true;
     assert_anchor_err(
         t.send(&[ix], &[&k]).await,
         anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch,
     );
-    // the report in place of the network
+    // the ballot in place of the network
     let mut ix = t.attestation(0, &[(p, Seen::healthy())]).await;
-    ix.accounts[0].pubkey = t.report_key(1);
+    ix.accounts[0].pubkey = pda::ballot(&t.network).0;
     assert_anchor_err(
         t.send(&[ix], &[&k]).await,
         anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch,
@@ -350,5 +366,6 @@ async fn an_attestation_of_max_endpoints_fits_one_transaction() {
     );
     eprintln!("attestation of {MAX_ENDPOINTS} endpoints: {size} bytes on the wire");
     t.ctx.banks_client.process_transaction(tx).await.unwrap();
-    assert_eq!(t.report(0).await.observation_count as usize, MAX_ENDPOINTS);
+    let r = t.report(0).await;
+    assert!(r.votes.iter().all(|v| v.verdict() == Verdict::Healthy));
 }

@@ -1,0 +1,136 @@
+//! The attester: puts the prober's observations on chain, one transaction at a time, and
+//! never reuses a sequence number. It re-reads the chain before sending, so a request made
+//! on a stale view is dropped when the chain already says the same.
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use lifeline::instructions::SubmitAttestationArgs;
+use lifeline::state::ObservationInput;
+use lifeline_client::errors::SendError;
+use lifeline_client::ix;
+use solana_signer::Signer;
+use tokio::sync::watch;
+
+use crate::attest::{should_attest, Trigger};
+use crate::daemon::Shared;
+use crate::send::{send, ATTESTATION_COMPUTE_UNITS};
+
+/// What the prober wants attested.
+#[derive(Clone, Debug)]
+pub struct AttestRequest {
+    pub observations: Vec<ObservationInput>,
+    /// The best trusted cluster slot when the observations were made.
+    pub reference: u64,
+    pub trigger: Trigger,
+}
+
+pub struct Attester {
+    shared: Arc<Shared>,
+    /// The highest seq this process has sent (or found on chain at start).
+    seq: u64,
+    warned_twin: bool,
+}
+
+impl Attester {
+    pub fn new(shared: Arc<Shared>, start_seq: u64) -> Self {
+        Self {
+            shared,
+            seq: start_seq,
+            warned_twin: false,
+        }
+    }
+
+    pub async fn run(
+        mut self,
+        mut requests: watch::Receiver<Option<AttestRequest>>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                changed = requests.changed() => if changed.is_err() { return },
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            let Some(request) = requests.borrow_and_update().clone() else {
+                continue;
+            };
+            self.attest(request).await;
+        }
+    }
+
+    async fn attest(&mut self, request: AttestRequest) {
+        let stats = &self.shared.stats;
+        let me = self.shared.keypair.pubkey();
+        let state = match self.shared.read_chain().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("cannot read the network before attesting: {e}");
+                return;
+            }
+        };
+        let Some((_, row)) = state.report_of(&me) else {
+            return; // removed from the set: the prober has said so
+        };
+        if row.seq > self.seq {
+            if self.seq > 0 && !self.warned_twin {
+                self.warned_twin = true;
+                tracing::warn!(
+                    keeper = %me,
+                    "another process attests with this keeper's key (its seq moved to {} without this one): run one keeper per key",
+                    row.seq
+                );
+            }
+            self.seq = row.seq;
+        }
+        let policy = state.network.policy;
+        let Some(trigger) = should_attest(
+            &policy,
+            &state.topology,
+            Some(row),
+            state.slot,
+            &request.observations,
+        ) else {
+            return; // the chain already says this
+        };
+        // The reference may come from an RPC ahead of the one this transaction goes
+        // through; the program refuses a future reference slot.
+        let reference_slot = request.reference.min(state.slot);
+        let seq = self.seq + 1;
+        let args = SubmitAttestationArgs {
+            seq,
+            topology_epoch: state.topology.epoch,
+            reference_slot,
+            observations: request.observations,
+        };
+        let ix = ix::submit_attestation(&self.shared.network, &me, args);
+        let cap = self.shared.config.priority_fee_cap_microlamports;
+        match send(
+            &self.shared.rpc,
+            &self.shared.keypair,
+            ix,
+            ATTESTATION_COMPUTE_UNITS,
+            cap,
+        )
+        .await
+        {
+            Ok(sig) => {
+                self.seq = seq;
+                stats.attestations_sent.fetch_add(1, Ordering::Relaxed);
+                stats.count_trigger(trigger.label());
+                tracing::debug!(seq, trigger = trigger.label(), %sig, "attested");
+            }
+            Err(e @ SendError::LostRace(_)) => {
+                // e.g. a stale seq after a restart race: the next request re-reads
+                stats.races_lost.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!("attestation not taken: {e}");
+            }
+            Err(e) => {
+                stats.attestations_failed.fetch_add(1, Ordering::Relaxed);
+                stats.send_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!("attestation failed: {e}");
+            }
+        }
+    }
+}

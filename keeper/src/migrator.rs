@@ -1,0 +1,177 @@
+//! The migrator: sends the permissionless decisions the chain would accept now
+//! (`trigger_migration`, `readmit_endpoint`), after this keeper's jitter so keepers do not
+//! all race for the same slot. The attestation that completes a breach quorum already
+//! migrates in its own transaction; this covers the rest (a cooldown that ends, a vacancy,
+//! probation completed, a keeper that attested before the quorum was there).
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lifeline::engine::{collect, decide_migration, pending_actions, Action, Refusal};
+use lifeline::instructions::{ReadmitEndpointArgs, TriggerMigrationArgs};
+use lifeline_client::errors::SendError;
+use lifeline_client::state::ChainState;
+use lifeline_client::{describe, ix};
+use solana_signer::Signer;
+use tokio::sync::watch;
+
+use crate::daemon::Shared;
+use crate::jitter::delay;
+use crate::send::{send, DECISION_COMPUTE_UNITS};
+
+pub struct Migrator {
+    shared: Arc<Shared>,
+    /// The topology epoch for which a blocked failover was last logged.
+    blocked_reported: Option<u64>,
+}
+
+impl Migrator {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self {
+            shared,
+            blocked_reported: None,
+        }
+    }
+
+    pub async fn run(
+        mut self,
+        mut nudges: watch::Receiver<u64>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let interval = Duration::from_millis(self.shared.config.probe_interval_ms);
+        loop {
+            tokio::select! {
+                changed = nudges.changed() => if changed.is_err() { return },
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            nudges.borrow_and_update();
+            self.step().await;
+            // at most one look per probe interval
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    async fn step(&mut self) {
+        let Ok(state) = self.shared.read_chain().await else {
+            return;
+        };
+        if !self.shared.stats.in_set.load(Ordering::Relaxed) {
+            return;
+        }
+        if pending_actions(&state.snapshot()).is_empty() {
+            self.report_blocked(&state);
+            return;
+        }
+        let me = self.shared.keypair.pubkey();
+        let Some(first) = pending_actions(&state.snapshot()).into_iter().next() else {
+            return;
+        };
+        // Keepers take turns per action: wait this keeper's turn, then re-check.
+        let keepers: Vec<_> = state.network.active_keepers().map(|k| k.keeper).collect();
+        let step = Duration::from_millis(self.shared.config.jitter_ms);
+        let key = action_key(&first, state.topology.group_epoch(group_of(&first)));
+        tokio::time::sleep(delay(&me, &keepers, &key, step)).await;
+        let Ok(state) = self.shared.read_chain().await else {
+            return;
+        };
+        // One action per look: the next one is decided on the state it leaves behind.
+        let Some(action) = pending_actions(&state.snapshot()).into_iter().next() else {
+            return;
+        };
+        let stats = &self.shared.stats;
+        let (ix, counter) = match &action {
+            Action::Migrate(plan) => (
+                ix::trigger_migration(
+                    &self.shared.network,
+                    &me,
+                    TriggerMigrationArgs {
+                        group: plan.group,
+                        expected_group_epoch: state.topology.group_epoch(plan.group),
+                    },
+                ),
+                &stats.migrations_sent,
+            ),
+            Action::Readmit(plan) => (
+                ix::readmit_endpoint(
+                    &self.shared.network,
+                    &me,
+                    ReadmitEndpointArgs {
+                        endpoint_id: plan.endpoint_id,
+                        expected_group_epoch: state.topology.group_epoch(plan.group),
+                    },
+                ),
+                &stats.readmissions_sent,
+            ),
+        };
+        let cap = self.shared.config.priority_fee_cap_microlamports;
+        match send(
+            &self.shared.rpc,
+            &self.shared.keypair,
+            ix,
+            DECISION_COMPUTE_UNITS,
+            cap,
+        )
+        .await
+        {
+            Ok(sig) => {
+                counter.fetch_add(1, Ordering::Relaxed);
+                tracing::info!("{} (transaction {sig})", describe::action(&state, &action));
+            }
+            Err(e @ SendError::LostRace(_)) => {
+                stats.races_lost.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!("{e}");
+            }
+            Err(e) => {
+                stats.send_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!("{}: {e}", describe::action(&state, &action));
+            }
+        }
+    }
+
+    /// Says why nothing moves when a primary is down by quorum but no standby is healthy
+    /// (once per epoch in the log; every look in the counter).
+    fn report_blocked(&mut self, state: &ChainState) {
+        let snap = state.snapshot();
+        let electorate = collect(&snap);
+        for group in 0..lifeline::constants::MAX_GROUPS as u8 {
+            if let Err(Refusal::NoHealthyStandby) = decide_migration(&snap, &electorate, group) {
+                self.shared
+                    .stats
+                    .blocked_failovers
+                    .fetch_add(1, Ordering::Relaxed);
+                if self.blocked_reported != Some(state.topology.epoch) {
+                    self.blocked_reported = Some(state.topology.epoch);
+                    tracing::warn!(group, "the primary is down by quorum but no standby is quorum-healthy: no failover (the last healthy endpoint is never ejected)");
+                }
+            }
+        }
+    }
+}
+
+/// What names an action for the turn order: kind, group or endpoint, and the group's
+/// epoch (a new decision gets a new order).
+fn action_key(action: &Action, group_epoch: u64) -> Vec<u8> {
+    let (kind, id) = match action {
+        Action::Migrate(p) => (0u8, p.to_id),
+        Action::Readmit(p) => (1u8, p.endpoint_id),
+    };
+    [
+        &[kind, group_of(action)][..],
+        &id.to_le_bytes(),
+        &group_epoch.to_le_bytes(),
+    ]
+    .concat()
+}
+
+fn group_of(action: &Action) -> u8 {
+    match action {
+        Action::Migrate(p) => p.group,
+        Action::Readmit(p) => p.group,
+    }
+}

@@ -1,0 +1,151 @@
+//! The lag reference: the highest processed slot among the keeper's own trusted RPCs
+//! (`url`, `rpc_urls`, `reference_rpc_urls`) that answered recently. Endpoints under
+//! judgement never raise it (a lying endpoint claiming a future slot would make every
+//! other endpoint look behind), and an RPC that is itself an endpoint is never that
+//! endpoint's own reference.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::probe::cluster_slot;
+
+struct Source {
+    url: String,
+    slot: AtomicU64,
+    /// Milliseconds since `started` of the last answer (0 = never).
+    answered_ms: AtomicU64,
+}
+
+/// The latest slot of each trusted source, refreshed in the background.
+pub struct References {
+    sources: Vec<Source>,
+    started: Instant,
+    /// A source that has not answered for this long no longer counts.
+    max_age: Duration,
+}
+
+impl References {
+    pub fn new(urls: &[String], max_age: Duration) -> Arc<Self> {
+        let mut unique: Vec<String> = Vec::new();
+        for u in urls {
+            if !unique.contains(u) {
+                unique.push(u.clone());
+            }
+        }
+        Arc::new(Self {
+            sources: unique
+                .into_iter()
+                .map(|url| Source {
+                    url,
+                    slot: AtomicU64::new(0),
+                    answered_ms: AtomicU64::new(0),
+                })
+                .collect(),
+            started: Instant::now(),
+            max_age,
+        })
+    }
+
+    /// Records an answer (for tests and for the poller).
+    pub fn record(&self, url: &str, slot: u64) {
+        if let Some(s) = self.sources.iter().find(|s| s.url == url) {
+            s.slot.fetch_max(slot, Ordering::Relaxed);
+            let ms = self.started.elapsed().as_millis() as u64;
+            s.answered_ms.store(ms.max(1), Ordering::Relaxed);
+        }
+    }
+
+    /// The reference for judging the endpoint at `endpoint_url`: the highest slot among
+    /// the sources that answered recently, leaving that endpoint out. None when no other
+    /// source answered.
+    pub fn for_endpoint(&self, endpoint_url: &str) -> Option<u64> {
+        let now = self.started.elapsed().as_millis() as u64;
+        self.sources
+            .iter()
+            .filter(|s| !same_url(&s.url, endpoint_url))
+            .filter(|s| {
+                let at = s.answered_ms.load(Ordering::Relaxed);
+                at != 0 && now.saturating_sub(at) <= self.max_age.as_millis() as u64
+            })
+            .map(|s| s.slot.load(Ordering::Relaxed))
+            .max()
+    }
+
+    /// The reference with every source counted.
+    pub fn best(&self) -> Option<u64> {
+        self.for_endpoint("")
+    }
+
+    /// Polls every source every `every` until `shutdown`.
+    pub async fn poll(
+        self: Arc<Self>,
+        http: reqwest::Client,
+        every: Duration,
+        timeout: Duration,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            let polls = self.sources.iter().map(|s| {
+                let http = http.clone();
+                let url = s.url.clone();
+                async move { (cluster_slot(&http, &url, timeout).await, url) }
+            });
+            for (slot, url) in futures_util::future::join_all(polls).await {
+                if let Some(slot) = slot {
+                    self.record(&url, slot);
+                }
+            }
+        }
+    }
+}
+
+/// URLs compare equal up to a trailing slash and letter case of scheme and host.
+fn same_url(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/')
+        .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_is_the_highest_recent_trusted_slot_never_the_endpoint_itself() {
+        let urls = ["http://a".to_string(), "http://b".to_string()];
+        let r = References::new(&urls, Duration::from_secs(60));
+        assert_eq!(r.best(), None, "nothing answered yet");
+        r.record("http://a", 100);
+        r.record("http://b", 120);
+        r.record("http://stranger", 9_999);
+        assert_eq!(
+            r.best(),
+            Some(120),
+            "a lagging source does not pull it down"
+        );
+        // b is also an endpoint: judging b, only a counts
+        assert_eq!(r.for_endpoint("http://b/"), Some(100));
+        assert_eq!(r.for_endpoint("http://c"), Some(120));
+        // a slot never goes backwards for a source
+        r.record("http://b", 110);
+        assert_eq!(r.best(), Some(120));
+    }
+
+    #[test]
+    fn a_source_that_stopped_answering_no_longer_counts() {
+        let r = References::new(&["http://a".to_string()], Duration::ZERO);
+        r.record("http://a", 5);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(r.best(), None);
+    }
+}

@@ -1,0 +1,118 @@
+//! Sending the keeper's transactions: a compute budget, a capped priority fee, and a
+//! typed result that tells a lost race from a real failure.
+use anchor_lang::prelude::Pubkey;
+use lifeline_client::errors::SendError;
+use solana_commitment_config::CommitmentConfig;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_signer::Signer;
+use std::time::{Duration, Instant};
+
+/// Compute budgets requested. Native execution does not meter compute units, so these are
+/// upper bounds argued from the bounded loops (MAX_KEEPERS × MAX_ENDPOINTS); measure them
+/// once on a validator after `anchor build`.
+pub const ATTESTATION_COMPUTE_UNITS: u32 = 300_000;
+pub const DECISION_COMPUTE_UNITS: u32 = 200_000;
+
+/// The priority fee to pay: the 75th percentile of recent fees on `accounts`, capped.
+pub async fn priority_fee(rpc: &RpcClient, accounts: &[Pubkey], cap: u64) -> u64 {
+    let Ok(fees) = rpc.get_recent_prioritization_fees(accounts).await else {
+        return 0;
+    };
+    let mut fees: Vec<u64> = fees.iter().map(|f| f.prioritization_fee).collect();
+    fees.sort_unstable();
+    let p75 = fees
+        .get(fees.len().saturating_sub(1) * 3 / 4)
+        .copied()
+        .unwrap_or(0);
+    p75.min(cap)
+}
+
+/// Sends `ix` with a compute budget and a capped priority fee, and waits until it is
+/// processed. Only the first send is simulated (preflight): a lost race is refused there
+/// and costs no fee. Re-sends of the same signed transaction skip preflight (it cannot
+/// execute twice), so a transaction that already landed is never reported as failed
+/// because its re-send no longer simulates. Gives up when the blockhash expires; the
+/// caller retries with fresh figures.
+pub async fn send(
+    rpc: &RpcClient,
+    payer: &Keypair,
+    ix: Instruction,
+    compute_units: u32,
+    fee_cap: u64,
+) -> Result<solana_signature::Signature, SendError> {
+    use solana_compute_budget_interface::ComputeBudgetInstruction;
+    use solana_rpc_client_api::config::RpcSendTransactionConfig;
+    let writable: Vec<Pubkey> = ix
+        .accounts
+        .iter()
+        .filter(|m| m.is_writable)
+        .map(|m| m.pubkey)
+        .collect();
+    let fee = priority_fee(rpc, &writable, fee_cap).await;
+    let mut ixs = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+        compute_units,
+    )];
+    if fee > 0 {
+        ixs.push(ComputeBudgetInstruction::set_compute_unit_price(fee));
+    }
+    ixs.push(ix);
+    let processed = CommitmentConfig::processed();
+    let (blockhash, last_valid) = rpc
+        .get_latest_blockhash_with_commitment(processed)
+        .await
+        .map_err(|e| SendError::classify(&e))?;
+    let tx = solana_transaction::Transaction::new_signed_with_payer(
+        &ixs,
+        Some(&payer.pubkey()),
+        &[payer],
+        blockhash,
+    );
+    let first = RpcSendTransactionConfig {
+        skip_preflight: false,
+        preflight_commitment: Some(processed.commitment),
+        ..RpcSendTransactionConfig::default()
+    };
+    let again = RpcSendTransactionConfig {
+        skip_preflight: true,
+        ..first
+    };
+    let sig = rpc
+        .send_transaction_with_config(&tx, first)
+        .await
+        .map_err(|e| SendError::classify(&e))?;
+    let started = Instant::now();
+    let mut last_send = started;
+    loop {
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        if let Ok(statuses) = rpc.get_signature_statuses(&[sig]).await {
+            if let Some(Some(status)) = statuses.value.first() {
+                return match &status.err {
+                    None => Ok(sig),
+                    Some(e) => Err(SendError::from_transaction_error(e)),
+                };
+            }
+        }
+        if last_send.elapsed() >= RESEND_EVERY {
+            last_send = Instant::now();
+            let height = rpc.get_block_height_with_commitment(processed).await;
+            if height.is_ok_and(|h| h > last_valid) {
+                return Err(SendError::Other(format!(
+                    "transaction {sig} expired before it landed"
+                )));
+            }
+            let _ = rpc.send_transaction_with_config(&tx, again).await;
+        }
+        if started.elapsed() > GIVE_UP_AFTER {
+            return Err(SendError::Other(format!(
+                "transaction {sig} not seen after {GIVE_UP_AFTER:?}"
+            )));
+        }
+    }
+}
+
+/// How often an unconfirmed transaction is sent again.
+const RESEND_EVERY: Duration = Duration::from_secs(1);
+/// A bound on the wait even if the RPC never reports the block height.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(90);
