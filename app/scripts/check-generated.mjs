@@ -1,11 +1,18 @@
 // Fails when src/generated is not what Codama makes from the committed IDL today
 // (someone edited a generated file, or changed the program and its IDL without running
 // `npm run codegen`). Renders into a scratch directory with the same codama.json.
+//
+// The renderer formats what it writes with the prettier config it resolves from its
+// output folder's package.json: app/.prettierrc.json for `npm run codegen`, nothing in
+// the scratch directory. So the check resolves app/'s config and hands it to the
+// renderer explicitly, and both renders format alike.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { resolveConfig } from 'prettier';
 
 const app = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const config = JSON.parse(readFileSync(join(app, 'codama.json'), 'utf8'));
@@ -20,11 +27,12 @@ function files(dir) {
 
 try {
   const [, options] = config.scripts.js.args;
+  const prettierOptions = { ...(await resolveConfig(join(app, 'package.json'))), ...options.prettierOptions };
   const scratchConfig = {
     ...config,
     idl: resolve(app, config.idl),
     before: config.before.map((v) => (typeof v === 'string' && v.startsWith('.') ? resolve(app, v) : v)),
-    scripts: { js: { ...config.scripts.js, args: [scratch, options] } },
+    scripts: { js: { ...config.scripts.js, args: [scratch, { ...options, prettierOptions }] } },
   };
   const configPath = join(scratch, 'codama.json');
   writeFileSync(configPath, JSON.stringify(scratchConfig));

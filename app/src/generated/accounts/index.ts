@@ -6,6 +6,6 @@
  * @see https://github.com/codama-idl/codama
  */
 
-export * from "./keeperReport";
-export * from "./network";
-export * from "./topology";
+export * from './ballot';
+export * from './network';
+export * from './topology';

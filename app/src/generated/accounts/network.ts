@@ -39,7 +39,7 @@ import {
   type MaybeAccount,
   type MaybeEncodedAccount,
   type ReadonlyUint8Array,
-} from "@solana/kit";
+} from '@solana/kit';
 import {
   getKeeperEntryDecoder,
   getKeeperEntryEncoder,
@@ -49,11 +49,9 @@ import {
   type KeeperEntryArgs,
   type Policy,
   type PolicyArgs,
-} from "../types";
+} from '../types';
 
-export const NETWORK_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
-  51, 5, 209, 183, 60, 99, 156, 251,
-]);
+export const NETWORK_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([51, 5, 209, 183, 60, 99, 156, 251]);
 
 export function getNetworkDiscriminatorBytes(): ReadonlyUint8Array {
   return fixEncoderSize(getBytesEncoder(), 8).encode(NETWORK_DISCRIMINATOR);
@@ -77,7 +75,13 @@ export type Network = {
   /** 1 = paused: no automatic migration or readmission. */
   paused: number;
   keeperCount: number;
+  ballotBump: number;
   padding: ReadonlyUint8Array;
+  /**
+   * Who set the current pause (default when not paused): the guardian may lift only a
+   * pause it set itself; the authority may lift any.
+   */
+  pausedBy: Address;
   reserved: ReadonlyUint8Array;
 };
 
@@ -98,7 +102,13 @@ export type NetworkArgs = {
   /** 1 = paused: no automatic migration or readmission. */
   paused: number;
   keeperCount: number;
+  ballotBump: number;
   padding: ReadonlyUint8Array;
+  /**
+   * Who set the current pause (default when not paused): the guardian may lift only a
+   * pause it set itself; the authority may lift any.
+   */
+  pausedBy: Address;
   reserved: ReadonlyUint8Array;
 };
 
@@ -106,22 +116,24 @@ export type NetworkArgs = {
 export function getNetworkEncoder(): FixedSizeEncoder<NetworkArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["creator", getAddressEncoder()],
-      ["authority", getAddressEncoder()],
-      ["pendingAuthority", getAddressEncoder()],
-      ["guardian", getAddressEncoder()],
-      ["policy", getPolicyEncoder()],
-      ["keepers", getArrayEncoder(getKeeperEntryEncoder(), { size: 16 })],
-      ["name", fixEncoderSize(getBytesEncoder(), 32)],
-      ["createdSlot", getU64Encoder()],
-      ["version", getU8Encoder()],
-      ["bump", getU8Encoder()],
-      ["topologyBump", getU8Encoder()],
-      ["paused", getU8Encoder()],
-      ["keeperCount", getU8Encoder()],
-      ["padding", fixEncoderSize(getBytesEncoder(), 3)],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 128)],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['creator', getAddressEncoder()],
+      ['authority', getAddressEncoder()],
+      ['pendingAuthority', getAddressEncoder()],
+      ['guardian', getAddressEncoder()],
+      ['policy', getPolicyEncoder()],
+      ['keepers', getArrayEncoder(getKeeperEntryEncoder(), { size: 16 })],
+      ['name', fixEncoderSize(getBytesEncoder(), 32)],
+      ['createdSlot', getU64Encoder()],
+      ['version', getU8Encoder()],
+      ['bump', getU8Encoder()],
+      ['topologyBump', getU8Encoder()],
+      ['paused', getU8Encoder()],
+      ['keeperCount', getU8Encoder()],
+      ['ballotBump', getU8Encoder()],
+      ['padding', fixEncoderSize(getBytesEncoder(), 2)],
+      ['pausedBy', getAddressEncoder()],
+      ['reserved', fixEncoderSize(getBytesEncoder(), 96)],
     ]),
     (value) => ({ ...value, discriminator: NETWORK_DISCRIMINATOR }),
   );
@@ -130,22 +142,24 @@ export function getNetworkEncoder(): FixedSizeEncoder<NetworkArgs> {
 /** Gets the decoder for {@link Network} account data. */
 export function getNetworkDecoder(): FixedSizeDecoder<Network> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["creator", getAddressDecoder()],
-    ["authority", getAddressDecoder()],
-    ["pendingAuthority", getAddressDecoder()],
-    ["guardian", getAddressDecoder()],
-    ["policy", getPolicyDecoder()],
-    ["keepers", getArrayDecoder(getKeeperEntryDecoder(), { size: 16 })],
-    ["name", fixDecoderSize(getBytesDecoder(), 32)],
-    ["createdSlot", getU64Decoder()],
-    ["version", getU8Decoder()],
-    ["bump", getU8Decoder()],
-    ["topologyBump", getU8Decoder()],
-    ["paused", getU8Decoder()],
-    ["keeperCount", getU8Decoder()],
-    ["padding", fixDecoderSize(getBytesDecoder(), 3)],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 128)],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['creator', getAddressDecoder()],
+    ['authority', getAddressDecoder()],
+    ['pendingAuthority', getAddressDecoder()],
+    ['guardian', getAddressDecoder()],
+    ['policy', getPolicyDecoder()],
+    ['keepers', getArrayDecoder(getKeeperEntryDecoder(), { size: 16 })],
+    ['name', fixDecoderSize(getBytesDecoder(), 32)],
+    ['createdSlot', getU64Decoder()],
+    ['version', getU8Decoder()],
+    ['bump', getU8Decoder()],
+    ['topologyBump', getU8Decoder()],
+    ['paused', getU8Decoder()],
+    ['keeperCount', getU8Decoder()],
+    ['ballotBump', getU8Decoder()],
+    ['padding', fixDecoderSize(getBytesDecoder(), 2)],
+    ['pausedBy', getAddressDecoder()],
+    ['reserved', fixDecoderSize(getBytesDecoder(), 96)],
   ]);
 }
 
@@ -163,10 +177,7 @@ export function decodeNetwork<TAddress extends string = string>(
 export function decodeNetwork<TAddress extends string = string>(
   encodedAccount: EncodedAccount<TAddress> | MaybeEncodedAccount<TAddress>,
 ): Account<Network, TAddress> | MaybeAccount<Network, TAddress> {
-  return decodeAccount(
-    encodedAccount as MaybeEncodedAccount<TAddress>,
-    getNetworkDecoder(),
-  );
+  return decodeAccount(encodedAccount as MaybeEncodedAccount<TAddress>, getNetworkDecoder());
 }
 
 export async function fetchNetwork<TAddress extends string = string>(

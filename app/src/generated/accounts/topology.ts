@@ -41,7 +41,7 @@ import {
   type MaybeAccount,
   type MaybeEncodedAccount,
   type ReadonlyUint8Array,
-} from "@solana/kit";
+} from '@solana/kit';
 import {
   getEndpointDecoder,
   getEndpointEncoder,
@@ -51,11 +51,9 @@ import {
   type EndpointArgs,
   type MigrationRecord,
   type MigrationRecordArgs,
-} from "../types";
+} from '../types';
 
-export const TOPOLOGY_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
-  3, 241, 245, 185, 2, 127, 117, 6,
-]);
+export const TOPOLOGY_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([3, 241, 245, 185, 2, 127, 117, 6]);
 
 export function getTopologyDiscriminatorBytes(): ReadonlyUint8Array {
   return fixEncoderSize(getBytesEncoder(), 8).encode(TOPOLOGY_DISCRIMINATOR);
@@ -64,8 +62,19 @@ export function getTopologyDiscriminatorBytes(): ReadonlyUint8Array {
 export type Topology = {
   discriminator: ReadonlyUint8Array;
   network: Address;
-  /** Bumped on every change; monotonic. Permissionless calls name the epoch they expect. */
+  /** Bumped on every change; monotonic (followers never go back to an older one). */
   epoch: bigint;
+  /**
+   * The epoch at which the policy was last set: reports read before it do not count
+   * (their streaks were judged under other thresholds).
+   */
+  policyEpoch: bigint;
+  /**
+   * Per group, the epoch of the group's last change. Permissionless calls name the
+   * group epoch they expect, so a change to one group never invalidates a decision
+   * about another.
+   */
+  groupEpochs: Array<bigint>;
   /** Per group, the slot of the last migration (0 = never). */
   lastMigrationSlot: Array<bigint>;
   /** Migrations ever recorded; the newest is at `(history_total - 1) % HISTORY_LEN`. */
@@ -82,8 +91,19 @@ export type Topology = {
 
 export type TopologyArgs = {
   network: Address;
-  /** Bumped on every change; monotonic. Permissionless calls name the epoch they expect. */
+  /** Bumped on every change; monotonic (followers never go back to an older one). */
   epoch: number | bigint;
+  /**
+   * The epoch at which the policy was last set: reports read before it do not count
+   * (their streaks were judged under other thresholds).
+   */
+  policyEpoch: number | bigint;
+  /**
+   * Per group, the epoch of the group's last change. Permissionless calls name the
+   * group epoch they expect, so a change to one group never invalidates a decision
+   * about another.
+   */
+  groupEpochs: Array<number | bigint>;
   /** Per group, the slot of the last migration (0 = never). */
   lastMigrationSlot: Array<number | bigint>;
   /** Migrations ever recorded; the newest is at `(history_total - 1) % HISTORY_LEN`. */
@@ -102,19 +122,21 @@ export type TopologyArgs = {
 export function getTopologyEncoder(): FixedSizeEncoder<TopologyArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["network", getAddressEncoder()],
-      ["epoch", getU64Encoder()],
-      ["lastMigrationSlot", getArrayEncoder(getU64Encoder(), { size: 8 })],
-      ["historyTotal", getU64Encoder()],
-      ["endpoints", getArrayEncoder(getEndpointEncoder(), { size: 32 })],
-      ["history", getArrayEncoder(getMigrationRecordEncoder(), { size: 8 })],
-      ["nextEndpointId", getU32Encoder()],
-      ["version", getU8Encoder()],
-      ["bump", getU8Encoder()],
-      ["endpointCount", getU8Encoder()],
-      ["padding", fixEncoderSize(getBytesEncoder(), 1)],
-      ["reserved", fixEncoderSize(getBytesEncoder(), 128)],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['network', getAddressEncoder()],
+      ['epoch', getU64Encoder()],
+      ['policyEpoch', getU64Encoder()],
+      ['groupEpochs', getArrayEncoder(getU64Encoder(), { size: 8 })],
+      ['lastMigrationSlot', getArrayEncoder(getU64Encoder(), { size: 8 })],
+      ['historyTotal', getU64Encoder()],
+      ['endpoints', getArrayEncoder(getEndpointEncoder(), { size: 32 })],
+      ['history', getArrayEncoder(getMigrationRecordEncoder(), { size: 8 })],
+      ['nextEndpointId', getU32Encoder()],
+      ['version', getU8Encoder()],
+      ['bump', getU8Encoder()],
+      ['endpointCount', getU8Encoder()],
+      ['padding', fixEncoderSize(getBytesEncoder(), 1)],
+      ['reserved', fixEncoderSize(getBytesEncoder(), 56)],
     ]),
     (value) => ({ ...value, discriminator: TOPOLOGY_DISCRIMINATOR }),
   );
@@ -123,19 +145,21 @@ export function getTopologyEncoder(): FixedSizeEncoder<TopologyArgs> {
 /** Gets the decoder for {@link Topology} account data. */
 export function getTopologyDecoder(): FixedSizeDecoder<Topology> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["network", getAddressDecoder()],
-    ["epoch", getU64Decoder()],
-    ["lastMigrationSlot", getArrayDecoder(getU64Decoder(), { size: 8 })],
-    ["historyTotal", getU64Decoder()],
-    ["endpoints", getArrayDecoder(getEndpointDecoder(), { size: 32 })],
-    ["history", getArrayDecoder(getMigrationRecordDecoder(), { size: 8 })],
-    ["nextEndpointId", getU32Decoder()],
-    ["version", getU8Decoder()],
-    ["bump", getU8Decoder()],
-    ["endpointCount", getU8Decoder()],
-    ["padding", fixDecoderSize(getBytesDecoder(), 1)],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 128)],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['network', getAddressDecoder()],
+    ['epoch', getU64Decoder()],
+    ['policyEpoch', getU64Decoder()],
+    ['groupEpochs', getArrayDecoder(getU64Decoder(), { size: 8 })],
+    ['lastMigrationSlot', getArrayDecoder(getU64Decoder(), { size: 8 })],
+    ['historyTotal', getU64Decoder()],
+    ['endpoints', getArrayDecoder(getEndpointDecoder(), { size: 32 })],
+    ['history', getArrayDecoder(getMigrationRecordDecoder(), { size: 8 })],
+    ['nextEndpointId', getU32Decoder()],
+    ['version', getU8Decoder()],
+    ['bump', getU8Decoder()],
+    ['endpointCount', getU8Decoder()],
+    ['padding', fixDecoderSize(getBytesDecoder(), 1)],
+    ['reserved', fixDecoderSize(getBytesDecoder(), 56)],
   ]);
 }
 
@@ -153,10 +177,7 @@ export function decodeTopology<TAddress extends string = string>(
 export function decodeTopology<TAddress extends string = string>(
   encodedAccount: EncodedAccount<TAddress> | MaybeEncodedAccount<TAddress>,
 ): Account<Topology, TAddress> | MaybeAccount<Topology, TAddress> {
-  return decodeAccount(
-    encodedAccount as MaybeEncodedAccount<TAddress>,
-    getTopologyDecoder(),
-  );
+  return decodeAccount(encodedAccount as MaybeEncodedAccount<TAddress>, getTopologyDecoder());
 }
 
 export async function fetchTopology<TAddress extends string = string>(
@@ -198,5 +219,5 @@ export async function fetchAllMaybeTopology(
 }
 
 export function getTopologySize(): number {
-  return 6720;
+  return 6976;
 }

@@ -11,8 +11,8 @@ import {
   type Address,
   type SOLANA_ERROR__INSTRUCTION_ERROR__CUSTOM,
   type SolanaError,
-} from "@solana/kit";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
 /** Unauthorized: Signer is not the network authority */
 export const LIFELINE_ERROR__UNAUTHORIZED = 0x1770; // 6000
@@ -102,6 +102,16 @@ export const LIFELINE_ERROR__NO_CHANGE = 0x1799; // 6041
 export const LIFELINE_ERROR__WRONG_TOPOLOGY = 0x179a; // 6042
 /** WrongReport: Report account does not belong to this network or keeper */
 export const LIFELINE_ERROR__WRONG_REPORT = 0x179b; // 6043
+/** WrongBallot: Ballot account does not belong to this network */
+export const LIFELINE_ERROR__WRONG_BALLOT = 0x179c; // 6044
+/** PolicyChanged: The policy changed after the topology epoch the keeper read: read again and re-attest */
+export const LIFELINE_ERROR__POLICY_CHANGED = 0x179d; // 6045
+/** PausedByAuthority: The guardian may lift only a pause it set itself */
+export const LIFELINE_ERROR__PAUSED_BY_AUTHORITY = 0x179e; // 6046
+/** NetworkNotEmpty: The network still has keepers or endpoints: remove them first */
+export const LIFELINE_ERROR__NETWORK_NOT_EMPTY = 0x179f; // 6047
+/** StandbyUndecided: A better-ranked standby may still be attested healthy: waiting for its votes */
+export const LIFELINE_ERROR__STANDBY_UNDECIDED = 0x17a0; // 6048
 
 export type LifelineError =
   | typeof LIFELINE_ERROR__ALREADY_INITIALIZED
@@ -124,6 +134,7 @@ export type LifelineError =
   | typeof LIFELINE_ERROR__INVALID_URL
   | typeof LIFELINE_ERROR__KEEPER_EXISTS
   | typeof LIFELINE_ERROR__KEEPER_NOT_IN_SET
+  | typeof LIFELINE_ERROR__NETWORK_NOT_EMPTY
   | typeof LIFELINE_ERROR__NETWORK_PAUSED
   | typeof LIFELINE_ERROR__NO_BREACH_QUORUM
   | typeof LIFELINE_ERROR__NO_CHANGE
@@ -133,6 +144,8 @@ export type LifelineError =
   | typeof LIFELINE_ERROR__NOT_PENDING_AUTHORITY
   | typeof LIFELINE_ERROR__NOT_QUARANTINED
   | typeof LIFELINE_ERROR__OVERFLOW
+  | typeof LIFELINE_ERROR__PAUSED_BY_AUTHORITY
+  | typeof LIFELINE_ERROR__POLICY_CHANGED
   | typeof LIFELINE_ERROR__PRIMARY_EXISTS
   | typeof LIFELINE_ERROR__PRIMARY_IN_USE
   | typeof LIFELINE_ERROR__PROBATION_INCOMPLETE
@@ -140,17 +153,19 @@ export type LifelineError =
   | typeof LIFELINE_ERROR__QUORUM_UNREACHABLE
   | typeof LIFELINE_ERROR__STALE_ATTESTATION
   | typeof LIFELINE_ERROR__STALE_SEQUENCE
+  | typeof LIFELINE_ERROR__STANDBY_UNDECIDED
   | typeof LIFELINE_ERROR__TOO_MANY_ENDPOINTS
   | typeof LIFELINE_ERROR__TOO_MANY_KEEPERS
   | typeof LIFELINE_ERROR__TOO_MANY_OBSERVATIONS
   | typeof LIFELINE_ERROR__TOO_MANY_REPORTS
   | typeof LIFELINE_ERROR__UNAUTHORIZED
   | typeof LIFELINE_ERROR__UNSUPPORTED_VERSION
+  | typeof LIFELINE_ERROR__WRONG_BALLOT
   | typeof LIFELINE_ERROR__WRONG_REPORT
   | typeof LIFELINE_ERROR__WRONG_TOPOLOGY;
 
 let lifelineErrorMessages: Record<LifelineError, string> | undefined;
-if (process.env["NODE_ENV"] !== "production") {
+if (process.env['NODE_ENV'] !== 'production') {
   lifelineErrorMessages = {
     [LIFELINE_ERROR__ALREADY_INITIALIZED]: `Account is already initialized`,
     [LIFELINE_ERROR__COOLDOWN_ACTIVE]: `The group migrated too recently (cooldown)`,
@@ -172,6 +187,7 @@ if (process.env["NODE_ENV"] !== "production") {
     [LIFELINE_ERROR__INVALID_URL]: `URL must be 1 to 128 bytes of printable ASCII with an http(s) or ws(s) scheme`,
     [LIFELINE_ERROR__KEEPER_EXISTS]: `Keeper is already in the set`,
     [LIFELINE_ERROR__KEEPER_NOT_IN_SET]: `Keeper is not in the network's keeper set`,
+    [LIFELINE_ERROR__NETWORK_NOT_EMPTY]: `The network still has keepers or endpoints: remove them first`,
     [LIFELINE_ERROR__NETWORK_PAUSED]: `Network is paused`,
     [LIFELINE_ERROR__NO_BREACH_QUORUM]: `Fewer than quorum fresh reports attest a breach of the primary`,
     [LIFELINE_ERROR__NO_CHANGE]: `Nothing to change`,
@@ -181,6 +197,8 @@ if (process.env["NODE_ENV"] !== "production") {
     [LIFELINE_ERROR__NOT_PENDING_AUTHORITY]: `Signer is not the pending authority`,
     [LIFELINE_ERROR__NOT_QUARANTINED]: `Endpoint is not quarantined`,
     [LIFELINE_ERROR__OVERFLOW]: `Arithmetic overflow`,
+    [LIFELINE_ERROR__PAUSED_BY_AUTHORITY]: `The guardian may lift only a pause it set itself`,
+    [LIFELINE_ERROR__POLICY_CHANGED]: `The policy changed after the topology epoch the keeper read: read again and re-attest`,
     [LIFELINE_ERROR__PRIMARY_EXISTS]: `The group already has a primary`,
     [LIFELINE_ERROR__PRIMARY_IN_USE]: `The primary cannot be retired or removed while its group has other endpoints: fail over first`,
     [LIFELINE_ERROR__PROBATION_INCOMPLETE]: `Fewer than quorum keepers attest the endpoint healthy for the probation period`,
@@ -188,37 +206,32 @@ if (process.env["NODE_ENV"] !== "production") {
     [LIFELINE_ERROR__QUORUM_UNREACHABLE]: `Quorum would exceed the number of keepers: lower the quorum first`,
     [LIFELINE_ERROR__STALE_ATTESTATION]: `Attestation is older than the policy's staleness window`,
     [LIFELINE_ERROR__STALE_SEQUENCE]: `Attestation sequence number must be strictly increasing`,
+    [LIFELINE_ERROR__STANDBY_UNDECIDED]: `A better-ranked standby may still be attested healthy: waiting for its votes`,
     [LIFELINE_ERROR__TOO_MANY_ENDPOINTS]: `Topology already holds the maximum number of endpoints`,
     [LIFELINE_ERROR__TOO_MANY_KEEPERS]: `Network already holds the maximum number of keepers`,
     [LIFELINE_ERROR__TOO_MANY_OBSERVATIONS]: `Attestation has too many observations`,
     [LIFELINE_ERROR__TOO_MANY_REPORTS]: `Too many report accounts`,
     [LIFELINE_ERROR__UNAUTHORIZED]: `Signer is not the network authority`,
     [LIFELINE_ERROR__UNSUPPORTED_VERSION]: `Account layout version is not supported by this program`,
+    [LIFELINE_ERROR__WRONG_BALLOT]: `Ballot account does not belong to this network`,
     [LIFELINE_ERROR__WRONG_REPORT]: `Report account does not belong to this network or keeper`,
     [LIFELINE_ERROR__WRONG_TOPOLOGY]: `Topology account does not belong to this network`,
   };
 }
 
 export function getLifelineErrorMessage(code: LifelineError): string {
-  if (process.env["NODE_ENV"] !== "production") {
+  if (process.env['NODE_ENV'] !== 'production') {
     return (lifelineErrorMessages as Record<LifelineError, string>)[code];
   }
 
-  return "Error message not available in production bundles.";
+  return 'Error message not available in production bundles.';
 }
 
 export function isLifelineError<TProgramErrorCode extends LifelineError>(
   error: unknown,
-  transactionMessage: {
-    instructions: Record<number, { programAddress: Address }>;
-  },
+  transactionMessage: { instructions: Record<number, { programAddress: Address }> },
   code?: TProgramErrorCode,
 ): error is SolanaError<typeof SOLANA_ERROR__INSTRUCTION_ERROR__CUSTOM> &
   Readonly<{ context: Readonly<{ code: TProgramErrorCode }> }> {
-  return isProgramError<TProgramErrorCode>(
-    error,
-    transactionMessage,
-    LIFELINE_PROGRAM_ADDRESS,
-    code,
-  );
+  return isProgramError<TProgramErrorCode>(error, transactionMessage, LIFELINE_PROGRAM_ADDRESS, code);
 }

@@ -31,20 +31,14 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const ACCEPT_AUTHORITY_DISCRIMINATOR: ReadonlyUint8Array =
-  new Uint8Array([107, 86, 198, 91, 33, 12, 107, 160]);
+export const ACCEPT_AUTHORITY_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([107, 86, 198, 91, 33, 12, 107, 160]);
 
 export function getAcceptAuthorityDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    ACCEPT_AUTHORITY_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(ACCEPT_AUTHORITY_DISCRIMINATOR);
 }
 
 export type AcceptAuthorityInstruction<
@@ -58,50 +52,36 @@ export type AcceptAuthorityInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? WritableAccount<TAccountNetwork>
-        : TAccountNetwork,
+      TAccountNetwork extends string ? WritableAccount<TAccountNetwork> : TAccountNetwork,
       TAccountNewAuthority extends string
-        ? ReadonlySignerAccount<TAccountNewAuthority> &
-            AccountSignerMeta<TAccountNewAuthority>
+        ? ReadonlySignerAccount<TAccountNewAuthority> & AccountSignerMeta<TAccountNewAuthority>
         : TAccountNewAuthority,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
 
-export type AcceptAuthorityInstructionData = {
-  discriminator: ReadonlyUint8Array;
-};
+export type AcceptAuthorityInstructionData = { discriminator: ReadonlyUint8Array };
 
 export type AcceptAuthorityInstructionDataArgs = {};
 
 export function getAcceptAuthorityInstructionDataEncoder(): FixedSizeEncoder<AcceptAuthorityInstructionDataArgs> {
-  return transformEncoder(
-    getStructEncoder([["discriminator", fixEncoderSize(getBytesEncoder(), 8)]]),
-    (value) => ({ ...value, discriminator: ACCEPT_AUTHORITY_DISCRIMINATOR }),
-  );
+  return transformEncoder(getStructEncoder([['discriminator', fixEncoderSize(getBytesEncoder(), 8)]]), (value) => ({
+    ...value,
+    discriminator: ACCEPT_AUTHORITY_DISCRIMINATOR,
+  }));
 }
 
 export function getAcceptAuthorityInstructionDataDecoder(): FixedSizeDecoder<AcceptAuthorityInstructionData> {
-  return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-  ]);
+  return getStructDecoder([['discriminator', fixDecoderSize(getBytesDecoder(), 8)]]);
 }
 
 export function getAcceptAuthorityInstructionDataCodec(): FixedSizeCodec<
   AcceptAuthorityInstructionDataArgs,
   AcceptAuthorityInstructionData
 > {
-  return combineCodec(
-    getAcceptAuthorityInstructionDataEncoder(),
-    getAcceptAuthorityInstructionDataDecoder(),
-  );
+  return combineCodec(getAcceptAuthorityInstructionDataEncoder(), getAcceptAuthorityInstructionDataDecoder());
 }
 
 export type AcceptAuthorityInput<
@@ -123,12 +103,7 @@ export function getAcceptAuthorityInstruction<
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof LIFELINE_PROGRAM_ADDRESS,
 >(
-  input: AcceptAuthorityInput<
-    TAccountNetwork,
-    TAccountNewAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
+  input: AcceptAuthorityInput<TAccountNetwork, TAccountNewAuthority, TAccountEventAuthority, TAccountProgram>,
   config?: { programAddress?: TProgramAddress },
 ): AcceptAuthorityInstruction<
   TProgramAddress,
@@ -147,18 +122,15 @@ export function getAcceptAuthorityInstruction<
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("newAuthority", accounts.newAuthority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('newAuthority', accounts.newAuthority),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
     data: getAcceptAuthorityInstructionDataEncoder().encode({}),
     programAddress,
@@ -185,22 +157,14 @@ export type ParsedAcceptAuthorityInstruction<
   data: AcceptAuthorityInstructionData;
 };
 
-export function parseAcceptAuthorityInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseAcceptAuthorityInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedAcceptAuthorityInstruction<TProgram, TAccountMetas> {
   if (instruction.accounts.length < 4) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 4,
-      },
-    );
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 4,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {

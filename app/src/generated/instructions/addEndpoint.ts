@@ -39,27 +39,21 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const ADD_ENDPOINT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
-  72, 95, 69, 138, 36, 225, 255, 249,
-]);
+export const ADD_ENDPOINT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([72, 95, 69, 138, 36, 225, 255, 249]);
 
 export function getAddEndpointDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    ADD_ENDPOINT_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(ADD_ENDPOINT_DISCRIMINATOR);
 }
 
 export type AddEndpointInstruction<
   TProgram extends string = typeof LIFELINE_PROGRAM_ADDRESS,
   TAccountNetwork extends string | AccountMeta<string> = string,
   TAccountTopology extends string | AccountMeta<string> = string,
+  TAccountBallot extends string | AccountMeta<string> = string,
   TAccountAuthority extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -68,22 +62,14 @@ export type AddEndpointInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? ReadonlyAccount<TAccountNetwork>
-        : TAccountNetwork,
-      TAccountTopology extends string
-        ? WritableAccount<TAccountTopology>
-        : TAccountTopology,
+      TAccountNetwork extends string ? ReadonlyAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountTopology extends string ? WritableAccount<TAccountTopology> : TAccountTopology,
+      TAccountBallot extends string ? WritableAccount<TAccountBallot> : TAccountBallot,
       TAccountAuthority extends string
-        ? ReadonlySignerAccount<TAccountAuthority> &
-            AccountSignerMeta<TAccountAuthority>
+        ? ReadonlySignerAccount<TAccountAuthority> & AccountSignerMeta<TAccountAuthority>
         : TAccountAuthority,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
@@ -116,14 +102,14 @@ export type AddEndpointInstructionDataArgs = {
 export function getAddEndpointInstructionDataEncoder(): Encoder<AddEndpointInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["group", getU8Encoder()],
-      ["kind", getU8Encoder()],
-      ["role", getU8Encoder()],
-      ["priority", getU8Encoder()],
-      ["url", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["region", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["provider", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['group', getU8Encoder()],
+      ['kind', getU8Encoder()],
+      ['role', getU8Encoder()],
+      ['priority', getU8Encoder()],
+      ['url', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['region', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['provider', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
     ]),
     (value) => ({ ...value, discriminator: ADD_ENDPOINT_DISCRIMINATOR }),
   );
@@ -131,14 +117,14 @@ export function getAddEndpointInstructionDataEncoder(): Encoder<AddEndpointInstr
 
 export function getAddEndpointInstructionDataDecoder(): Decoder<AddEndpointInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["group", getU8Decoder()],
-    ["kind", getU8Decoder()],
-    ["role", getU8Decoder()],
-    ["priority", getU8Decoder()],
-    ["url", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-    ["region", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-    ["provider", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['group', getU8Decoder()],
+    ['kind', getU8Decoder()],
+    ['role', getU8Decoder()],
+    ['priority', getU8Decoder()],
+    ['url', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+    ['region', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+    ['provider', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
   ]);
 }
 
@@ -146,36 +132,37 @@ export function getAddEndpointInstructionDataCodec(): Codec<
   AddEndpointInstructionDataArgs,
   AddEndpointInstructionData
 > {
-  return combineCodec(
-    getAddEndpointInstructionDataEncoder(),
-    getAddEndpointInstructionDataDecoder(),
-  );
+  return combineCodec(getAddEndpointInstructionDataEncoder(), getAddEndpointInstructionDataDecoder());
 }
 
 export type AddEndpointInput<
   TAccountNetwork extends string = string,
   TAccountTopology extends string = string,
+  TAccountBallot extends string = string,
   TAccountAuthority extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   network: Address<TAccountNetwork>;
   topology: Address<TAccountTopology>;
+  /** The endpoint's column of the ballot follows it. */
+  ballot: Address<TAccountBallot>;
   authority: TransactionSigner<TAccountAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  group: AddEndpointInstructionDataArgs["group"];
-  kind: AddEndpointInstructionDataArgs["kind"];
-  role: AddEndpointInstructionDataArgs["role"];
-  priority: AddEndpointInstructionDataArgs["priority"];
-  url: AddEndpointInstructionDataArgs["url"];
-  region: AddEndpointInstructionDataArgs["region"];
-  provider: AddEndpointInstructionDataArgs["provider"];
+  group: AddEndpointInstructionDataArgs['group'];
+  kind: AddEndpointInstructionDataArgs['kind'];
+  role: AddEndpointInstructionDataArgs['role'];
+  priority: AddEndpointInstructionDataArgs['priority'];
+  url: AddEndpointInstructionDataArgs['url'];
+  region: AddEndpointInstructionDataArgs['region'];
+  provider: AddEndpointInstructionDataArgs['provider'];
 };
 
 export function getAddEndpointInstruction<
   TAccountNetwork extends string,
   TAccountTopology extends string,
+  TAccountBallot extends string,
   TAccountAuthority extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -184,6 +171,7 @@ export function getAddEndpointInstruction<
   input: AddEndpointInput<
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountAuthority,
     TAccountEventAuthority,
     TAccountProgram
@@ -193,6 +181,7 @@ export function getAddEndpointInstruction<
   TProgramAddress,
   TAccountNetwork,
   TAccountTopology,
+  TAccountBallot,
   TAccountAuthority,
   TAccountEventAuthority,
   TAccountProgram
@@ -204,35 +193,33 @@ export function getAddEndpointInstruction<
   const originalAccounts = {
     network: { value: input.network ?? null, isWritable: false },
     topology: { value: input.topology ?? null, isWritable: true },
+    ballot: { value: input.ballot ?? null, isWritable: true },
     authority: { value: input.authority ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("topology", accounts.topology),
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('topology', accounts.topology),
+      getAccountMeta('ballot', accounts.ballot),
+      getAccountMeta('authority', accounts.authority),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getAddEndpointInstructionDataEncoder().encode(
-      args as AddEndpointInstructionDataArgs,
-    ),
+    data: getAddEndpointInstructionDataEncoder().encode(args as AddEndpointInstructionDataArgs),
     programAddress,
   } as AddEndpointInstruction<
     TProgramAddress,
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountAuthority,
     TAccountEventAuthority,
     TAccountProgram
@@ -247,29 +234,23 @@ export type ParsedAddEndpointInstruction<
   accounts: {
     network: TAccountMetas[0];
     topology: TAccountMetas[1];
-    authority: TAccountMetas[2];
-    eventAuthority: TAccountMetas[3];
-    program: TAccountMetas[4];
+    /** The endpoint's column of the ballot follows it. */
+    ballot: TAccountMetas[2];
+    authority: TAccountMetas[3];
+    eventAuthority: TAccountMetas[4];
+    program: TAccountMetas[5];
   };
   data: AddEndpointInstructionData;
 };
 
-export function parseAddEndpointInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseAddEndpointInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedAddEndpointInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 5) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 5,
-      },
-    );
+  if (instruction.accounts.length < 6) {
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 6,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {
@@ -282,6 +263,7 @@ export function parseAddEndpointInstruction<
     accounts: {
       network: getNextAccount(),
       topology: getNextAccount(),
+      ballot: getNextAccount(),
       authority: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

@@ -35,20 +35,15 @@ import {
   type InstructionWithAccounts,
   type InstructionWithData,
   type ReadonlyAccount,
+  type ReadonlySignerAccount,
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-  type WritableSignerAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const ADD_KEEPER_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
-  73, 181, 232, 2, 99, 47, 150, 179,
-]);
+export const ADD_KEEPER_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([73, 181, 232, 2, 99, 47, 150, 179]);
 
 export function getAddKeeperDiscriminatorBytes(): ReadonlyUint8Array {
   return fixEncoderSize(getBytesEncoder(), 8).encode(ADD_KEEPER_DISCRIMINATOR);
@@ -57,10 +52,8 @@ export function getAddKeeperDiscriminatorBytes(): ReadonlyUint8Array {
 export type AddKeeperInstruction<
   TProgram extends string = typeof LIFELINE_PROGRAM_ADDRESS,
   TAccountNetwork extends string | AccountMeta<string> = string,
+  TAccountBallot extends string | AccountMeta<string> = string,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountReport extends string | AccountMeta<string> = string,
-  TAccountSystemProgram extends string | AccountMeta<string> =
-    "11111111111111111111111111111111",
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -68,25 +61,13 @@ export type AddKeeperInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? WritableAccount<TAccountNetwork>
-        : TAccountNetwork,
+      TAccountNetwork extends string ? WritableAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountBallot extends string ? WritableAccount<TAccountBallot> : TAccountBallot,
       TAccountAuthority extends string
-        ? WritableSignerAccount<TAccountAuthority> &
-            AccountSignerMeta<TAccountAuthority>
+        ? ReadonlySignerAccount<TAccountAuthority> & AccountSignerMeta<TAccountAuthority>
         : TAccountAuthority,
-      TAccountReport extends string
-        ? WritableAccount<TAccountReport>
-        : TAccountReport,
-      TAccountSystemProgram extends string
-        ? ReadonlyAccount<TAccountSystemProgram>
-        : TAccountSystemProgram,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
@@ -98,19 +79,15 @@ export type AddKeeperInstructionData = {
   provider: string;
 };
 
-export type AddKeeperInstructionDataArgs = {
-  keeper: Address;
-  region: string;
-  provider: string;
-};
+export type AddKeeperInstructionDataArgs = { keeper: Address; region: string; provider: string };
 
 export function getAddKeeperInstructionDataEncoder(): Encoder<AddKeeperInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["keeper", getAddressEncoder()],
-      ["region", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["provider", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['keeper', getAddressEncoder()],
+      ['region', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['provider', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
     ]),
     (value) => ({ ...value, discriminator: ADD_KEEPER_DISCRIMINATOR }),
   );
@@ -118,67 +95,50 @@ export function getAddKeeperInstructionDataEncoder(): Encoder<AddKeeperInstructi
 
 export function getAddKeeperInstructionDataDecoder(): Decoder<AddKeeperInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["keeper", getAddressDecoder()],
-    ["region", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-    ["provider", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['keeper', getAddressDecoder()],
+    ['region', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+    ['provider', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
   ]);
 }
 
-export function getAddKeeperInstructionDataCodec(): Codec<
-  AddKeeperInstructionDataArgs,
-  AddKeeperInstructionData
-> {
-  return combineCodec(
-    getAddKeeperInstructionDataEncoder(),
-    getAddKeeperInstructionDataDecoder(),
-  );
+export function getAddKeeperInstructionDataCodec(): Codec<AddKeeperInstructionDataArgs, AddKeeperInstructionData> {
+  return combineCodec(getAddKeeperInstructionDataEncoder(), getAddKeeperInstructionDataDecoder());
 }
 
 export type AddKeeperInput<
   TAccountNetwork extends string = string,
+  TAccountBallot extends string = string,
   TAccountAuthority extends string = string,
-  TAccountReport extends string = string,
-  TAccountSystemProgram extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   network: Address<TAccountNetwork>;
-  /** Pays for the keeper's report account. */
+  /** The keeper's row of the ballot starts empty. */
+  ballot: Address<TAccountBallot>;
   authority: TransactionSigner<TAccountAuthority>;
-  report: Address<TAccountReport>;
-  systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  keeper: AddKeeperInstructionDataArgs["keeper"];
-  region: AddKeeperInstructionDataArgs["region"];
-  provider: AddKeeperInstructionDataArgs["provider"];
+  keeper: AddKeeperInstructionDataArgs['keeper'];
+  region: AddKeeperInstructionDataArgs['region'];
+  provider: AddKeeperInstructionDataArgs['provider'];
 };
 
 export function getAddKeeperInstruction<
   TAccountNetwork extends string,
+  TAccountBallot extends string,
   TAccountAuthority extends string,
-  TAccountReport extends string,
-  TAccountSystemProgram extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof LIFELINE_PROGRAM_ADDRESS,
 >(
-  input: AddKeeperInput<
-    TAccountNetwork,
-    TAccountAuthority,
-    TAccountReport,
-    TAccountSystemProgram,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
+  input: AddKeeperInput<TAccountNetwork, TAccountBallot, TAccountAuthority, TAccountEventAuthority, TAccountProgram>,
   config?: { programAddress?: TProgramAddress },
 ): AddKeeperInstruction<
   TProgramAddress,
   TAccountNetwork,
+  TAccountBallot,
   TAccountAuthority,
-  TAccountReport,
-  TAccountSystemProgram,
   TAccountEventAuthority,
   TAccountProgram
 > {
@@ -188,46 +148,32 @@ export function getAddKeeperInstruction<
   // Original accounts.
   const originalAccounts = {
     network: { value: input.network ?? null, isWritable: true },
-    authority: { value: input.authority ?? null, isWritable: true },
-    report: { value: input.report ?? null, isWritable: true },
-    systemProgram: { value: input.systemProgram ?? null, isWritable: false },
+    ballot: { value: input.ballot ?? null, isWritable: true },
+    authority: { value: input.authority ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  // Resolve default values.
-  if (!accounts.systemProgram.value) {
-    accounts.systemProgram.value =
-      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
-  }
-
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("report", accounts.report),
-      getAccountMeta("systemProgram", accounts.systemProgram),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('ballot', accounts.ballot),
+      getAccountMeta('authority', accounts.authority),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getAddKeeperInstructionDataEncoder().encode(
-      args as AddKeeperInstructionDataArgs,
-    ),
+    data: getAddKeeperInstructionDataEncoder().encode(args as AddKeeperInstructionDataArgs),
     programAddress,
   } as AddKeeperInstruction<
     TProgramAddress,
     TAccountNetwork,
+    TAccountBallot,
     TAccountAuthority,
-    TAccountReport,
-    TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -240,32 +186,23 @@ export type ParsedAddKeeperInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     network: TAccountMetas[0];
-    /** Pays for the keeper's report account. */
-    authority: TAccountMetas[1];
-    report: TAccountMetas[2];
-    systemProgram: TAccountMetas[3];
-    eventAuthority: TAccountMetas[4];
-    program: TAccountMetas[5];
+    /** The keeper's row of the ballot starts empty. */
+    ballot: TAccountMetas[1];
+    authority: TAccountMetas[2];
+    eventAuthority: TAccountMetas[3];
+    program: TAccountMetas[4];
   };
   data: AddKeeperInstructionData;
 };
 
-export function parseAddKeeperInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseAddKeeperInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedAddKeeperInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 6) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 6,
-      },
-    );
+  if (instruction.accounts.length < 5) {
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 5,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {
@@ -277,9 +214,8 @@ export function parseAddKeeperInstruction<
     programAddress: instruction.programAddress,
     accounts: {
       network: getNextAccount(),
+      ballot: getNextAccount(),
       authority: getNextAccount(),
-      report: getNextAccount(),
-      systemProgram: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },

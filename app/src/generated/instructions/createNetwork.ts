@@ -43,27 +43,15 @@ import {
   type TransactionSigner,
   type WritableAccount,
   type WritableSignerAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
-import {
-  getPolicyParamsDecoder,
-  getPolicyParamsEncoder,
-  type PolicyParams,
-  type PolicyParamsArgs,
-} from "../types";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
+import { getPolicyParamsDecoder, getPolicyParamsEncoder, type PolicyParams, type PolicyParamsArgs } from '../types';
 
-export const CREATE_NETWORK_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
-  150, 71, 176, 201, 244, 144, 46, 173,
-]);
+export const CREATE_NETWORK_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([150, 71, 176, 201, 244, 144, 46, 173]);
 
 export function getCreateNetworkDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    CREATE_NETWORK_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(CREATE_NETWORK_DISCRIMINATOR);
 }
 
 export type CreateNetworkInstruction<
@@ -71,8 +59,8 @@ export type CreateNetworkInstruction<
   TAccountCreator extends string | AccountMeta<string> = string,
   TAccountNetwork extends string | AccountMeta<string> = string,
   TAccountTopology extends string | AccountMeta<string> = string,
-  TAccountSystemProgram extends string | AccountMeta<string> =
-    "11111111111111111111111111111111",
+  TAccountBallot extends string | AccountMeta<string> = string,
+  TAccountSystemProgram extends string | AccountMeta<string> = '11111111111111111111111111111111',
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -81,24 +69,14 @@ export type CreateNetworkInstruction<
   InstructionWithAccounts<
     [
       TAccountCreator extends string
-        ? WritableSignerAccount<TAccountCreator> &
-            AccountSignerMeta<TAccountCreator>
+        ? WritableSignerAccount<TAccountCreator> & AccountSignerMeta<TAccountCreator>
         : TAccountCreator,
-      TAccountNetwork extends string
-        ? WritableAccount<TAccountNetwork>
-        : TAccountNetwork,
-      TAccountTopology extends string
-        ? WritableAccount<TAccountTopology>
-        : TAccountTopology,
-      TAccountSystemProgram extends string
-        ? ReadonlyAccount<TAccountSystemProgram>
-        : TAccountSystemProgram,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountNetwork extends string ? WritableAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountTopology extends string ? WritableAccount<TAccountTopology> : TAccountTopology,
+      TAccountBallot extends string ? WritableAccount<TAccountBallot> : TAccountBallot,
+      TAccountSystemProgram extends string ? ReadonlyAccount<TAccountSystemProgram> : TAccountSystemProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
@@ -123,10 +101,10 @@ export type CreateNetworkInstructionDataArgs = {
 export function getCreateNetworkInstructionDataEncoder(): Encoder<CreateNetworkInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["name", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["policy", getPolicyParamsEncoder()],
-      ["guardian", getOptionEncoder(getAddressEncoder())],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['name', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['policy', getPolicyParamsEncoder()],
+      ['guardian', getOptionEncoder(getAddressEncoder())],
     ]),
     (value) => ({ ...value, discriminator: CREATE_NETWORK_DISCRIMINATOR }),
   );
@@ -134,10 +112,10 @@ export function getCreateNetworkInstructionDataEncoder(): Encoder<CreateNetworkI
 
 export function getCreateNetworkInstructionDataDecoder(): Decoder<CreateNetworkInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["name", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-    ["policy", getPolicyParamsDecoder()],
-    ["guardian", getOptionDecoder(getAddressDecoder())],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['name', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+    ['policy', getPolicyParamsDecoder()],
+    ['guardian', getOptionDecoder(getAddressDecoder())],
   ]);
 }
 
@@ -145,36 +123,36 @@ export function getCreateNetworkInstructionDataCodec(): Codec<
   CreateNetworkInstructionDataArgs,
   CreateNetworkInstructionData
 > {
-  return combineCodec(
-    getCreateNetworkInstructionDataEncoder(),
-    getCreateNetworkInstructionDataDecoder(),
-  );
+  return combineCodec(getCreateNetworkInstructionDataEncoder(), getCreateNetworkInstructionDataDecoder());
 }
 
 export type CreateNetworkInput<
   TAccountCreator extends string = string,
   TAccountNetwork extends string = string,
   TAccountTopology extends string = string,
+  TAccountBallot extends string = string,
   TAccountSystemProgram extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
-  /** Pays for both accounts and becomes the first authority. */
+  /** Pays for the three accounts and becomes the first authority. */
   creator: TransactionSigner<TAccountCreator>;
   network: Address<TAccountNetwork>;
   topology: Address<TAccountTopology>;
+  ballot: Address<TAccountBallot>;
   systemProgram?: Address<TAccountSystemProgram>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  name: CreateNetworkInstructionDataArgs["name"];
-  policy: CreateNetworkInstructionDataArgs["policy"];
-  guardian: CreateNetworkInstructionDataArgs["guardian"];
+  name: CreateNetworkInstructionDataArgs['name'];
+  policy: CreateNetworkInstructionDataArgs['policy'];
+  guardian: CreateNetworkInstructionDataArgs['guardian'];
 };
 
 export function getCreateNetworkInstruction<
   TAccountCreator extends string,
   TAccountNetwork extends string,
   TAccountTopology extends string,
+  TAccountBallot extends string,
   TAccountSystemProgram extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -184,6 +162,7 @@ export function getCreateNetworkInstruction<
     TAccountCreator,
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -194,6 +173,7 @@ export function getCreateNetworkInstruction<
   TAccountCreator,
   TAccountNetwork,
   TAccountTopology,
+  TAccountBallot,
   TAccountSystemProgram,
   TAccountEventAuthority,
   TAccountProgram
@@ -206,43 +186,40 @@ export function getCreateNetworkInstruction<
     creator: { value: input.creator ?? null, isWritable: true },
     network: { value: input.network ?? null, isWritable: true },
     topology: { value: input.topology ?? null, isWritable: true },
+    ballot: { value: input.ballot ?? null, isWritable: true },
     systemProgram: { value: input.systemProgram ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
   // Resolve default values.
   if (!accounts.systemProgram.value) {
-    accounts.systemProgram.value =
-      "11111111111111111111111111111111" as Address<"11111111111111111111111111111111">;
+    accounts.systemProgram.value = '11111111111111111111111111111111' as Address<'11111111111111111111111111111111'>;
   }
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("creator", accounts.creator),
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("topology", accounts.topology),
-      getAccountMeta("systemProgram", accounts.systemProgram),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('creator', accounts.creator),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('topology', accounts.topology),
+      getAccountMeta('ballot', accounts.ballot),
+      getAccountMeta('systemProgram', accounts.systemProgram),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getCreateNetworkInstructionDataEncoder().encode(
-      args as CreateNetworkInstructionDataArgs,
-    ),
+    data: getCreateNetworkInstructionDataEncoder().encode(args as CreateNetworkInstructionDataArgs),
     programAddress,
   } as CreateNetworkInstruction<
     TProgramAddress,
     TAccountCreator,
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountSystemProgram,
     TAccountEventAuthority,
     TAccountProgram
@@ -255,33 +232,26 @@ export type ParsedCreateNetworkInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
-    /** Pays for both accounts and becomes the first authority. */
+    /** Pays for the three accounts and becomes the first authority. */
     creator: TAccountMetas[0];
     network: TAccountMetas[1];
     topology: TAccountMetas[2];
-    systemProgram: TAccountMetas[3];
-    eventAuthority: TAccountMetas[4];
-    program: TAccountMetas[5];
+    ballot: TAccountMetas[3];
+    systemProgram: TAccountMetas[4];
+    eventAuthority: TAccountMetas[5];
+    program: TAccountMetas[6];
   };
   data: CreateNetworkInstructionData;
 };
 
-export function parseCreateNetworkInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseCreateNetworkInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedCreateNetworkInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 6) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 6,
-      },
-    );
+  if (instruction.accounts.length < 7) {
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 7,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {
@@ -295,6 +265,7 @@ export function parseCreateNetworkInstruction<
       creator: getNextAccount(),
       network: getNextAccount(),
       topology: getNextAccount(),
+      ballot: getNextAccount(),
       systemProgram: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

@@ -39,21 +39,14 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const FORCE_FAILOVER_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
-  227, 100, 11, 213, 206, 199, 138, 27,
-]);
+export const FORCE_FAILOVER_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([227, 100, 11, 213, 206, 199, 138, 27]);
 
 export function getForceFailoverDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    FORCE_FAILOVER_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(FORCE_FAILOVER_DISCRIMINATOR);
 }
 
 export type ForceFailoverInstruction<
@@ -68,22 +61,13 @@ export type ForceFailoverInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? ReadonlyAccount<TAccountNetwork>
-        : TAccountNetwork,
-      TAccountTopology extends string
-        ? WritableAccount<TAccountTopology>
-        : TAccountTopology,
+      TAccountNetwork extends string ? ReadonlyAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountTopology extends string ? WritableAccount<TAccountTopology> : TAccountTopology,
       TAccountAuthority extends string
-        ? ReadonlySignerAccount<TAccountAuthority> &
-            AccountSignerMeta<TAccountAuthority>
+        ? ReadonlySignerAccount<TAccountAuthority> & AccountSignerMeta<TAccountAuthority>
         : TAccountAuthority,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
@@ -93,7 +77,8 @@ export type ForceFailoverInstructionData = {
   group: number;
   /** Must be a standby of the group (readmit or update a quarantined one first). */
   toId: number;
-  expectedEpoch: bigint;
+  /** The group's epoch the authority decided on. */
+  expectedGroupEpoch: bigint;
   /**
    * Quarantine the old primary (as an automatic migration would) instead of demoting
    * it to standby.
@@ -105,7 +90,8 @@ export type ForceFailoverInstructionDataArgs = {
   group: number;
   /** Must be a standby of the group (readmit or update a quarantined one first). */
   toId: number;
-  expectedEpoch: number | bigint;
+  /** The group's epoch the authority decided on. */
+  expectedGroupEpoch: number | bigint;
   /**
    * Quarantine the old primary (as an automatic migration would) instead of demoting
    * it to standby.
@@ -116,11 +102,11 @@ export type ForceFailoverInstructionDataArgs = {
 export function getForceFailoverInstructionDataEncoder(): FixedSizeEncoder<ForceFailoverInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["group", getU8Encoder()],
-      ["toId", getU32Encoder()],
-      ["expectedEpoch", getU64Encoder()],
-      ["quarantineOld", getBooleanEncoder()],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['group', getU8Encoder()],
+      ['toId', getU32Encoder()],
+      ['expectedGroupEpoch', getU64Encoder()],
+      ['quarantineOld', getBooleanEncoder()],
     ]),
     (value) => ({ ...value, discriminator: FORCE_FAILOVER_DISCRIMINATOR }),
   );
@@ -128,11 +114,11 @@ export function getForceFailoverInstructionDataEncoder(): FixedSizeEncoder<Force
 
 export function getForceFailoverInstructionDataDecoder(): FixedSizeDecoder<ForceFailoverInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["group", getU8Decoder()],
-    ["toId", getU32Decoder()],
-    ["expectedEpoch", getU64Decoder()],
-    ["quarantineOld", getBooleanDecoder()],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['group', getU8Decoder()],
+    ['toId', getU32Decoder()],
+    ['expectedGroupEpoch', getU64Decoder()],
+    ['quarantineOld', getBooleanDecoder()],
   ]);
 }
 
@@ -140,10 +126,7 @@ export function getForceFailoverInstructionDataCodec(): FixedSizeCodec<
   ForceFailoverInstructionDataArgs,
   ForceFailoverInstructionData
 > {
-  return combineCodec(
-    getForceFailoverInstructionDataEncoder(),
-    getForceFailoverInstructionDataDecoder(),
-  );
+  return combineCodec(getForceFailoverInstructionDataEncoder(), getForceFailoverInstructionDataDecoder());
 }
 
 export type ForceFailoverInput<
@@ -158,10 +141,10 @@ export type ForceFailoverInput<
   authority: TransactionSigner<TAccountAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  group: ForceFailoverInstructionDataArgs["group"];
-  toId: ForceFailoverInstructionDataArgs["toId"];
-  expectedEpoch: ForceFailoverInstructionDataArgs["expectedEpoch"];
-  quarantineOld: ForceFailoverInstructionDataArgs["quarantineOld"];
+  group: ForceFailoverInstructionDataArgs['group'];
+  toId: ForceFailoverInstructionDataArgs['toId'];
+  expectedGroupEpoch: ForceFailoverInstructionDataArgs['expectedGroupEpoch'];
+  quarantineOld: ForceFailoverInstructionDataArgs['quarantineOld'];
 };
 
 export function getForceFailoverInstruction<
@@ -199,26 +182,21 @@ export function getForceFailoverInstruction<
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("topology", accounts.topology),
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('topology', accounts.topology),
+      getAccountMeta('authority', accounts.authority),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getForceFailoverInstructionDataEncoder().encode(
-      args as ForceFailoverInstructionDataArgs,
-    ),
+    data: getForceFailoverInstructionDataEncoder().encode(args as ForceFailoverInstructionDataArgs),
     programAddress,
   } as ForceFailoverInstruction<
     TProgramAddress,
@@ -245,22 +223,14 @@ export type ParsedForceFailoverInstruction<
   data: ForceFailoverInstructionData;
 };
 
-export function parseForceFailoverInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseForceFailoverInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedForceFailoverInstruction<TProgram, TAccountMetas> {
   if (instruction.accounts.length < 5) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 5,
-      },
-    );
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 5,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {

@@ -6,18 +6,20 @@
  * @see https://github.com/codama-idl/codama
  */
 
-export * from "./acceptAuthority";
-export * from "./addEndpoint";
-export * from "./addKeeper";
-export * from "./createNetwork";
-export * from "./forceFailover";
-export * from "./proposeAuthority";
-export * from "./readmitEndpoint";
-export * from "./removeEndpoint";
-export * from "./removeKeeper";
-export * from "./setGuardian";
-export * from "./setPaused";
-export * from "./submitAttestation";
-export * from "./triggerMigration";
-export * from "./updateEndpoint";
-export * from "./updatePolicy";
+export * from './acceptAuthority';
+export * from './addEndpoint';
+export * from './addKeeper';
+export * from './closeNetwork';
+export * from './createNetwork';
+export * from './forceFailover';
+export * from './proposeAuthority';
+export * from './readmitEndpoint';
+export * from './removeEndpoint';
+export * from './removeKeeper';
+export * from './setGuardian';
+export * from './setPaused';
+export * from './submitAttestation';
+export * from './triggerMigration';
+export * from './updateEndpoint';
+export * from './updateKeeper';
+export * from './updatePolicy';

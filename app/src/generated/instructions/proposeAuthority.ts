@@ -33,20 +33,16 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const PROPOSE_AUTHORITY_DISCRIMINATOR: ReadonlyUint8Array =
-  new Uint8Array([20, 148, 236, 198, 76, 119, 99, 142]);
+export const PROPOSE_AUTHORITY_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
+  20, 148, 236, 198, 76, 119, 99, 142,
+]);
 
 export function getProposeAuthorityDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    PROPOSE_AUTHORITY_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(PROPOSE_AUTHORITY_DISCRIMINATOR);
 }
 
 export type ProposeAuthorityInstruction<
@@ -60,35 +56,25 @@ export type ProposeAuthorityInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? WritableAccount<TAccountNetwork>
-        : TAccountNetwork,
+      TAccountNetwork extends string ? WritableAccount<TAccountNetwork> : TAccountNetwork,
       TAccountAuthority extends string
-        ? ReadonlySignerAccount<TAccountAuthority> &
-            AccountSignerMeta<TAccountAuthority>
+        ? ReadonlySignerAccount<TAccountAuthority> & AccountSignerMeta<TAccountAuthority>
         : TAccountAuthority,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
 
-export type ProposeAuthorityInstructionData = {
-  discriminator: ReadonlyUint8Array;
-  newAuthority: Address;
-};
+export type ProposeAuthorityInstructionData = { discriminator: ReadonlyUint8Array; newAuthority: Address };
 
 export type ProposeAuthorityInstructionDataArgs = { newAuthority: Address };
 
 export function getProposeAuthorityInstructionDataEncoder(): FixedSizeEncoder<ProposeAuthorityInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["newAuthority", getAddressEncoder()],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['newAuthority', getAddressEncoder()],
     ]),
     (value) => ({ ...value, discriminator: PROPOSE_AUTHORITY_DISCRIMINATOR }),
   );
@@ -96,8 +82,8 @@ export function getProposeAuthorityInstructionDataEncoder(): FixedSizeEncoder<Pr
 
 export function getProposeAuthorityInstructionDataDecoder(): FixedSizeDecoder<ProposeAuthorityInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["newAuthority", getAddressDecoder()],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['newAuthority', getAddressDecoder()],
   ]);
 }
 
@@ -105,10 +91,7 @@ export function getProposeAuthorityInstructionDataCodec(): FixedSizeCodec<
   ProposeAuthorityInstructionDataArgs,
   ProposeAuthorityInstructionData
 > {
-  return combineCodec(
-    getProposeAuthorityInstructionDataEncoder(),
-    getProposeAuthorityInstructionDataDecoder(),
-  );
+  return combineCodec(getProposeAuthorityInstructionDataEncoder(), getProposeAuthorityInstructionDataDecoder());
 }
 
 export type ProposeAuthorityInput<
@@ -121,7 +104,7 @@ export type ProposeAuthorityInput<
   authority: TransactionSigner<TAccountAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  newAuthority: ProposeAuthorityInstructionDataArgs["newAuthority"];
+  newAuthority: ProposeAuthorityInstructionDataArgs['newAuthority'];
 };
 
 export function getProposeAuthorityInstruction<
@@ -131,12 +114,7 @@ export function getProposeAuthorityInstruction<
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof LIFELINE_PROGRAM_ADDRESS,
 >(
-  input: ProposeAuthorityInput<
-    TAccountNetwork,
-    TAccountAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
+  input: ProposeAuthorityInput<TAccountNetwork, TAccountAuthority, TAccountEventAuthority, TAccountProgram>,
   config?: { programAddress?: TProgramAddress },
 ): ProposeAuthorityInstruction<
   TProgramAddress,
@@ -155,25 +133,20 @@ export function getProposeAuthorityInstruction<
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('authority', accounts.authority),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getProposeAuthorityInstructionDataEncoder().encode(
-      args as ProposeAuthorityInstructionDataArgs,
-    ),
+    data: getProposeAuthorityInstructionDataEncoder().encode(args as ProposeAuthorityInstructionDataArgs),
     programAddress,
   } as ProposeAuthorityInstruction<
     TProgramAddress,
@@ -198,22 +171,14 @@ export type ParsedProposeAuthorityInstruction<
   data: ProposeAuthorityInstructionData;
 };
 
-export function parseProposeAuthorityInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseProposeAuthorityInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedProposeAuthorityInstruction<TProgram, TAccountMetas> {
   if (instruction.accounts.length < 4) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 4,
-      },
-    );
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 4,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {

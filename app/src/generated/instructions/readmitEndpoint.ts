@@ -35,26 +35,21 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const READMIT_ENDPOINT_DISCRIMINATOR: ReadonlyUint8Array =
-  new Uint8Array([166, 229, 156, 168, 0, 213, 47, 216]);
+export const READMIT_ENDPOINT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([166, 229, 156, 168, 0, 213, 47, 216]);
 
 export function getReadmitEndpointDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    READMIT_ENDPOINT_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(READMIT_ENDPOINT_DISCRIMINATOR);
 }
 
 export type ReadmitEndpointInstruction<
   TProgram extends string = typeof LIFELINE_PROGRAM_ADDRESS,
   TAccountNetwork extends string | AccountMeta<string> = string,
   TAccountTopology extends string | AccountMeta<string> = string,
+  TAccountBallot extends string | AccountMeta<string> = string,
   TAccountCaller extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -63,22 +58,14 @@ export type ReadmitEndpointInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? ReadonlyAccount<TAccountNetwork>
-        : TAccountNetwork,
-      TAccountTopology extends string
-        ? WritableAccount<TAccountTopology>
-        : TAccountTopology,
+      TAccountNetwork extends string ? ReadonlyAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountTopology extends string ? WritableAccount<TAccountTopology> : TAccountTopology,
+      TAccountBallot extends string ? ReadonlyAccount<TAccountBallot> : TAccountBallot,
       TAccountCaller extends string
-        ? ReadonlySignerAccount<TAccountCaller> &
-            AccountSignerMeta<TAccountCaller>
+        ? ReadonlySignerAccount<TAccountCaller> & AccountSignerMeta<TAccountCaller>
         : TAccountCaller,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
@@ -86,20 +73,22 @@ export type ReadmitEndpointInstruction<
 export type ReadmitEndpointInstructionData = {
   discriminator: ReadonlyUint8Array;
   endpointId: number;
-  expectedEpoch: bigint;
+  /** The epoch of the endpoint's group the caller decided on. */
+  expectedGroupEpoch: bigint;
 };
 
 export type ReadmitEndpointInstructionDataArgs = {
   endpointId: number;
-  expectedEpoch: number | bigint;
+  /** The epoch of the endpoint's group the caller decided on. */
+  expectedGroupEpoch: number | bigint;
 };
 
 export function getReadmitEndpointInstructionDataEncoder(): FixedSizeEncoder<ReadmitEndpointInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["endpointId", getU32Encoder()],
-      ["expectedEpoch", getU64Encoder()],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['endpointId', getU32Encoder()],
+      ['expectedGroupEpoch', getU64Encoder()],
     ]),
     (value) => ({ ...value, discriminator: READMIT_ENDPOINT_DISCRIMINATOR }),
   );
@@ -107,9 +96,9 @@ export function getReadmitEndpointInstructionDataEncoder(): FixedSizeEncoder<Rea
 
 export function getReadmitEndpointInstructionDataDecoder(): FixedSizeDecoder<ReadmitEndpointInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["endpointId", getU32Decoder()],
-    ["expectedEpoch", getU64Decoder()],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['endpointId', getU32Decoder()],
+    ['expectedGroupEpoch', getU64Decoder()],
   ]);
 }
 
@@ -117,31 +106,31 @@ export function getReadmitEndpointInstructionDataCodec(): FixedSizeCodec<
   ReadmitEndpointInstructionDataArgs,
   ReadmitEndpointInstructionData
 > {
-  return combineCodec(
-    getReadmitEndpointInstructionDataEncoder(),
-    getReadmitEndpointInstructionDataDecoder(),
-  );
+  return combineCodec(getReadmitEndpointInstructionDataEncoder(), getReadmitEndpointInstructionDataDecoder());
 }
 
 export type ReadmitEndpointInput<
   TAccountNetwork extends string = string,
   TAccountTopology extends string = string,
+  TAccountBallot extends string = string,
   TAccountCaller extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   network: Address<TAccountNetwork>;
   topology: Address<TAccountTopology>;
+  ballot: Address<TAccountBallot>;
   caller: TransactionSigner<TAccountCaller>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  endpointId: ReadmitEndpointInstructionDataArgs["endpointId"];
-  expectedEpoch: ReadmitEndpointInstructionDataArgs["expectedEpoch"];
+  endpointId: ReadmitEndpointInstructionDataArgs['endpointId'];
+  expectedGroupEpoch: ReadmitEndpointInstructionDataArgs['expectedGroupEpoch'];
 };
 
 export function getReadmitEndpointInstruction<
   TAccountNetwork extends string,
   TAccountTopology extends string,
+  TAccountBallot extends string,
   TAccountCaller extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -150,6 +139,7 @@ export function getReadmitEndpointInstruction<
   input: ReadmitEndpointInput<
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountCaller,
     TAccountEventAuthority,
     TAccountProgram
@@ -159,6 +149,7 @@ export function getReadmitEndpointInstruction<
   TProgramAddress,
   TAccountNetwork,
   TAccountTopology,
+  TAccountBallot,
   TAccountCaller,
   TAccountEventAuthority,
   TAccountProgram
@@ -170,35 +161,33 @@ export function getReadmitEndpointInstruction<
   const originalAccounts = {
     network: { value: input.network ?? null, isWritable: false },
     topology: { value: input.topology ?? null, isWritable: true },
+    ballot: { value: input.ballot ?? null, isWritable: false },
     caller: { value: input.caller ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("topology", accounts.topology),
-      getAccountMeta("caller", accounts.caller),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('topology', accounts.topology),
+      getAccountMeta('ballot', accounts.ballot),
+      getAccountMeta('caller', accounts.caller),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getReadmitEndpointInstructionDataEncoder().encode(
-      args as ReadmitEndpointInstructionDataArgs,
-    ),
+    data: getReadmitEndpointInstructionDataEncoder().encode(args as ReadmitEndpointInstructionDataArgs),
     programAddress,
   } as ReadmitEndpointInstruction<
     TProgramAddress,
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountCaller,
     TAccountEventAuthority,
     TAccountProgram
@@ -213,29 +202,22 @@ export type ParsedReadmitEndpointInstruction<
   accounts: {
     network: TAccountMetas[0];
     topology: TAccountMetas[1];
-    caller: TAccountMetas[2];
-    eventAuthority: TAccountMetas[3];
-    program: TAccountMetas[4];
+    ballot: TAccountMetas[2];
+    caller: TAccountMetas[3];
+    eventAuthority: TAccountMetas[4];
+    program: TAccountMetas[5];
   };
   data: ReadmitEndpointInstructionData;
 };
 
-export function parseReadmitEndpointInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseReadmitEndpointInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedReadmitEndpointInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 5) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 5,
-      },
-    );
+  if (instruction.accounts.length < 6) {
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 6,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {
@@ -248,6 +230,7 @@ export function parseReadmitEndpointInstruction<
     accounts: {
       network: getNextAccount(),
       topology: getNextAccount(),
+      ballot: getNextAccount(),
       caller: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

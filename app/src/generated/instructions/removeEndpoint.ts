@@ -33,27 +33,21 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const REMOVE_ENDPOINT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array(
-  [233, 56, 62, 25, 102, 33, 137, 181],
-);
+export const REMOVE_ENDPOINT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([233, 56, 62, 25, 102, 33, 137, 181]);
 
 export function getRemoveEndpointDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    REMOVE_ENDPOINT_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(REMOVE_ENDPOINT_DISCRIMINATOR);
 }
 
 export type RemoveEndpointInstruction<
   TProgram extends string = typeof LIFELINE_PROGRAM_ADDRESS,
   TAccountNetwork extends string | AccountMeta<string> = string,
   TAccountTopology extends string | AccountMeta<string> = string,
+  TAccountBallot extends string | AccountMeta<string> = string,
   TAccountAuthority extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -62,38 +56,27 @@ export type RemoveEndpointInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? ReadonlyAccount<TAccountNetwork>
-        : TAccountNetwork,
-      TAccountTopology extends string
-        ? WritableAccount<TAccountTopology>
-        : TAccountTopology,
+      TAccountNetwork extends string ? ReadonlyAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountTopology extends string ? WritableAccount<TAccountTopology> : TAccountTopology,
+      TAccountBallot extends string ? WritableAccount<TAccountBallot> : TAccountBallot,
       TAccountAuthority extends string
-        ? ReadonlySignerAccount<TAccountAuthority> &
-            AccountSignerMeta<TAccountAuthority>
+        ? ReadonlySignerAccount<TAccountAuthority> & AccountSignerMeta<TAccountAuthority>
         : TAccountAuthority,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
 
-export type RemoveEndpointInstructionData = {
-  discriminator: ReadonlyUint8Array;
-  endpointId: number;
-};
+export type RemoveEndpointInstructionData = { discriminator: ReadonlyUint8Array; endpointId: number };
 
 export type RemoveEndpointInstructionDataArgs = { endpointId: number };
 
 export function getRemoveEndpointInstructionDataEncoder(): FixedSizeEncoder<RemoveEndpointInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["endpointId", getU32Encoder()],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['endpointId', getU32Encoder()],
     ]),
     (value) => ({ ...value, discriminator: REMOVE_ENDPOINT_DISCRIMINATOR }),
   );
@@ -101,8 +84,8 @@ export function getRemoveEndpointInstructionDataEncoder(): FixedSizeEncoder<Remo
 
 export function getRemoveEndpointInstructionDataDecoder(): FixedSizeDecoder<RemoveEndpointInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["endpointId", getU32Decoder()],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['endpointId', getU32Decoder()],
   ]);
 }
 
@@ -110,30 +93,31 @@ export function getRemoveEndpointInstructionDataCodec(): FixedSizeCodec<
   RemoveEndpointInstructionDataArgs,
   RemoveEndpointInstructionData
 > {
-  return combineCodec(
-    getRemoveEndpointInstructionDataEncoder(),
-    getRemoveEndpointInstructionDataDecoder(),
-  );
+  return combineCodec(getRemoveEndpointInstructionDataEncoder(), getRemoveEndpointInstructionDataDecoder());
 }
 
 export type RemoveEndpointInput<
   TAccountNetwork extends string = string,
   TAccountTopology extends string = string,
+  TAccountBallot extends string = string,
   TAccountAuthority extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   network: Address<TAccountNetwork>;
   topology: Address<TAccountTopology>;
+  /** The endpoint's column of the ballot follows it. */
+  ballot: Address<TAccountBallot>;
   authority: TransactionSigner<TAccountAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  endpointId: RemoveEndpointInstructionDataArgs["endpointId"];
+  endpointId: RemoveEndpointInstructionDataArgs['endpointId'];
 };
 
 export function getRemoveEndpointInstruction<
   TAccountNetwork extends string,
   TAccountTopology extends string,
+  TAccountBallot extends string,
   TAccountAuthority extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -142,6 +126,7 @@ export function getRemoveEndpointInstruction<
   input: RemoveEndpointInput<
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountAuthority,
     TAccountEventAuthority,
     TAccountProgram
@@ -151,6 +136,7 @@ export function getRemoveEndpointInstruction<
   TProgramAddress,
   TAccountNetwork,
   TAccountTopology,
+  TAccountBallot,
   TAccountAuthority,
   TAccountEventAuthority,
   TAccountProgram
@@ -162,35 +148,33 @@ export function getRemoveEndpointInstruction<
   const originalAccounts = {
     network: { value: input.network ?? null, isWritable: false },
     topology: { value: input.topology ?? null, isWritable: true },
+    ballot: { value: input.ballot ?? null, isWritable: true },
     authority: { value: input.authority ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("topology", accounts.topology),
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('topology', accounts.topology),
+      getAccountMeta('ballot', accounts.ballot),
+      getAccountMeta('authority', accounts.authority),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getRemoveEndpointInstructionDataEncoder().encode(
-      args as RemoveEndpointInstructionDataArgs,
-    ),
+    data: getRemoveEndpointInstructionDataEncoder().encode(args as RemoveEndpointInstructionDataArgs),
     programAddress,
   } as RemoveEndpointInstruction<
     TProgramAddress,
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountAuthority,
     TAccountEventAuthority,
     TAccountProgram
@@ -205,29 +189,23 @@ export type ParsedRemoveEndpointInstruction<
   accounts: {
     network: TAccountMetas[0];
     topology: TAccountMetas[1];
-    authority: TAccountMetas[2];
-    eventAuthority: TAccountMetas[3];
-    program: TAccountMetas[4];
+    /** The endpoint's column of the ballot follows it. */
+    ballot: TAccountMetas[2];
+    authority: TAccountMetas[3];
+    eventAuthority: TAccountMetas[4];
+    program: TAccountMetas[5];
   };
   data: RemoveEndpointInstructionData;
 };
 
-export function parseRemoveEndpointInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseRemoveEndpointInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedRemoveEndpointInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 5) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 5,
-      },
-    );
+  if (instruction.accounts.length < 6) {
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 6,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {
@@ -240,6 +218,7 @@ export function parseRemoveEndpointInstruction<
     accounts: {
       network: getNextAccount(),
       topology: getNextAccount(),
+      ballot: getNextAccount(),
       authority: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

@@ -29,32 +29,25 @@ import {
   type InstructionWithAccounts,
   type InstructionWithData,
   type ReadonlyAccount,
+  type ReadonlySignerAccount,
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-  type WritableSignerAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const REMOVE_KEEPER_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
-  193, 167, 169, 215, 44, 36, 88, 247,
-]);
+export const REMOVE_KEEPER_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([193, 167, 169, 215, 44, 36, 88, 247]);
 
 export function getRemoveKeeperDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    REMOVE_KEEPER_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(REMOVE_KEEPER_DISCRIMINATOR);
 }
 
 export type RemoveKeeperInstruction<
   TProgram extends string = typeof LIFELINE_PROGRAM_ADDRESS,
   TAccountNetwork extends string | AccountMeta<string> = string,
+  TAccountBallot extends string | AccountMeta<string> = string,
   TAccountAuthority extends string | AccountMeta<string> = string,
-  TAccountReport extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
   TRemainingAccounts extends readonly AccountMeta<string>[] = [],
@@ -62,38 +55,26 @@ export type RemoveKeeperInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? WritableAccount<TAccountNetwork>
-        : TAccountNetwork,
+      TAccountNetwork extends string ? WritableAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountBallot extends string ? WritableAccount<TAccountBallot> : TAccountBallot,
       TAccountAuthority extends string
-        ? WritableSignerAccount<TAccountAuthority> &
-            AccountSignerMeta<TAccountAuthority>
+        ? ReadonlySignerAccount<TAccountAuthority> & AccountSignerMeta<TAccountAuthority>
         : TAccountAuthority,
-      TAccountReport extends string
-        ? WritableAccount<TAccountReport>
-        : TAccountReport,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
 
-export type RemoveKeeperInstructionData = {
-  discriminator: ReadonlyUint8Array;
-  keeper: Address;
-};
+export type RemoveKeeperInstructionData = { discriminator: ReadonlyUint8Array; keeper: Address };
 
 export type RemoveKeeperInstructionDataArgs = { keeper: Address };
 
 export function getRemoveKeeperInstructionDataEncoder(): FixedSizeEncoder<RemoveKeeperInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["keeper", getAddressEncoder()],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['keeper', getAddressEncoder()],
     ]),
     (value) => ({ ...value, discriminator: REMOVE_KEEPER_DISCRIMINATOR }),
   );
@@ -101,8 +82,8 @@ export function getRemoveKeeperInstructionDataEncoder(): FixedSizeEncoder<Remove
 
 export function getRemoveKeeperInstructionDataDecoder(): FixedSizeDecoder<RemoveKeeperInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["keeper", getAddressDecoder()],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['keeper', getAddressDecoder()],
   ]);
 }
 
@@ -110,49 +91,40 @@ export function getRemoveKeeperInstructionDataCodec(): FixedSizeCodec<
   RemoveKeeperInstructionDataArgs,
   RemoveKeeperInstructionData
 > {
-  return combineCodec(
-    getRemoveKeeperInstructionDataEncoder(),
-    getRemoveKeeperInstructionDataDecoder(),
-  );
+  return combineCodec(getRemoveKeeperInstructionDataEncoder(), getRemoveKeeperInstructionDataDecoder());
 }
 
 export type RemoveKeeperInput<
   TAccountNetwork extends string = string,
+  TAccountBallot extends string = string,
   TAccountAuthority extends string = string,
-  TAccountReport extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   network: Address<TAccountNetwork>;
-  /** Receives the report account's rent. */
+  /** The keeper's row of the ballot is cleared: its votes stop counting at once. */
+  ballot: Address<TAccountBallot>;
   authority: TransactionSigner<TAccountAuthority>;
-  report: Address<TAccountReport>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  keeper: RemoveKeeperInstructionDataArgs["keeper"];
+  keeper: RemoveKeeperInstructionDataArgs['keeper'];
 };
 
 export function getRemoveKeeperInstruction<
   TAccountNetwork extends string,
+  TAccountBallot extends string,
   TAccountAuthority extends string,
-  TAccountReport extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof LIFELINE_PROGRAM_ADDRESS,
 >(
-  input: RemoveKeeperInput<
-    TAccountNetwork,
-    TAccountAuthority,
-    TAccountReport,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
+  input: RemoveKeeperInput<TAccountNetwork, TAccountBallot, TAccountAuthority, TAccountEventAuthority, TAccountProgram>,
   config?: { programAddress?: TProgramAddress },
 ): RemoveKeeperInstruction<
   TProgramAddress,
   TAccountNetwork,
+  TAccountBallot,
   TAccountAuthority,
-  TAccountReport,
   TAccountEventAuthority,
   TAccountProgram
 > {
@@ -162,37 +134,32 @@ export function getRemoveKeeperInstruction<
   // Original accounts.
   const originalAccounts = {
     network: { value: input.network ?? null, isWritable: true },
-    authority: { value: input.authority ?? null, isWritable: true },
-    report: { value: input.report ?? null, isWritable: true },
+    ballot: { value: input.ballot ?? null, isWritable: true },
+    authority: { value: input.authority ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("report", accounts.report),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('ballot', accounts.ballot),
+      getAccountMeta('authority', accounts.authority),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getRemoveKeeperInstructionDataEncoder().encode(
-      args as RemoveKeeperInstructionDataArgs,
-    ),
+    data: getRemoveKeeperInstructionDataEncoder().encode(args as RemoveKeeperInstructionDataArgs),
     programAddress,
   } as RemoveKeeperInstruction<
     TProgramAddress,
     TAccountNetwork,
+    TAccountBallot,
     TAccountAuthority,
-    TAccountReport,
     TAccountEventAuthority,
     TAccountProgram
   >);
@@ -205,31 +172,23 @@ export type ParsedRemoveKeeperInstruction<
   programAddress: Address<TProgram>;
   accounts: {
     network: TAccountMetas[0];
-    /** Receives the report account's rent. */
-    authority: TAccountMetas[1];
-    report: TAccountMetas[2];
+    /** The keeper's row of the ballot is cleared: its votes stop counting at once. */
+    ballot: TAccountMetas[1];
+    authority: TAccountMetas[2];
     eventAuthority: TAccountMetas[3];
     program: TAccountMetas[4];
   };
   data: RemoveKeeperInstructionData;
 };
 
-export function parseRemoveKeeperInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseRemoveKeeperInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedRemoveKeeperInstruction<TProgram, TAccountMetas> {
   if (instruction.accounts.length < 5) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 5,
-      },
-    );
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 5,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {
@@ -241,8 +200,8 @@ export function parseRemoveKeeperInstruction<
     programAddress: instruction.programAddress,
     accounts: {
       network: getNextAccount(),
+      ballot: getNextAccount(),
       authority: getNextAccount(),
-      report: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),
     },

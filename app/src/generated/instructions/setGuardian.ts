@@ -33,21 +33,14 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const SET_GUARDIAN_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
-  147, 243, 50, 121, 154, 164, 50, 30,
-]);
+export const SET_GUARDIAN_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([147, 243, 50, 121, 154, 164, 50, 30]);
 
 export function getSetGuardianDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    SET_GUARDIAN_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(SET_GUARDIAN_DISCRIMINATOR);
 }
 
 export type SetGuardianInstruction<
@@ -61,35 +54,25 @@ export type SetGuardianInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? WritableAccount<TAccountNetwork>
-        : TAccountNetwork,
+      TAccountNetwork extends string ? WritableAccount<TAccountNetwork> : TAccountNetwork,
       TAccountAuthority extends string
-        ? ReadonlySignerAccount<TAccountAuthority> &
-            AccountSignerMeta<TAccountAuthority>
+        ? ReadonlySignerAccount<TAccountAuthority> & AccountSignerMeta<TAccountAuthority>
         : TAccountAuthority,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
 
-export type SetGuardianInstructionData = {
-  discriminator: ReadonlyUint8Array;
-  guardian: Address;
-};
+export type SetGuardianInstructionData = { discriminator: ReadonlyUint8Array; guardian: Address };
 
 export type SetGuardianInstructionDataArgs = { guardian: Address };
 
 export function getSetGuardianInstructionDataEncoder(): FixedSizeEncoder<SetGuardianInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["guardian", getAddressEncoder()],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['guardian', getAddressEncoder()],
     ]),
     (value) => ({ ...value, discriminator: SET_GUARDIAN_DISCRIMINATOR }),
   );
@@ -97,8 +80,8 @@ export function getSetGuardianInstructionDataEncoder(): FixedSizeEncoder<SetGuar
 
 export function getSetGuardianInstructionDataDecoder(): FixedSizeDecoder<SetGuardianInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["guardian", getAddressDecoder()],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['guardian', getAddressDecoder()],
   ]);
 }
 
@@ -106,10 +89,7 @@ export function getSetGuardianInstructionDataCodec(): FixedSizeCodec<
   SetGuardianInstructionDataArgs,
   SetGuardianInstructionData
 > {
-  return combineCodec(
-    getSetGuardianInstructionDataEncoder(),
-    getSetGuardianInstructionDataDecoder(),
-  );
+  return combineCodec(getSetGuardianInstructionDataEncoder(), getSetGuardianInstructionDataDecoder());
 }
 
 export type SetGuardianInput<
@@ -122,7 +102,7 @@ export type SetGuardianInput<
   authority: TransactionSigner<TAccountAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  guardian: SetGuardianInstructionDataArgs["guardian"];
+  guardian: SetGuardianInstructionDataArgs['guardian'];
 };
 
 export function getSetGuardianInstruction<
@@ -132,12 +112,7 @@ export function getSetGuardianInstruction<
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof LIFELINE_PROGRAM_ADDRESS,
 >(
-  input: SetGuardianInput<
-    TAccountNetwork,
-    TAccountAuthority,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
+  input: SetGuardianInput<TAccountNetwork, TAccountAuthority, TAccountEventAuthority, TAccountProgram>,
   config?: { programAddress?: TProgramAddress },
 ): SetGuardianInstruction<
   TProgramAddress,
@@ -156,25 +131,20 @@ export function getSetGuardianInstruction<
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('authority', accounts.authority),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getSetGuardianInstructionDataEncoder().encode(
-      args as SetGuardianInstructionDataArgs,
-    ),
+    data: getSetGuardianInstructionDataEncoder().encode(args as SetGuardianInstructionDataArgs),
     programAddress,
   } as SetGuardianInstruction<
     TProgramAddress,
@@ -199,22 +169,14 @@ export type ParsedSetGuardianInstruction<
   data: SetGuardianInstructionData;
 };
 
-export function parseSetGuardianInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseSetGuardianInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedSetGuardianInstruction<TProgram, TAccountMetas> {
   if (instruction.accounts.length < 4) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 4,
-      },
-    );
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 4,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {

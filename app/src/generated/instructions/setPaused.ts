@@ -33,16 +33,11 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const SET_PAUSED_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
-  91, 60, 125, 192, 176, 225, 166, 218,
-]);
+export const SET_PAUSED_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([91, 60, 125, 192, 176, 225, 166, 218]);
 
 export function getSetPausedDiscriminatorBytes(): ReadonlyUint8Array {
   return fixEncoderSize(getBytesEncoder(), 8).encode(SET_PAUSED_DISCRIMINATOR);
@@ -59,35 +54,25 @@ export type SetPausedInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? WritableAccount<TAccountNetwork>
-        : TAccountNetwork,
+      TAccountNetwork extends string ? WritableAccount<TAccountNetwork> : TAccountNetwork,
       TAccountSigner extends string
-        ? ReadonlySignerAccount<TAccountSigner> &
-            AccountSignerMeta<TAccountSigner>
+        ? ReadonlySignerAccount<TAccountSigner> & AccountSignerMeta<TAccountSigner>
         : TAccountSigner,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
 
-export type SetPausedInstructionData = {
-  discriminator: ReadonlyUint8Array;
-  paused: boolean;
-};
+export type SetPausedInstructionData = { discriminator: ReadonlyUint8Array; paused: boolean };
 
 export type SetPausedInstructionDataArgs = { paused: boolean };
 
 export function getSetPausedInstructionDataEncoder(): FixedSizeEncoder<SetPausedInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["paused", getBooleanEncoder()],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['paused', getBooleanEncoder()],
     ]),
     (value) => ({ ...value, discriminator: SET_PAUSED_DISCRIMINATOR }),
   );
@@ -95,8 +80,8 @@ export function getSetPausedInstructionDataEncoder(): FixedSizeEncoder<SetPaused
 
 export function getSetPausedInstructionDataDecoder(): FixedSizeDecoder<SetPausedInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["paused", getBooleanDecoder()],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['paused', getBooleanDecoder()],
   ]);
 }
 
@@ -104,10 +89,7 @@ export function getSetPausedInstructionDataCodec(): FixedSizeCodec<
   SetPausedInstructionDataArgs,
   SetPausedInstructionData
 > {
-  return combineCodec(
-    getSetPausedInstructionDataEncoder(),
-    getSetPausedInstructionDataDecoder(),
-  );
+  return combineCodec(getSetPausedInstructionDataEncoder(), getSetPausedInstructionDataDecoder());
 }
 
 export type SetPausedInput<
@@ -120,7 +102,7 @@ export type SetPausedInput<
   signer: TransactionSigner<TAccountSigner>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  paused: SetPausedInstructionDataArgs["paused"];
+  paused: SetPausedInstructionDataArgs['paused'];
 };
 
 export function getSetPausedInstruction<
@@ -130,20 +112,9 @@ export function getSetPausedInstruction<
   TAccountProgram extends string,
   TProgramAddress extends Address = typeof LIFELINE_PROGRAM_ADDRESS,
 >(
-  input: SetPausedInput<
-    TAccountNetwork,
-    TAccountSigner,
-    TAccountEventAuthority,
-    TAccountProgram
-  >,
+  input: SetPausedInput<TAccountNetwork, TAccountSigner, TAccountEventAuthority, TAccountProgram>,
   config?: { programAddress?: TProgramAddress },
-): SetPausedInstruction<
-  TProgramAddress,
-  TAccountNetwork,
-  TAccountSigner,
-  TAccountEventAuthority,
-  TAccountProgram
-> {
+): SetPausedInstruction<TProgramAddress, TAccountNetwork, TAccountSigner, TAccountEventAuthority, TAccountProgram> {
   // Program address.
   const programAddress = config?.programAddress ?? LIFELINE_PROGRAM_ADDRESS;
 
@@ -154,33 +125,22 @@ export function getSetPausedInstruction<
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("signer", accounts.signer),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('signer', accounts.signer),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getSetPausedInstructionDataEncoder().encode(
-      args as SetPausedInstructionDataArgs,
-    ),
+    data: getSetPausedInstructionDataEncoder().encode(args as SetPausedInstructionDataArgs),
     programAddress,
-  } as SetPausedInstruction<
-    TProgramAddress,
-    TAccountNetwork,
-    TAccountSigner,
-    TAccountEventAuthority,
-    TAccountProgram
-  >);
+  } as SetPausedInstruction<TProgramAddress, TAccountNetwork, TAccountSigner, TAccountEventAuthority, TAccountProgram>);
 }
 
 export type ParsedSetPausedInstruction<
@@ -197,22 +157,14 @@ export type ParsedSetPausedInstruction<
   data: SetPausedInstructionData;
 };
 
-export function parseSetPausedInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseSetPausedInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedSetPausedInstruction<TProgram, TAccountMetas> {
   if (instruction.accounts.length < 4) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 4,
-      },
-    );
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 4,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {

@@ -35,33 +35,29 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 import {
   getObservationInputDecoder,
   getObservationInputEncoder,
   type ObservationInput,
   type ObservationInputArgs,
-} from "../types";
+} from '../types';
 
-export const SUBMIT_ATTESTATION_DISCRIMINATOR: ReadonlyUint8Array =
-  new Uint8Array([238, 220, 255, 105, 183, 211, 40, 83]);
+export const SUBMIT_ATTESTATION_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
+  238, 220, 255, 105, 183, 211, 40, 83,
+]);
 
 export function getSubmitAttestationDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    SUBMIT_ATTESTATION_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(SUBMIT_ATTESTATION_DISCRIMINATOR);
 }
 
 export type SubmitAttestationInstruction<
   TProgram extends string = typeof LIFELINE_PROGRAM_ADDRESS,
   TAccountNetwork extends string | AccountMeta<string> = string,
   TAccountTopology extends string | AccountMeta<string> = string,
-  TAccountReport extends string | AccountMeta<string> = string,
+  TAccountBallot extends string | AccountMeta<string> = string,
   TAccountKeeper extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -70,34 +66,26 @@ export type SubmitAttestationInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? ReadonlyAccount<TAccountNetwork>
-        : TAccountNetwork,
-      TAccountTopology extends string
-        ? ReadonlyAccount<TAccountTopology>
-        : TAccountTopology,
-      TAccountReport extends string
-        ? WritableAccount<TAccountReport>
-        : TAccountReport,
+      TAccountNetwork extends string ? ReadonlyAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountTopology extends string ? WritableAccount<TAccountTopology> : TAccountTopology,
+      TAccountBallot extends string ? WritableAccount<TAccountBallot> : TAccountBallot,
       TAccountKeeper extends string
-        ? ReadonlySignerAccount<TAccountKeeper> &
-            AccountSignerMeta<TAccountKeeper>
+        ? ReadonlySignerAccount<TAccountKeeper> & AccountSignerMeta<TAccountKeeper>
         : TAccountKeeper,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
 
 export type SubmitAttestationInstructionData = {
   discriminator: ReadonlyUint8Array;
-  /** Strictly greater than the report's current seq. */
+  /** Strictly greater than the keeper's current seq. */
   seq: bigint;
-  /** The topology epoch the keeper probed against. */
+  /**
+   * The topology epoch the keeper read before probing: not in the future, not older
+   * than the policy.
+   */
   topologyEpoch: bigint;
   /**
    * The highest cluster slot the keeper saw (its lag reference); not in the future and
@@ -108,9 +96,12 @@ export type SubmitAttestationInstructionData = {
 };
 
 export type SubmitAttestationInstructionDataArgs = {
-  /** Strictly greater than the report's current seq. */
+  /** Strictly greater than the keeper's current seq. */
   seq: number | bigint;
-  /** The topology epoch the keeper probed against. */
+  /**
+   * The topology epoch the keeper read before probing: not in the future, not older
+   * than the policy.
+   */
   topologyEpoch: number | bigint;
   /**
    * The highest cluster slot the keeper saw (its lag reference); not in the future and
@@ -123,11 +114,11 @@ export type SubmitAttestationInstructionDataArgs = {
 export function getSubmitAttestationInstructionDataEncoder(): Encoder<SubmitAttestationInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["seq", getU64Encoder()],
-      ["topologyEpoch", getU64Encoder()],
-      ["referenceSlot", getU64Encoder()],
-      ["observations", getArrayEncoder(getObservationInputEncoder())],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['seq', getU64Encoder()],
+      ['topologyEpoch', getU64Encoder()],
+      ['referenceSlot', getU64Encoder()],
+      ['observations', getArrayEncoder(getObservationInputEncoder())],
     ]),
     (value) => ({ ...value, discriminator: SUBMIT_ATTESTATION_DISCRIMINATOR }),
   );
@@ -135,11 +126,11 @@ export function getSubmitAttestationInstructionDataEncoder(): Encoder<SubmitAtte
 
 export function getSubmitAttestationInstructionDataDecoder(): Decoder<SubmitAttestationInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["seq", getU64Decoder()],
-    ["topologyEpoch", getU64Decoder()],
-    ["referenceSlot", getU64Decoder()],
-    ["observations", getArrayDecoder(getObservationInputDecoder())],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['seq', getU64Decoder()],
+    ['topologyEpoch', getU64Decoder()],
+    ['referenceSlot', getU64Decoder()],
+    ['observations', getArrayDecoder(getObservationInputDecoder())],
   ]);
 }
 
@@ -147,36 +138,33 @@ export function getSubmitAttestationInstructionDataCodec(): Codec<
   SubmitAttestationInstructionDataArgs,
   SubmitAttestationInstructionData
 > {
-  return combineCodec(
-    getSubmitAttestationInstructionDataEncoder(),
-    getSubmitAttestationInstructionDataDecoder(),
-  );
+  return combineCodec(getSubmitAttestationInstructionDataEncoder(), getSubmitAttestationInstructionDataDecoder());
 }
 
 export type SubmitAttestationInput<
   TAccountNetwork extends string = string,
   TAccountTopology extends string = string,
-  TAccountReport extends string = string,
+  TAccountBallot extends string = string,
   TAccountKeeper extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   network: Address<TAccountNetwork>;
   topology: Address<TAccountTopology>;
-  report: Address<TAccountReport>;
+  ballot: Address<TAccountBallot>;
   keeper: TransactionSigner<TAccountKeeper>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  seq: SubmitAttestationInstructionDataArgs["seq"];
-  topologyEpoch: SubmitAttestationInstructionDataArgs["topologyEpoch"];
-  referenceSlot: SubmitAttestationInstructionDataArgs["referenceSlot"];
-  observations: SubmitAttestationInstructionDataArgs["observations"];
+  seq: SubmitAttestationInstructionDataArgs['seq'];
+  topologyEpoch: SubmitAttestationInstructionDataArgs['topologyEpoch'];
+  referenceSlot: SubmitAttestationInstructionDataArgs['referenceSlot'];
+  observations: SubmitAttestationInstructionDataArgs['observations'];
 };
 
 export function getSubmitAttestationInstruction<
   TAccountNetwork extends string,
   TAccountTopology extends string,
-  TAccountReport extends string,
+  TAccountBallot extends string,
   TAccountKeeper extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -185,7 +173,7 @@ export function getSubmitAttestationInstruction<
   input: SubmitAttestationInput<
     TAccountNetwork,
     TAccountTopology,
-    TAccountReport,
+    TAccountBallot,
     TAccountKeeper,
     TAccountEventAuthority,
     TAccountProgram
@@ -195,7 +183,7 @@ export function getSubmitAttestationInstruction<
   TProgramAddress,
   TAccountNetwork,
   TAccountTopology,
-  TAccountReport,
+  TAccountBallot,
   TAccountKeeper,
   TAccountEventAuthority,
   TAccountProgram
@@ -206,39 +194,34 @@ export function getSubmitAttestationInstruction<
   // Original accounts.
   const originalAccounts = {
     network: { value: input.network ?? null, isWritable: false },
-    topology: { value: input.topology ?? null, isWritable: false },
-    report: { value: input.report ?? null, isWritable: true },
+    topology: { value: input.topology ?? null, isWritable: true },
+    ballot: { value: input.ballot ?? null, isWritable: true },
     keeper: { value: input.keeper ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("topology", accounts.topology),
-      getAccountMeta("report", accounts.report),
-      getAccountMeta("keeper", accounts.keeper),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('topology', accounts.topology),
+      getAccountMeta('ballot', accounts.ballot),
+      getAccountMeta('keeper', accounts.keeper),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getSubmitAttestationInstructionDataEncoder().encode(
-      args as SubmitAttestationInstructionDataArgs,
-    ),
+    data: getSubmitAttestationInstructionDataEncoder().encode(args as SubmitAttestationInstructionDataArgs),
     programAddress,
   } as SubmitAttestationInstruction<
     TProgramAddress,
     TAccountNetwork,
     TAccountTopology,
-    TAccountReport,
+    TAccountBallot,
     TAccountKeeper,
     TAccountEventAuthority,
     TAccountProgram
@@ -253,7 +236,7 @@ export type ParsedSubmitAttestationInstruction<
   accounts: {
     network: TAccountMetas[0];
     topology: TAccountMetas[1];
-    report: TAccountMetas[2];
+    ballot: TAccountMetas[2];
     keeper: TAccountMetas[3];
     eventAuthority: TAccountMetas[4];
     program: TAccountMetas[5];
@@ -265,18 +248,13 @@ export function parseSubmitAttestationInstruction<
   TProgram extends string,
   TAccountMetas extends readonly AccountMeta[],
 >(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedSubmitAttestationInstruction<TProgram, TAccountMetas> {
   if (instruction.accounts.length < 6) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 6,
-      },
-    );
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 6,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {
@@ -289,7 +267,7 @@ export function parseSubmitAttestationInstruction<
     accounts: {
       network: getNextAccount(),
       topology: getNextAccount(),
-      report: getNextAccount(),
+      ballot: getNextAccount(),
       keeper: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

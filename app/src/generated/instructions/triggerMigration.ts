@@ -35,26 +35,23 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const TRIGGER_MIGRATION_DISCRIMINATOR: ReadonlyUint8Array =
-  new Uint8Array([203, 45, 140, 132, 115, 100, 209, 156]);
+export const TRIGGER_MIGRATION_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
+  203, 45, 140, 132, 115, 100, 209, 156,
+]);
 
 export function getTriggerMigrationDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    TRIGGER_MIGRATION_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(TRIGGER_MIGRATION_DISCRIMINATOR);
 }
 
 export type TriggerMigrationInstruction<
   TProgram extends string = typeof LIFELINE_PROGRAM_ADDRESS,
   TAccountNetwork extends string | AccountMeta<string> = string,
   TAccountTopology extends string | AccountMeta<string> = string,
+  TAccountBallot extends string | AccountMeta<string> = string,
   TAccountCaller extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -63,22 +60,14 @@ export type TriggerMigrationInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? ReadonlyAccount<TAccountNetwork>
-        : TAccountNetwork,
-      TAccountTopology extends string
-        ? WritableAccount<TAccountTopology>
-        : TAccountTopology,
+      TAccountNetwork extends string ? ReadonlyAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountTopology extends string ? WritableAccount<TAccountTopology> : TAccountTopology,
+      TAccountBallot extends string ? ReadonlyAccount<TAccountBallot> : TAccountBallot,
       TAccountCaller extends string
-        ? ReadonlySignerAccount<TAccountCaller> &
-            AccountSignerMeta<TAccountCaller>
+        ? ReadonlySignerAccount<TAccountCaller> & AccountSignerMeta<TAccountCaller>
         : TAccountCaller,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
@@ -86,22 +75,28 @@ export type TriggerMigrationInstruction<
 export type TriggerMigrationInstructionData = {
   discriminator: ReadonlyUint8Array;
   group: number;
-  /** The epoch the caller decided on; a racing caller that lost gets EpochMismatch. */
-  expectedEpoch: bigint;
+  /**
+   * The group's epoch the caller decided on; a racing caller that lost gets
+   * EpochMismatch, and changes to other groups do not matter.
+   */
+  expectedGroupEpoch: bigint;
 };
 
 export type TriggerMigrationInstructionDataArgs = {
   group: number;
-  /** The epoch the caller decided on; a racing caller that lost gets EpochMismatch. */
-  expectedEpoch: number | bigint;
+  /**
+   * The group's epoch the caller decided on; a racing caller that lost gets
+   * EpochMismatch, and changes to other groups do not matter.
+   */
+  expectedGroupEpoch: number | bigint;
 };
 
 export function getTriggerMigrationInstructionDataEncoder(): FixedSizeEncoder<TriggerMigrationInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["group", getU8Encoder()],
-      ["expectedEpoch", getU64Encoder()],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['group', getU8Encoder()],
+      ['expectedGroupEpoch', getU64Encoder()],
     ]),
     (value) => ({ ...value, discriminator: TRIGGER_MIGRATION_DISCRIMINATOR }),
   );
@@ -109,9 +104,9 @@ export function getTriggerMigrationInstructionDataEncoder(): FixedSizeEncoder<Tr
 
 export function getTriggerMigrationInstructionDataDecoder(): FixedSizeDecoder<TriggerMigrationInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["group", getU8Decoder()],
-    ["expectedEpoch", getU64Decoder()],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['group', getU8Decoder()],
+    ['expectedGroupEpoch', getU64Decoder()],
   ]);
 }
 
@@ -119,31 +114,31 @@ export function getTriggerMigrationInstructionDataCodec(): FixedSizeCodec<
   TriggerMigrationInstructionDataArgs,
   TriggerMigrationInstructionData
 > {
-  return combineCodec(
-    getTriggerMigrationInstructionDataEncoder(),
-    getTriggerMigrationInstructionDataDecoder(),
-  );
+  return combineCodec(getTriggerMigrationInstructionDataEncoder(), getTriggerMigrationInstructionDataDecoder());
 }
 
 export type TriggerMigrationInput<
   TAccountNetwork extends string = string,
   TAccountTopology extends string = string,
+  TAccountBallot extends string = string,
   TAccountCaller extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   network: Address<TAccountNetwork>;
   topology: Address<TAccountTopology>;
+  ballot: Address<TAccountBallot>;
   caller: TransactionSigner<TAccountCaller>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  group: TriggerMigrationInstructionDataArgs["group"];
-  expectedEpoch: TriggerMigrationInstructionDataArgs["expectedEpoch"];
+  group: TriggerMigrationInstructionDataArgs['group'];
+  expectedGroupEpoch: TriggerMigrationInstructionDataArgs['expectedGroupEpoch'];
 };
 
 export function getTriggerMigrationInstruction<
   TAccountNetwork extends string,
   TAccountTopology extends string,
+  TAccountBallot extends string,
   TAccountCaller extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -152,6 +147,7 @@ export function getTriggerMigrationInstruction<
   input: TriggerMigrationInput<
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountCaller,
     TAccountEventAuthority,
     TAccountProgram
@@ -161,6 +157,7 @@ export function getTriggerMigrationInstruction<
   TProgramAddress,
   TAccountNetwork,
   TAccountTopology,
+  TAccountBallot,
   TAccountCaller,
   TAccountEventAuthority,
   TAccountProgram
@@ -172,35 +169,33 @@ export function getTriggerMigrationInstruction<
   const originalAccounts = {
     network: { value: input.network ?? null, isWritable: false },
     topology: { value: input.topology ?? null, isWritable: true },
+    ballot: { value: input.ballot ?? null, isWritable: false },
     caller: { value: input.caller ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("topology", accounts.topology),
-      getAccountMeta("caller", accounts.caller),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('topology', accounts.topology),
+      getAccountMeta('ballot', accounts.ballot),
+      getAccountMeta('caller', accounts.caller),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getTriggerMigrationInstructionDataEncoder().encode(
-      args as TriggerMigrationInstructionDataArgs,
-    ),
+    data: getTriggerMigrationInstructionDataEncoder().encode(args as TriggerMigrationInstructionDataArgs),
     programAddress,
   } as TriggerMigrationInstruction<
     TProgramAddress,
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountCaller,
     TAccountEventAuthority,
     TAccountProgram
@@ -215,29 +210,22 @@ export type ParsedTriggerMigrationInstruction<
   accounts: {
     network: TAccountMetas[0];
     topology: TAccountMetas[1];
-    caller: TAccountMetas[2];
-    eventAuthority: TAccountMetas[3];
-    program: TAccountMetas[4];
+    ballot: TAccountMetas[2];
+    caller: TAccountMetas[3];
+    eventAuthority: TAccountMetas[4];
+    program: TAccountMetas[5];
   };
   data: TriggerMigrationInstructionData;
 };
 
-export function parseTriggerMigrationInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseTriggerMigrationInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedTriggerMigrationInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 5) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 5,
-      },
-    );
+  if (instruction.accounts.length < 6) {
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 6,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {
@@ -250,6 +238,7 @@ export function parseTriggerMigrationInstruction<
     accounts: {
       network: getNextAccount(),
       topology: getNextAccount(),
+      ballot: getNextAccount(),
       caller: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

@@ -43,27 +43,21 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
 
-export const UPDATE_ENDPOINT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array(
-  [181, 225, 20, 139, 157, 236, 1, 94],
-);
+export const UPDATE_ENDPOINT_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([181, 225, 20, 139, 157, 236, 1, 94]);
 
 export function getUpdateEndpointDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    UPDATE_ENDPOINT_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(UPDATE_ENDPOINT_DISCRIMINATOR);
 }
 
 export type UpdateEndpointInstruction<
   TProgram extends string = typeof LIFELINE_PROGRAM_ADDRESS,
   TAccountNetwork extends string | AccountMeta<string> = string,
   TAccountTopology extends string | AccountMeta<string> = string,
+  TAccountBallot extends string | AccountMeta<string> = string,
   TAccountAuthority extends string | AccountMeta<string> = string,
   TAccountEventAuthority extends string | AccountMeta<string> = string,
   TAccountProgram extends string | AccountMeta<string> = string,
@@ -72,22 +66,14 @@ export type UpdateEndpointInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? ReadonlyAccount<TAccountNetwork>
-        : TAccountNetwork,
-      TAccountTopology extends string
-        ? WritableAccount<TAccountTopology>
-        : TAccountTopology,
+      TAccountNetwork extends string ? ReadonlyAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountTopology extends string ? WritableAccount<TAccountTopology> : TAccountTopology,
+      TAccountBallot extends string ? WritableAccount<TAccountBallot> : TAccountBallot,
       TAccountAuthority extends string
-        ? ReadonlySignerAccount<TAccountAuthority> &
-            AccountSignerMeta<TAccountAuthority>
+        ? ReadonlySignerAccount<TAccountAuthority> & AccountSignerMeta<TAccountAuthority>
         : TAccountAuthority,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
@@ -122,28 +108,13 @@ export type UpdateEndpointInstructionDataArgs = {
 export function getUpdateEndpointInstructionDataEncoder(): Encoder<UpdateEndpointInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["endpointId", getU32Encoder()],
-      [
-        "url",
-        getOptionEncoder(
-          addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder()),
-        ),
-      ],
-      [
-        "region",
-        getOptionEncoder(
-          addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder()),
-        ),
-      ],
-      [
-        "provider",
-        getOptionEncoder(
-          addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder()),
-        ),
-      ],
-      ["priority", getOptionEncoder(getU8Encoder())],
-      ["role", getOptionEncoder(getU8Encoder())],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['endpointId', getU32Encoder()],
+      ['url', getOptionEncoder(addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder()))],
+      ['region', getOptionEncoder(addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder()))],
+      ['provider', getOptionEncoder(addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder()))],
+      ['priority', getOptionEncoder(getU8Encoder())],
+      ['role', getOptionEncoder(getU8Encoder())],
     ]),
     (value) => ({ ...value, discriminator: UPDATE_ENDPOINT_DISCRIMINATOR }),
   );
@@ -151,22 +122,13 @@ export function getUpdateEndpointInstructionDataEncoder(): Encoder<UpdateEndpoin
 
 export function getUpdateEndpointInstructionDataDecoder(): Decoder<UpdateEndpointInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["endpointId", getU32Decoder()],
-    [
-      "url",
-      getOptionDecoder(addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())),
-    ],
-    [
-      "region",
-      getOptionDecoder(addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())),
-    ],
-    [
-      "provider",
-      getOptionDecoder(addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())),
-    ],
-    ["priority", getOptionDecoder(getU8Decoder())],
-    ["role", getOptionDecoder(getU8Decoder())],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['endpointId', getU32Decoder()],
+    ['url', getOptionDecoder(addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder()))],
+    ['region', getOptionDecoder(addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder()))],
+    ['provider', getOptionDecoder(addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder()))],
+    ['priority', getOptionDecoder(getU8Decoder())],
+    ['role', getOptionDecoder(getU8Decoder())],
   ]);
 }
 
@@ -174,35 +136,36 @@ export function getUpdateEndpointInstructionDataCodec(): Codec<
   UpdateEndpointInstructionDataArgs,
   UpdateEndpointInstructionData
 > {
-  return combineCodec(
-    getUpdateEndpointInstructionDataEncoder(),
-    getUpdateEndpointInstructionDataDecoder(),
-  );
+  return combineCodec(getUpdateEndpointInstructionDataEncoder(), getUpdateEndpointInstructionDataDecoder());
 }
 
 export type UpdateEndpointInput<
   TAccountNetwork extends string = string,
   TAccountTopology extends string = string,
+  TAccountBallot extends string = string,
   TAccountAuthority extends string = string,
   TAccountEventAuthority extends string = string,
   TAccountProgram extends string = string,
 > = {
   network: Address<TAccountNetwork>;
   topology: Address<TAccountTopology>;
+  /** The endpoint's column of the ballot follows it. */
+  ballot: Address<TAccountBallot>;
   authority: TransactionSigner<TAccountAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  endpointId: UpdateEndpointInstructionDataArgs["endpointId"];
-  url: UpdateEndpointInstructionDataArgs["url"];
-  region: UpdateEndpointInstructionDataArgs["region"];
-  provider: UpdateEndpointInstructionDataArgs["provider"];
-  priority: UpdateEndpointInstructionDataArgs["priority"];
-  role: UpdateEndpointInstructionDataArgs["role"];
+  endpointId: UpdateEndpointInstructionDataArgs['endpointId'];
+  url: UpdateEndpointInstructionDataArgs['url'];
+  region: UpdateEndpointInstructionDataArgs['region'];
+  provider: UpdateEndpointInstructionDataArgs['provider'];
+  priority: UpdateEndpointInstructionDataArgs['priority'];
+  role: UpdateEndpointInstructionDataArgs['role'];
 };
 
 export function getUpdateEndpointInstruction<
   TAccountNetwork extends string,
   TAccountTopology extends string,
+  TAccountBallot extends string,
   TAccountAuthority extends string,
   TAccountEventAuthority extends string,
   TAccountProgram extends string,
@@ -211,6 +174,7 @@ export function getUpdateEndpointInstruction<
   input: UpdateEndpointInput<
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountAuthority,
     TAccountEventAuthority,
     TAccountProgram
@@ -220,6 +184,7 @@ export function getUpdateEndpointInstruction<
   TProgramAddress,
   TAccountNetwork,
   TAccountTopology,
+  TAccountBallot,
   TAccountAuthority,
   TAccountEventAuthority,
   TAccountProgram
@@ -231,35 +196,33 @@ export function getUpdateEndpointInstruction<
   const originalAccounts = {
     network: { value: input.network ?? null, isWritable: false },
     topology: { value: input.topology ?? null, isWritable: true },
+    ballot: { value: input.ballot ?? null, isWritable: true },
     authority: { value: input.authority ?? null, isWritable: false },
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("topology", accounts.topology),
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('topology', accounts.topology),
+      getAccountMeta('ballot', accounts.ballot),
+      getAccountMeta('authority', accounts.authority),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getUpdateEndpointInstructionDataEncoder().encode(
-      args as UpdateEndpointInstructionDataArgs,
-    ),
+    data: getUpdateEndpointInstructionDataEncoder().encode(args as UpdateEndpointInstructionDataArgs),
     programAddress,
   } as UpdateEndpointInstruction<
     TProgramAddress,
     TAccountNetwork,
     TAccountTopology,
+    TAccountBallot,
     TAccountAuthority,
     TAccountEventAuthority,
     TAccountProgram
@@ -274,29 +237,23 @@ export type ParsedUpdateEndpointInstruction<
   accounts: {
     network: TAccountMetas[0];
     topology: TAccountMetas[1];
-    authority: TAccountMetas[2];
-    eventAuthority: TAccountMetas[3];
-    program: TAccountMetas[4];
+    /** The endpoint's column of the ballot follows it. */
+    ballot: TAccountMetas[2];
+    authority: TAccountMetas[3];
+    eventAuthority: TAccountMetas[4];
+    program: TAccountMetas[5];
   };
   data: UpdateEndpointInstructionData;
 };
 
-export function parseUpdateEndpointInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseUpdateEndpointInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedUpdateEndpointInstruction<TProgram, TAccountMetas> {
-  if (instruction.accounts.length < 5) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 5,
-      },
-    );
+  if (instruction.accounts.length < 6) {
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 6,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {
@@ -309,6 +266,7 @@ export function parseUpdateEndpointInstruction<
     accounts: {
       network: getNextAccount(),
       topology: getNextAccount(),
+      ballot: getNextAccount(),
       authority: getNextAccount(),
       eventAuthority: getNextAccount(),
       program: getNextAccount(),

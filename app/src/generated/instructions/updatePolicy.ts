@@ -31,27 +31,15 @@ import {
   type ReadonlyUint8Array,
   type TransactionSigner,
   type WritableAccount,
-} from "@solana/kit";
-import {
-  getAccountMetaFactory,
-  type ResolvedInstructionAccount,
-} from "@solana/kit/program-client-core";
-import { LIFELINE_PROGRAM_ADDRESS } from "../programs";
-import {
-  getPolicyParamsDecoder,
-  getPolicyParamsEncoder,
-  type PolicyParams,
-  type PolicyParamsArgs,
-} from "../types";
+} from '@solana/kit';
+import { getAccountMetaFactory, type ResolvedInstructionAccount } from '@solana/kit/program-client-core';
+import { LIFELINE_PROGRAM_ADDRESS } from '../programs';
+import { getPolicyParamsDecoder, getPolicyParamsEncoder, type PolicyParams, type PolicyParamsArgs } from '../types';
 
-export const UPDATE_POLICY_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([
-  212, 245, 246, 7, 163, 151, 18, 57,
-]);
+export const UPDATE_POLICY_DISCRIMINATOR: ReadonlyUint8Array = new Uint8Array([212, 245, 246, 7, 163, 151, 18, 57]);
 
 export function getUpdatePolicyDiscriminatorBytes(): ReadonlyUint8Array {
-  return fixEncoderSize(getBytesEncoder(), 8).encode(
-    UPDATE_POLICY_DISCRIMINATOR,
-  );
+  return fixEncoderSize(getBytesEncoder(), 8).encode(UPDATE_POLICY_DISCRIMINATOR);
 }
 
 export type UpdatePolicyInstruction<
@@ -66,38 +54,26 @@ export type UpdatePolicyInstruction<
   InstructionWithData<ReadonlyUint8Array> &
   InstructionWithAccounts<
     [
-      TAccountNetwork extends string
-        ? WritableAccount<TAccountNetwork>
-        : TAccountNetwork,
-      TAccountTopology extends string
-        ? WritableAccount<TAccountTopology>
-        : TAccountTopology,
+      TAccountNetwork extends string ? WritableAccount<TAccountNetwork> : TAccountNetwork,
+      TAccountTopology extends string ? WritableAccount<TAccountTopology> : TAccountTopology,
       TAccountAuthority extends string
-        ? ReadonlySignerAccount<TAccountAuthority> &
-            AccountSignerMeta<TAccountAuthority>
+        ? ReadonlySignerAccount<TAccountAuthority> & AccountSignerMeta<TAccountAuthority>
         : TAccountAuthority,
-      TAccountEventAuthority extends string
-        ? ReadonlyAccount<TAccountEventAuthority>
-        : TAccountEventAuthority,
-      TAccountProgram extends string
-        ? ReadonlyAccount<TAccountProgram>
-        : TAccountProgram,
+      TAccountEventAuthority extends string ? ReadonlyAccount<TAccountEventAuthority> : TAccountEventAuthority,
+      TAccountProgram extends string ? ReadonlyAccount<TAccountProgram> : TAccountProgram,
       ...TRemainingAccounts,
     ]
   >;
 
-export type UpdatePolicyInstructionData = {
-  discriminator: ReadonlyUint8Array;
-  args: PolicyParams;
-};
+export type UpdatePolicyInstructionData = { discriminator: ReadonlyUint8Array; args: PolicyParams };
 
 export type UpdatePolicyInstructionDataArgs = { args: PolicyParamsArgs };
 
 export function getUpdatePolicyInstructionDataEncoder(): FixedSizeEncoder<UpdatePolicyInstructionDataArgs> {
   return transformEncoder(
     getStructEncoder([
-      ["discriminator", fixEncoderSize(getBytesEncoder(), 8)],
-      ["args", getPolicyParamsEncoder()],
+      ['discriminator', fixEncoderSize(getBytesEncoder(), 8)],
+      ['args', getPolicyParamsEncoder()],
     ]),
     (value) => ({ ...value, discriminator: UPDATE_POLICY_DISCRIMINATOR }),
   );
@@ -105,8 +81,8 @@ export function getUpdatePolicyInstructionDataEncoder(): FixedSizeEncoder<Update
 
 export function getUpdatePolicyInstructionDataDecoder(): FixedSizeDecoder<UpdatePolicyInstructionData> {
   return getStructDecoder([
-    ["discriminator", fixDecoderSize(getBytesDecoder(), 8)],
-    ["args", getPolicyParamsDecoder()],
+    ['discriminator', fixDecoderSize(getBytesDecoder(), 8)],
+    ['args', getPolicyParamsDecoder()],
   ]);
 }
 
@@ -114,10 +90,7 @@ export function getUpdatePolicyInstructionDataCodec(): FixedSizeCodec<
   UpdatePolicyInstructionDataArgs,
   UpdatePolicyInstructionData
 > {
-  return combineCodec(
-    getUpdatePolicyInstructionDataEncoder(),
-    getUpdatePolicyInstructionDataDecoder(),
-  );
+  return combineCodec(getUpdatePolicyInstructionDataEncoder(), getUpdatePolicyInstructionDataDecoder());
 }
 
 export type UpdatePolicyInput<
@@ -129,14 +102,14 @@ export type UpdatePolicyInput<
 > = {
   network: Address<TAccountNetwork>;
   /**
-   * Verdicts in reports were computed under the old thresholds: the epoch bump makes
-   * every keeper re-attest under the new policy before anything migrates.
+   * Streaks in the ballot were judged under the old thresholds: `policy_epoch` moves
+   * to the new epoch, and only reports read at or after it count.
    */
   topology: Address<TAccountTopology>;
   authority: TransactionSigner<TAccountAuthority>;
   eventAuthority: Address<TAccountEventAuthority>;
   program: Address<TAccountProgram>;
-  args: UpdatePolicyInstructionDataArgs["args"];
+  args: UpdatePolicyInstructionDataArgs['args'];
 };
 
 export function getUpdatePolicyInstruction<
@@ -174,26 +147,21 @@ export function getUpdatePolicyInstruction<
     eventAuthority: { value: input.eventAuthority ?? null, isWritable: false },
     program: { value: input.program ?? null, isWritable: false },
   };
-  const accounts = originalAccounts as Record<
-    keyof typeof originalAccounts,
-    ResolvedInstructionAccount
-  >;
+  const accounts = originalAccounts as Record<keyof typeof originalAccounts, ResolvedInstructionAccount>;
 
   // Original args.
   const args = { ...input };
 
-  const getAccountMeta = getAccountMetaFactory(programAddress, "programId");
+  const getAccountMeta = getAccountMetaFactory(programAddress, 'programId');
   return Object.freeze({
     accounts: [
-      getAccountMeta("network", accounts.network),
-      getAccountMeta("topology", accounts.topology),
-      getAccountMeta("authority", accounts.authority),
-      getAccountMeta("eventAuthority", accounts.eventAuthority),
-      getAccountMeta("program", accounts.program),
+      getAccountMeta('network', accounts.network),
+      getAccountMeta('topology', accounts.topology),
+      getAccountMeta('authority', accounts.authority),
+      getAccountMeta('eventAuthority', accounts.eventAuthority),
+      getAccountMeta('program', accounts.program),
     ],
-    data: getUpdatePolicyInstructionDataEncoder().encode(
-      args as UpdatePolicyInstructionDataArgs,
-    ),
+    data: getUpdatePolicyInstructionDataEncoder().encode(args as UpdatePolicyInstructionDataArgs),
     programAddress,
   } as UpdatePolicyInstruction<
     TProgramAddress,
@@ -213,8 +181,8 @@ export type ParsedUpdatePolicyInstruction<
   accounts: {
     network: TAccountMetas[0];
     /**
-     * Verdicts in reports were computed under the old thresholds: the epoch bump makes
-     * every keeper re-attest under the new policy before anything migrates.
+     * Streaks in the ballot were judged under the old thresholds: `policy_epoch` moves
+     * to the new epoch, and only reports read at or after it count.
      */
     topology: TAccountMetas[1];
     authority: TAccountMetas[2];
@@ -224,22 +192,14 @@ export type ParsedUpdatePolicyInstruction<
   data: UpdatePolicyInstructionData;
 };
 
-export function parseUpdatePolicyInstruction<
-  TProgram extends string,
-  TAccountMetas extends readonly AccountMeta[],
->(
-  instruction: Instruction<TProgram> &
-    InstructionWithAccounts<TAccountMetas> &
-    InstructionWithData<ReadonlyUint8Array>,
+export function parseUpdatePolicyInstruction<TProgram extends string, TAccountMetas extends readonly AccountMeta[]>(
+  instruction: Instruction<TProgram> & InstructionWithAccounts<TAccountMetas> & InstructionWithData<ReadonlyUint8Array>,
 ): ParsedUpdatePolicyInstruction<TProgram, TAccountMetas> {
   if (instruction.accounts.length < 5) {
-    throw new SolanaError(
-      SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS,
-      {
-        actualAccountMetas: instruction.accounts.length,
-        expectedAccountMetas: 5,
-      },
-    );
+    throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__INSUFFICIENT_ACCOUNT_METAS, {
+      actualAccountMetas: instruction.accounts.length,
+      expectedAccountMetas: 5,
+    });
   }
   let accountIndex = 0;
   const getNextAccount = () => {

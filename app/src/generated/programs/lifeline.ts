@@ -25,28 +25,29 @@ import {
   type Instruction,
   type InstructionWithData,
   type ReadonlyUint8Array,
-} from "@solana/kit";
+} from '@solana/kit';
 import {
   addSelfFetchFunctions,
   addSelfPlanAndSendFunctions,
   type SelfFetchFunctions,
   type SelfPlanAndSendFunctions,
-} from "@solana/kit/program-client-core";
+} from '@solana/kit/program-client-core';
 import {
-  getKeeperReportCodec,
+  getBallotCodec,
   getNetworkCodec,
   getTopologyCodec,
-  type KeeperReport,
-  type KeeperReportArgs,
+  type Ballot,
+  type BallotArgs,
   type Network,
   type NetworkArgs,
   type Topology,
   type TopologyArgs,
-} from "../accounts";
+} from '../accounts';
 import {
   getAcceptAuthorityInstruction,
   getAddEndpointInstruction,
   getAddKeeperInstruction,
+  getCloseNetworkInstruction,
   getCreateNetworkInstruction,
   getForceFailoverInstruction,
   getProposeAuthorityInstruction,
@@ -58,10 +59,12 @@ import {
   getSubmitAttestationInstruction,
   getTriggerMigrationInstruction,
   getUpdateEndpointInstruction,
+  getUpdateKeeperInstruction,
   getUpdatePolicyInstruction,
   parseAcceptAuthorityInstruction,
   parseAddEndpointInstruction,
   parseAddKeeperInstruction,
+  parseCloseNetworkInstruction,
   parseCreateNetworkInstruction,
   parseForceFailoverInstruction,
   parseProposeAuthorityInstruction,
@@ -73,15 +76,18 @@ import {
   parseSubmitAttestationInstruction,
   parseTriggerMigrationInstruction,
   parseUpdateEndpointInstruction,
+  parseUpdateKeeperInstruction,
   parseUpdatePolicyInstruction,
   type AcceptAuthorityInput,
   type AddEndpointInput,
   type AddKeeperInput,
+  type CloseNetworkInput,
   type CreateNetworkInput,
   type ForceFailoverInput,
   type ParsedAcceptAuthorityInstruction,
   type ParsedAddEndpointInstruction,
   type ParsedAddKeeperInstruction,
+  type ParsedCloseNetworkInstruction,
   type ParsedCreateNetworkInstruction,
   type ParsedForceFailoverInstruction,
   type ParsedProposeAuthorityInstruction,
@@ -93,6 +99,7 @@ import {
   type ParsedSubmitAttestationInstruction,
   type ParsedTriggerMigrationInstruction,
   type ParsedUpdateEndpointInstruction,
+  type ParsedUpdateKeeperInstruction,
   type ParsedUpdatePolicyInstruction,
   type ProposeAuthorityInput,
   type ReadmitEndpointInput,
@@ -103,39 +110,34 @@ import {
   type SubmitAttestationInput,
   type TriggerMigrationInput,
   type UpdateEndpointInput,
+  type UpdateKeeperInput,
   type UpdatePolicyInput,
-} from "../instructions";
+} from '../instructions';
 
 export const LIFELINE_PROGRAM_ADDRESS =
-  "5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ" as Address<"5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ">;
+  '5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ' as Address<'5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ'>;
 
 export enum LifelineAccount {
-  KeeperReport,
+  Ballot,
   Network,
   Topology,
 }
 
-export function identifyLifelineAccount(
-  account: { data: ReadonlyUint8Array } | ReadonlyUint8Array,
-): LifelineAccount {
-  const data = "data" in account ? account.data : account;
+export function identifyLifelineAccount(account: { data: ReadonlyUint8Array } | ReadonlyUint8Array): LifelineAccount {
+  const data = 'data' in account ? account.data : account;
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([181, 127, 208, 147, 195, 67, 30, 153]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([3, 232, 121, 204, 232, 137, 138, 164])),
       0,
     )
   ) {
-    return LifelineAccount.KeeperReport;
+    return LifelineAccount.Ballot;
   }
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([51, 5, 209, 183, 60, 99, 156, 251]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([51, 5, 209, 183, 60, 99, 156, 251])),
       0,
     )
   ) {
@@ -144,24 +146,23 @@ export function identifyLifelineAccount(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([3, 241, 245, 185, 2, 127, 117, 6]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([3, 241, 245, 185, 2, 127, 117, 6])),
       0,
     )
   ) {
     return LifelineAccount.Topology;
   }
-  throw new SolanaError(
-    SOLANA_ERROR__PROGRAM_CLIENTS__FAILED_TO_IDENTIFY_ACCOUNT,
-    { accountData: data, programName: "lifeline" },
-  );
+  throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__FAILED_TO_IDENTIFY_ACCOUNT, {
+    accountData: data,
+    programName: 'lifeline',
+  });
 }
 
 export enum LifelineInstruction {
   AcceptAuthority,
   AddEndpoint,
   AddKeeper,
+  CloseNetwork,
   CreateNetwork,
   ForceFailover,
   ProposeAuthority,
@@ -173,19 +174,18 @@ export enum LifelineInstruction {
   SubmitAttestation,
   TriggerMigration,
   UpdateEndpoint,
+  UpdateKeeper,
   UpdatePolicy,
 }
 
 export function identifyLifelineInstruction(
   instruction: { data: ReadonlyUint8Array } | ReadonlyUint8Array,
 ): LifelineInstruction {
-  const data = "data" in instruction ? instruction.data : instruction;
+  const data = 'data' in instruction ? instruction.data : instruction;
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([107, 86, 198, 91, 33, 12, 107, 160]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([107, 86, 198, 91, 33, 12, 107, 160])),
       0,
     )
   ) {
@@ -194,9 +194,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([72, 95, 69, 138, 36, 225, 255, 249]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([72, 95, 69, 138, 36, 225, 255, 249])),
       0,
     )
   ) {
@@ -205,9 +203,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([73, 181, 232, 2, 99, 47, 150, 179]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([73, 181, 232, 2, 99, 47, 150, 179])),
       0,
     )
   ) {
@@ -216,9 +212,16 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([150, 71, 176, 201, 244, 144, 46, 173]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([156, 82, 217, 115, 9, 119, 243, 124])),
+      0,
+    )
+  ) {
+    return LifelineInstruction.CloseNetwork;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([150, 71, 176, 201, 244, 144, 46, 173])),
       0,
     )
   ) {
@@ -227,9 +230,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([227, 100, 11, 213, 206, 199, 138, 27]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([227, 100, 11, 213, 206, 199, 138, 27])),
       0,
     )
   ) {
@@ -238,9 +239,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([20, 148, 236, 198, 76, 119, 99, 142]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([20, 148, 236, 198, 76, 119, 99, 142])),
       0,
     )
   ) {
@@ -249,9 +248,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([166, 229, 156, 168, 0, 213, 47, 216]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([166, 229, 156, 168, 0, 213, 47, 216])),
       0,
     )
   ) {
@@ -260,9 +257,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([233, 56, 62, 25, 102, 33, 137, 181]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([233, 56, 62, 25, 102, 33, 137, 181])),
       0,
     )
   ) {
@@ -271,9 +266,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([193, 167, 169, 215, 44, 36, 88, 247]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([193, 167, 169, 215, 44, 36, 88, 247])),
       0,
     )
   ) {
@@ -282,9 +275,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([147, 243, 50, 121, 154, 164, 50, 30]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([147, 243, 50, 121, 154, 164, 50, 30])),
       0,
     )
   ) {
@@ -293,9 +284,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([91, 60, 125, 192, 176, 225, 166, 218]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([91, 60, 125, 192, 176, 225, 166, 218])),
       0,
     )
   ) {
@@ -304,9 +293,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([238, 220, 255, 105, 183, 211, 40, 83]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([238, 220, 255, 105, 183, 211, 40, 83])),
       0,
     )
   ) {
@@ -315,9 +302,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([203, 45, 140, 132, 115, 100, 209, 156]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([203, 45, 140, 132, 115, 100, 209, 156])),
       0,
     )
   ) {
@@ -326,9 +311,7 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([181, 225, 20, 139, 157, 236, 1, 94]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([181, 225, 20, 139, 157, 236, 1, 94])),
       0,
     )
   ) {
@@ -337,68 +320,45 @@ export function identifyLifelineInstruction(
   if (
     containsBytes(
       data,
-      fixEncoderSize(getBytesEncoder(), 8).encode(
-        new Uint8Array([212, 245, 246, 7, 163, 151, 18, 57]),
-      ),
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([36, 13, 12, 225, 221, 94, 23, 151])),
+      0,
+    )
+  ) {
+    return LifelineInstruction.UpdateKeeper;
+  }
+  if (
+    containsBytes(
+      data,
+      fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([212, 245, 246, 7, 163, 151, 18, 57])),
       0,
     )
   ) {
     return LifelineInstruction.UpdatePolicy;
   }
-  throw new SolanaError(
-    SOLANA_ERROR__PROGRAM_CLIENTS__FAILED_TO_IDENTIFY_INSTRUCTION,
-    { instructionData: data, programName: "lifeline" },
-  );
+  throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__FAILED_TO_IDENTIFY_INSTRUCTION, {
+    instructionData: data,
+    programName: 'lifeline',
+  });
 }
 
-export type ParsedLifelineInstruction<
-  TProgram extends string = "5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ",
-> =
-  | ({
-      instructionType: LifelineInstruction.AcceptAuthority;
-    } & ParsedAcceptAuthorityInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.AddEndpoint;
-    } & ParsedAddEndpointInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.AddKeeper;
-    } & ParsedAddKeeperInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.CreateNetwork;
-    } & ParsedCreateNetworkInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.ForceFailover;
-    } & ParsedForceFailoverInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.ProposeAuthority;
-    } & ParsedProposeAuthorityInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.ReadmitEndpoint;
-    } & ParsedReadmitEndpointInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.RemoveEndpoint;
-    } & ParsedRemoveEndpointInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.RemoveKeeper;
-    } & ParsedRemoveKeeperInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.SetGuardian;
-    } & ParsedSetGuardianInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.SetPaused;
-    } & ParsedSetPausedInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.SubmitAttestation;
-    } & ParsedSubmitAttestationInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.TriggerMigration;
-    } & ParsedTriggerMigrationInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.UpdateEndpoint;
-    } & ParsedUpdateEndpointInstruction<TProgram>)
-  | ({
-      instructionType: LifelineInstruction.UpdatePolicy;
-    } & ParsedUpdatePolicyInstruction<TProgram>);
+export type ParsedLifelineInstruction<TProgram extends string = '5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ'> =
+  | ({ instructionType: LifelineInstruction.AcceptAuthority } & ParsedAcceptAuthorityInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.AddEndpoint } & ParsedAddEndpointInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.AddKeeper } & ParsedAddKeeperInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.CloseNetwork } & ParsedCloseNetworkInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.CreateNetwork } & ParsedCreateNetworkInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.ForceFailover } & ParsedForceFailoverInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.ProposeAuthority } & ParsedProposeAuthorityInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.ReadmitEndpoint } & ParsedReadmitEndpointInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.RemoveEndpoint } & ParsedRemoveEndpointInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.RemoveKeeper } & ParsedRemoveKeeperInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.SetGuardian } & ParsedSetGuardianInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.SetPaused } & ParsedSetPausedInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.SubmitAttestation } & ParsedSubmitAttestationInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.TriggerMigration } & ParsedTriggerMigrationInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.UpdateEndpoint } & ParsedUpdateEndpointInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.UpdateKeeper } & ParsedUpdateKeeperInstruction<TProgram>)
+  | ({ instructionType: LifelineInstruction.UpdatePolicy } & ParsedUpdatePolicyInstruction<TProgram>);
 
 export function parseLifelineInstruction<TProgram extends string>(
   instruction: Instruction<TProgram> & InstructionWithData<ReadonlyUint8Array>,
@@ -407,38 +367,27 @@ export function parseLifelineInstruction<TProgram extends string>(
   switch (instructionType) {
     case LifelineInstruction.AcceptAuthority: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.AcceptAuthority,
-        ...parseAcceptAuthorityInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.AcceptAuthority, ...parseAcceptAuthorityInstruction(instruction) };
     }
     case LifelineInstruction.AddEndpoint: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.AddEndpoint,
-        ...parseAddEndpointInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.AddEndpoint, ...parseAddEndpointInstruction(instruction) };
     }
     case LifelineInstruction.AddKeeper: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.AddKeeper,
-        ...parseAddKeeperInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.AddKeeper, ...parseAddKeeperInstruction(instruction) };
+    }
+    case LifelineInstruction.CloseNetwork: {
+      assertIsInstructionWithAccounts(instruction);
+      return { instructionType: LifelineInstruction.CloseNetwork, ...parseCloseNetworkInstruction(instruction) };
     }
     case LifelineInstruction.CreateNetwork: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.CreateNetwork,
-        ...parseCreateNetworkInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.CreateNetwork, ...parseCreateNetworkInstruction(instruction) };
     }
     case LifelineInstruction.ForceFailover: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.ForceFailover,
-        ...parseForceFailoverInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.ForceFailover, ...parseForceFailoverInstruction(instruction) };
     }
     case LifelineInstruction.ProposeAuthority: {
       assertIsInstructionWithAccounts(instruction);
@@ -449,38 +398,23 @@ export function parseLifelineInstruction<TProgram extends string>(
     }
     case LifelineInstruction.ReadmitEndpoint: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.ReadmitEndpoint,
-        ...parseReadmitEndpointInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.ReadmitEndpoint, ...parseReadmitEndpointInstruction(instruction) };
     }
     case LifelineInstruction.RemoveEndpoint: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.RemoveEndpoint,
-        ...parseRemoveEndpointInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.RemoveEndpoint, ...parseRemoveEndpointInstruction(instruction) };
     }
     case LifelineInstruction.RemoveKeeper: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.RemoveKeeper,
-        ...parseRemoveKeeperInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.RemoveKeeper, ...parseRemoveKeeperInstruction(instruction) };
     }
     case LifelineInstruction.SetGuardian: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.SetGuardian,
-        ...parseSetGuardianInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.SetGuardian, ...parseSetGuardianInstruction(instruction) };
     }
     case LifelineInstruction.SetPaused: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.SetPaused,
-        ...parseSetPausedInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.SetPaused, ...parseSetPausedInstruction(instruction) };
     }
     case LifelineInstruction.SubmitAttestation: {
       assertIsInstructionWithAccounts(instruction);
@@ -498,184 +432,101 @@ export function parseLifelineInstruction<TProgram extends string>(
     }
     case LifelineInstruction.UpdateEndpoint: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.UpdateEndpoint,
-        ...parseUpdateEndpointInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.UpdateEndpoint, ...parseUpdateEndpointInstruction(instruction) };
+    }
+    case LifelineInstruction.UpdateKeeper: {
+      assertIsInstructionWithAccounts(instruction);
+      return { instructionType: LifelineInstruction.UpdateKeeper, ...parseUpdateKeeperInstruction(instruction) };
     }
     case LifelineInstruction.UpdatePolicy: {
       assertIsInstructionWithAccounts(instruction);
-      return {
-        instructionType: LifelineInstruction.UpdatePolicy,
-        ...parseUpdatePolicyInstruction(instruction),
-      };
+      return { instructionType: LifelineInstruction.UpdatePolicy, ...parseUpdatePolicyInstruction(instruction) };
     }
     default:
-      throw new SolanaError(
-        SOLANA_ERROR__PROGRAM_CLIENTS__UNRECOGNIZED_INSTRUCTION_TYPE,
-        { instructionType: instructionType as string, programName: "lifeline" },
-      );
+      throw new SolanaError(SOLANA_ERROR__PROGRAM_CLIENTS__UNRECOGNIZED_INSTRUCTION_TYPE, {
+        instructionType: instructionType as string,
+        programName: 'lifeline',
+      });
   }
 }
 
-export type LifelinePlugin = {
-  accounts: LifelinePluginAccounts;
-  instructions: LifelinePluginInstructions;
-};
+export type LifelinePlugin = { accounts: LifelinePluginAccounts; instructions: LifelinePluginInstructions };
 
 export type LifelinePluginAccounts = {
-  keeperReport: ReturnType<typeof getKeeperReportCodec> &
-    SelfFetchFunctions<KeeperReportArgs, KeeperReport>;
-  network: ReturnType<typeof getNetworkCodec> &
-    SelfFetchFunctions<NetworkArgs, Network>;
-  topology: ReturnType<typeof getTopologyCodec> &
-    SelfFetchFunctions<TopologyArgs, Topology>;
+  ballot: ReturnType<typeof getBallotCodec> & SelfFetchFunctions<BallotArgs, Ballot>;
+  network: ReturnType<typeof getNetworkCodec> & SelfFetchFunctions<NetworkArgs, Network>;
+  topology: ReturnType<typeof getTopologyCodec> & SelfFetchFunctions<TopologyArgs, Topology>;
 };
 
 export type LifelinePluginInstructions = {
   acceptAuthority: (
     input: AcceptAuthorityInput,
-  ) => ReturnType<typeof getAcceptAuthorityInstruction> &
-    SelfPlanAndSendFunctions;
-  addEndpoint: (
-    input: AddEndpointInput,
-  ) => ReturnType<typeof getAddEndpointInstruction> & SelfPlanAndSendFunctions;
-  addKeeper: (
-    input: AddKeeperInput,
-  ) => ReturnType<typeof getAddKeeperInstruction> & SelfPlanAndSendFunctions;
+  ) => ReturnType<typeof getAcceptAuthorityInstruction> & SelfPlanAndSendFunctions;
+  addEndpoint: (input: AddEndpointInput) => ReturnType<typeof getAddEndpointInstruction> & SelfPlanAndSendFunctions;
+  addKeeper: (input: AddKeeperInput) => ReturnType<typeof getAddKeeperInstruction> & SelfPlanAndSendFunctions;
+  closeNetwork: (input: CloseNetworkInput) => ReturnType<typeof getCloseNetworkInstruction> & SelfPlanAndSendFunctions;
   createNetwork: (
     input: CreateNetworkInput,
-  ) => ReturnType<typeof getCreateNetworkInstruction> &
-    SelfPlanAndSendFunctions;
+  ) => ReturnType<typeof getCreateNetworkInstruction> & SelfPlanAndSendFunctions;
   forceFailover: (
     input: ForceFailoverInput,
-  ) => ReturnType<typeof getForceFailoverInstruction> &
-    SelfPlanAndSendFunctions;
+  ) => ReturnType<typeof getForceFailoverInstruction> & SelfPlanAndSendFunctions;
   proposeAuthority: (
     input: ProposeAuthorityInput,
-  ) => ReturnType<typeof getProposeAuthorityInstruction> &
-    SelfPlanAndSendFunctions;
+  ) => ReturnType<typeof getProposeAuthorityInstruction> & SelfPlanAndSendFunctions;
   readmitEndpoint: (
     input: ReadmitEndpointInput,
-  ) => ReturnType<typeof getReadmitEndpointInstruction> &
-    SelfPlanAndSendFunctions;
+  ) => ReturnType<typeof getReadmitEndpointInstruction> & SelfPlanAndSendFunctions;
   removeEndpoint: (
     input: RemoveEndpointInput,
-  ) => ReturnType<typeof getRemoveEndpointInstruction> &
-    SelfPlanAndSendFunctions;
-  removeKeeper: (
-    input: RemoveKeeperInput,
-  ) => ReturnType<typeof getRemoveKeeperInstruction> & SelfPlanAndSendFunctions;
-  setGuardian: (
-    input: SetGuardianInput,
-  ) => ReturnType<typeof getSetGuardianInstruction> & SelfPlanAndSendFunctions;
-  setPaused: (
-    input: SetPausedInput,
-  ) => ReturnType<typeof getSetPausedInstruction> & SelfPlanAndSendFunctions;
+  ) => ReturnType<typeof getRemoveEndpointInstruction> & SelfPlanAndSendFunctions;
+  removeKeeper: (input: RemoveKeeperInput) => ReturnType<typeof getRemoveKeeperInstruction> & SelfPlanAndSendFunctions;
+  setGuardian: (input: SetGuardianInput) => ReturnType<typeof getSetGuardianInstruction> & SelfPlanAndSendFunctions;
+  setPaused: (input: SetPausedInput) => ReturnType<typeof getSetPausedInstruction> & SelfPlanAndSendFunctions;
   submitAttestation: (
     input: SubmitAttestationInput,
-  ) => ReturnType<typeof getSubmitAttestationInstruction> &
-    SelfPlanAndSendFunctions;
+  ) => ReturnType<typeof getSubmitAttestationInstruction> & SelfPlanAndSendFunctions;
   triggerMigration: (
     input: TriggerMigrationInput,
-  ) => ReturnType<typeof getTriggerMigrationInstruction> &
-    SelfPlanAndSendFunctions;
+  ) => ReturnType<typeof getTriggerMigrationInstruction> & SelfPlanAndSendFunctions;
   updateEndpoint: (
     input: UpdateEndpointInput,
-  ) => ReturnType<typeof getUpdateEndpointInstruction> &
-    SelfPlanAndSendFunctions;
-  updatePolicy: (
-    input: UpdatePolicyInput,
-  ) => ReturnType<typeof getUpdatePolicyInstruction> & SelfPlanAndSendFunctions;
+  ) => ReturnType<typeof getUpdateEndpointInstruction> & SelfPlanAndSendFunctions;
+  updateKeeper: (input: UpdateKeeperInput) => ReturnType<typeof getUpdateKeeperInstruction> & SelfPlanAndSendFunctions;
+  updatePolicy: (input: UpdatePolicyInput) => ReturnType<typeof getUpdatePolicyInstruction> & SelfPlanAndSendFunctions;
 };
 
-export type LifelinePluginRequirements = ClientWithRpc<
-  GetAccountInfoApi & GetMultipleAccountsApi
-> &
+export type LifelinePluginRequirements = ClientWithRpc<GetAccountInfoApi & GetMultipleAccountsApi> &
   ClientWithTransactionPlanning &
   ClientWithTransactionSending;
 
 export function lifelineProgram() {
-  return <T extends LifelinePluginRequirements>(
-    client: T,
-  ): Omit<T, "lifeline"> & { lifeline: LifelinePlugin } => {
+  return <T extends LifelinePluginRequirements>(client: T): Omit<T, 'lifeline'> & { lifeline: LifelinePlugin } => {
     return extendClient(client, {
       lifeline: <LifelinePlugin>{
         accounts: {
-          keeperReport: addSelfFetchFunctions(client, getKeeperReportCodec()),
+          ballot: addSelfFetchFunctions(client, getBallotCodec()),
           network: addSelfFetchFunctions(client, getNetworkCodec()),
           topology: addSelfFetchFunctions(client, getTopologyCodec()),
         },
         instructions: {
-          acceptAuthority: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getAcceptAuthorityInstruction(input),
-            ),
-          addEndpoint: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getAddEndpointInstruction(input),
-            ),
-          addKeeper: (input) =>
-            addSelfPlanAndSendFunctions(client, getAddKeeperInstruction(input)),
-          createNetwork: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getCreateNetworkInstruction(input),
-            ),
-          forceFailover: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getForceFailoverInstruction(input),
-            ),
-          proposeAuthority: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getProposeAuthorityInstruction(input),
-            ),
-          readmitEndpoint: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getReadmitEndpointInstruction(input),
-            ),
-          removeEndpoint: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getRemoveEndpointInstruction(input),
-            ),
-          removeKeeper: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getRemoveKeeperInstruction(input),
-            ),
-          setGuardian: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getSetGuardianInstruction(input),
-            ),
-          setPaused: (input) =>
-            addSelfPlanAndSendFunctions(client, getSetPausedInstruction(input)),
-          submitAttestation: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getSubmitAttestationInstruction(input),
-            ),
-          triggerMigration: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getTriggerMigrationInstruction(input),
-            ),
-          updateEndpoint: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getUpdateEndpointInstruction(input),
-            ),
-          updatePolicy: (input) =>
-            addSelfPlanAndSendFunctions(
-              client,
-              getUpdatePolicyInstruction(input),
-            ),
+          acceptAuthority: (input) => addSelfPlanAndSendFunctions(client, getAcceptAuthorityInstruction(input)),
+          addEndpoint: (input) => addSelfPlanAndSendFunctions(client, getAddEndpointInstruction(input)),
+          addKeeper: (input) => addSelfPlanAndSendFunctions(client, getAddKeeperInstruction(input)),
+          closeNetwork: (input) => addSelfPlanAndSendFunctions(client, getCloseNetworkInstruction(input)),
+          createNetwork: (input) => addSelfPlanAndSendFunctions(client, getCreateNetworkInstruction(input)),
+          forceFailover: (input) => addSelfPlanAndSendFunctions(client, getForceFailoverInstruction(input)),
+          proposeAuthority: (input) => addSelfPlanAndSendFunctions(client, getProposeAuthorityInstruction(input)),
+          readmitEndpoint: (input) => addSelfPlanAndSendFunctions(client, getReadmitEndpointInstruction(input)),
+          removeEndpoint: (input) => addSelfPlanAndSendFunctions(client, getRemoveEndpointInstruction(input)),
+          removeKeeper: (input) => addSelfPlanAndSendFunctions(client, getRemoveKeeperInstruction(input)),
+          setGuardian: (input) => addSelfPlanAndSendFunctions(client, getSetGuardianInstruction(input)),
+          setPaused: (input) => addSelfPlanAndSendFunctions(client, getSetPausedInstruction(input)),
+          submitAttestation: (input) => addSelfPlanAndSendFunctions(client, getSubmitAttestationInstruction(input)),
+          triggerMigration: (input) => addSelfPlanAndSendFunctions(client, getTriggerMigrationInstruction(input)),
+          updateEndpoint: (input) => addSelfPlanAndSendFunctions(client, getUpdateEndpointInstruction(input)),
+          updateKeeper: (input) => addSelfPlanAndSendFunctions(client, getUpdateKeeperInstruction(input)),
+          updatePolicy: (input) => addSelfPlanAndSendFunctions(client, getUpdatePolicyInstruction(input)),
         },
       },
     });

@@ -26,13 +26,8 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
 export type AttestationSubmittedEvent = {
   header: EventHeader;
@@ -57,19 +52,17 @@ export type AttestationSubmittedEventArgs = {
 export function getAttestationSubmittedEventEncoder(): FixedSizeEncoder<AttestationSubmittedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["keeper", getAddressEncoder()],
-      ["seq", getU64Encoder()],
-      ["referenceSlot", getU64Encoder()],
-      ["healthy", getU8Encoder()],
-      ["degraded", getU8Encoder()],
-      ["down", getU8Encoder()],
+      ['header', getEventHeaderEncoder()],
+      ['keeper', getAddressEncoder()],
+      ['seq', getU64Encoder()],
+      ['referenceSlot', getU64Encoder()],
+      ['healthy', getU8Encoder()],
+      ['degraded', getU8Encoder()],
+      ['down', getU8Encoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([177, 213, 117, 225, 166, 11, 54, 218]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([177, 213, 117, 225, 166, 11, 54, 218])),
       ),
     ],
   );
@@ -78,19 +71,17 @@ export function getAttestationSubmittedEventEncoder(): FixedSizeEncoder<Attestat
 export function getAttestationSubmittedEventDecoder(): FixedSizeDecoder<AttestationSubmittedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["keeper", getAddressDecoder()],
-      ["seq", getU64Decoder()],
-      ["referenceSlot", getU64Decoder()],
-      ["healthy", getU8Decoder()],
-      ["degraded", getU8Decoder()],
-      ["down", getU8Decoder()],
+      ['header', getEventHeaderDecoder()],
+      ['keeper', getAddressDecoder()],
+      ['seq', getU64Decoder()],
+      ['referenceSlot', getU64Decoder()],
+      ['healthy', getU8Decoder()],
+      ['degraded', getU8Decoder()],
+      ['down', getU8Decoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([177, 213, 117, 225, 166, 11, 54, 218]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([177, 213, 117, 225, 166, 11, 54, 218])),
       ),
     ],
   );
@@ -100,8 +91,5 @@ export function getAttestationSubmittedEventCodec(): FixedSizeCodec<
   AttestationSubmittedEventArgs,
   AttestationSubmittedEvent
 > {
-  return combineCodec(
-    getAttestationSubmittedEventEncoder(),
-    getAttestationSubmittedEventDecoder(),
-  );
+  return combineCodec(getAttestationSubmittedEventEncoder(), getAttestationSubmittedEventDecoder());
 }

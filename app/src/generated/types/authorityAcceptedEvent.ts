@@ -22,38 +22,23 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
-export type AuthorityAcceptedEvent = {
-  header: EventHeader;
-  previousAuthority: Address;
-  authority: Address;
-};
+export type AuthorityAcceptedEvent = { header: EventHeader; previousAuthority: Address; authority: Address };
 
-export type AuthorityAcceptedEventArgs = {
-  header: EventHeaderArgs;
-  previousAuthority: Address;
-  authority: Address;
-};
+export type AuthorityAcceptedEventArgs = { header: EventHeaderArgs; previousAuthority: Address; authority: Address };
 
 export function getAuthorityAcceptedEventEncoder(): FixedSizeEncoder<AuthorityAcceptedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["previousAuthority", getAddressEncoder()],
-      ["authority", getAddressEncoder()],
+      ['header', getEventHeaderEncoder()],
+      ['previousAuthority', getAddressEncoder()],
+      ['authority', getAddressEncoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([166, 192, 219, 188, 41, 209, 195, 26]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([166, 192, 219, 188, 41, 209, 195, 26])),
       ),
     ],
   );
@@ -62,26 +47,18 @@ export function getAuthorityAcceptedEventEncoder(): FixedSizeEncoder<AuthorityAc
 export function getAuthorityAcceptedEventDecoder(): FixedSizeDecoder<AuthorityAcceptedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["previousAuthority", getAddressDecoder()],
-      ["authority", getAddressDecoder()],
+      ['header', getEventHeaderDecoder()],
+      ['previousAuthority', getAddressDecoder()],
+      ['authority', getAddressDecoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([166, 192, 219, 188, 41, 209, 195, 26]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([166, 192, 219, 188, 41, 209, 195, 26])),
       ),
     ],
   );
 }
 
-export function getAuthorityAcceptedEventCodec(): FixedSizeCodec<
-  AuthorityAcceptedEventArgs,
-  AuthorityAcceptedEvent
-> {
-  return combineCodec(
-    getAuthorityAcceptedEventEncoder(),
-    getAuthorityAcceptedEventDecoder(),
-  );
+export function getAuthorityAcceptedEventCodec(): FixedSizeCodec<AuthorityAcceptedEventArgs, AuthorityAcceptedEvent> {
+  return combineCodec(getAuthorityAcceptedEventEncoder(), getAuthorityAcceptedEventDecoder());
 }

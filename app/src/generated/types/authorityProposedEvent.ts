@@ -22,38 +22,23 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
-export type AuthorityProposedEvent = {
-  header: EventHeader;
-  authority: Address;
-  pendingAuthority: Address;
-};
+export type AuthorityProposedEvent = { header: EventHeader; authority: Address; pendingAuthority: Address };
 
-export type AuthorityProposedEventArgs = {
-  header: EventHeaderArgs;
-  authority: Address;
-  pendingAuthority: Address;
-};
+export type AuthorityProposedEventArgs = { header: EventHeaderArgs; authority: Address; pendingAuthority: Address };
 
 export function getAuthorityProposedEventEncoder(): FixedSizeEncoder<AuthorityProposedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["authority", getAddressEncoder()],
-      ["pendingAuthority", getAddressEncoder()],
+      ['header', getEventHeaderEncoder()],
+      ['authority', getAddressEncoder()],
+      ['pendingAuthority', getAddressEncoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([244, 117, 94, 112, 53, 151, 35, 89]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([244, 117, 94, 112, 53, 151, 35, 89])),
       ),
     ],
   );
@@ -62,26 +47,18 @@ export function getAuthorityProposedEventEncoder(): FixedSizeEncoder<AuthorityPr
 export function getAuthorityProposedEventDecoder(): FixedSizeDecoder<AuthorityProposedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["authority", getAddressDecoder()],
-      ["pendingAuthority", getAddressDecoder()],
+      ['header', getEventHeaderDecoder()],
+      ['authority', getAddressDecoder()],
+      ['pendingAuthority', getAddressDecoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([244, 117, 94, 112, 53, 151, 35, 89]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([244, 117, 94, 112, 53, 151, 35, 89])),
       ),
     ],
   );
 }
 
-export function getAuthorityProposedEventCodec(): FixedSizeCodec<
-  AuthorityProposedEventArgs,
-  AuthorityProposedEvent
-> {
-  return combineCodec(
-    getAuthorityProposedEventEncoder(),
-    getAuthorityProposedEventDecoder(),
-  );
+export function getAuthorityProposedEventCodec(): FixedSizeCodec<AuthorityProposedEventArgs, AuthorityProposedEvent> {
+  return combineCodec(getAuthorityProposedEventEncoder(), getAuthorityProposedEventDecoder());
 }

@@ -26,7 +26,7 @@ import {
   type FixedSizeDecoder,
   type FixedSizeEncoder,
   type ReadonlyUint8Array,
-} from "@solana/kit";
+} from '@solana/kit';
 
 /** One authorized endpoint. */
 export type Endpoint = {
@@ -34,6 +34,11 @@ export type Endpoint = {
   sinceSlot: bigint;
   /** While quarantined: the first slot at which readmission may be considered. */
   quarantineUntilSlot: bigint;
+  /**
+   * Topology epoch at which what keepers probe (URL, kind) last changed: a keeper's
+   * vote about this endpoint counts only if it had read this epoch.
+   */
+  configEpoch: bigint;
   /** Stable id, assigned by the program, never reused within a topology. */
   id: number;
   /** Times this endpoint was ejected (drives the growing quarantine). */
@@ -57,6 +62,11 @@ export type EndpointArgs = {
   sinceSlot: number | bigint;
   /** While quarantined: the first slot at which readmission may be considered. */
   quarantineUntilSlot: number | bigint;
+  /**
+   * Topology epoch at which what keepers probe (URL, kind) last changed: a keeper's
+   * vote about this endpoint counts only if it had read this epoch.
+   */
+  configEpoch: number | bigint;
   /** Stable id, assigned by the program, never reused within a topology. */
   id: number;
   /** Times this endpoint was ejected (drives the growing quarantine). */
@@ -77,39 +87,41 @@ export type EndpointArgs = {
 
 export function getEndpointEncoder(): FixedSizeEncoder<EndpointArgs> {
   return getStructEncoder([
-    ["sinceSlot", getU64Encoder()],
-    ["quarantineUntilSlot", getU64Encoder()],
-    ["id", getU32Encoder()],
-    ["ejectionCount", getU16Encoder()],
-    ["group", getU8Encoder()],
-    ["kind", getU8Encoder()],
-    ["role", getU8Encoder()],
-    ["priority", getU8Encoder()],
-    ["lastReason", getU8Encoder()],
-    ["urlLen", getU8Encoder()],
-    ["url", fixEncoderSize(getBytesEncoder(), 128)],
-    ["region", fixEncoderSize(getBytesEncoder(), 16)],
-    ["provider", fixEncoderSize(getBytesEncoder(), 16)],
-    ["padding", fixEncoderSize(getBytesEncoder(), 4)],
+    ['sinceSlot', getU64Encoder()],
+    ['quarantineUntilSlot', getU64Encoder()],
+    ['configEpoch', getU64Encoder()],
+    ['id', getU32Encoder()],
+    ['ejectionCount', getU16Encoder()],
+    ['group', getU8Encoder()],
+    ['kind', getU8Encoder()],
+    ['role', getU8Encoder()],
+    ['priority', getU8Encoder()],
+    ['lastReason', getU8Encoder()],
+    ['urlLen', getU8Encoder()],
+    ['url', fixEncoderSize(getBytesEncoder(), 128)],
+    ['region', fixEncoderSize(getBytesEncoder(), 16)],
+    ['provider', fixEncoderSize(getBytesEncoder(), 16)],
+    ['padding', fixEncoderSize(getBytesEncoder(), 4)],
   ]);
 }
 
 export function getEndpointDecoder(): FixedSizeDecoder<Endpoint> {
   return getStructDecoder([
-    ["sinceSlot", getU64Decoder()],
-    ["quarantineUntilSlot", getU64Decoder()],
-    ["id", getU32Decoder()],
-    ["ejectionCount", getU16Decoder()],
-    ["group", getU8Decoder()],
-    ["kind", getU8Decoder()],
-    ["role", getU8Decoder()],
-    ["priority", getU8Decoder()],
-    ["lastReason", getU8Decoder()],
-    ["urlLen", getU8Decoder()],
-    ["url", fixDecoderSize(getBytesDecoder(), 128)],
-    ["region", fixDecoderSize(getBytesDecoder(), 16)],
-    ["provider", fixDecoderSize(getBytesDecoder(), 16)],
-    ["padding", fixDecoderSize(getBytesDecoder(), 4)],
+    ['sinceSlot', getU64Decoder()],
+    ['quarantineUntilSlot', getU64Decoder()],
+    ['configEpoch', getU64Decoder()],
+    ['id', getU32Decoder()],
+    ['ejectionCount', getU16Decoder()],
+    ['group', getU8Decoder()],
+    ['kind', getU8Decoder()],
+    ['role', getU8Decoder()],
+    ['priority', getU8Decoder()],
+    ['lastReason', getU8Decoder()],
+    ['urlLen', getU8Decoder()],
+    ['url', fixDecoderSize(getBytesDecoder(), 128)],
+    ['region', fixDecoderSize(getBytesDecoder(), 16)],
+    ['provider', fixDecoderSize(getBytesDecoder(), 16)],
+    ['padding', fixDecoderSize(getBytesDecoder(), 4)],
   ]);
 }
 

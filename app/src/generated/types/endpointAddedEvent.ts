@@ -27,13 +27,8 @@ import {
   type Codec,
   type Decoder,
   type Encoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
 export type EndpointAddedEvent = {
   header: EventHeader;
@@ -62,21 +57,19 @@ export type EndpointAddedEventArgs = {
 export function getEndpointAddedEventEncoder(): Encoder<EndpointAddedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["endpointId", getU32Encoder()],
-      ["group", getU8Encoder()],
-      ["kind", getU8Encoder()],
-      ["role", getU8Encoder()],
-      ["priority", getU8Encoder()],
-      ["url", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["region", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["provider", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['header', getEventHeaderEncoder()],
+      ['endpointId', getU32Encoder()],
+      ['group', getU8Encoder()],
+      ['kind', getU8Encoder()],
+      ['role', getU8Encoder()],
+      ['priority', getU8Encoder()],
+      ['url', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['region', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['provider', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([183, 150, 241, 73, 149, 210, 114, 113]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([183, 150, 241, 73, 149, 210, 114, 113])),
       ),
     ],
   );
@@ -85,32 +78,24 @@ export function getEndpointAddedEventEncoder(): Encoder<EndpointAddedEventArgs> 
 export function getEndpointAddedEventDecoder(): Decoder<EndpointAddedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["endpointId", getU32Decoder()],
-      ["group", getU8Decoder()],
-      ["kind", getU8Decoder()],
-      ["role", getU8Decoder()],
-      ["priority", getU8Decoder()],
-      ["url", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-      ["region", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-      ["provider", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+      ['header', getEventHeaderDecoder()],
+      ['endpointId', getU32Decoder()],
+      ['group', getU8Decoder()],
+      ['kind', getU8Decoder()],
+      ['role', getU8Decoder()],
+      ['priority', getU8Decoder()],
+      ['url', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+      ['region', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+      ['provider', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([183, 150, 241, 73, 149, 210, 114, 113]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([183, 150, 241, 73, 149, 210, 114, 113])),
       ),
     ],
   );
 }
 
-export function getEndpointAddedEventCodec(): Codec<
-  EndpointAddedEventArgs,
-  EndpointAddedEvent
-> {
-  return combineCodec(
-    getEndpointAddedEventEncoder(),
-    getEndpointAddedEventDecoder(),
-  );
+export function getEndpointAddedEventCodec(): Codec<EndpointAddedEventArgs, EndpointAddedEvent> {
+  return combineCodec(getEndpointAddedEventEncoder(), getEndpointAddedEventDecoder());
 }

@@ -28,13 +28,8 @@ import {
   type Codec,
   type Decoder,
   type Encoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
 export type EndpointReadmittedEvent = {
   header: EventHeader;
@@ -55,17 +50,15 @@ export type EndpointReadmittedEventArgs = {
 export function getEndpointReadmittedEventEncoder(): Encoder<EndpointReadmittedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["endpointId", getU32Encoder()],
-      ["group", getU8Encoder()],
-      ["voters", getArrayEncoder(getAddressEncoder())],
-      ["triggeredBy", getAddressEncoder()],
+      ['header', getEventHeaderEncoder()],
+      ['endpointId', getU32Encoder()],
+      ['group', getU8Encoder()],
+      ['voters', getArrayEncoder(getAddressEncoder())],
+      ['triggeredBy', getAddressEncoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([151, 67, 119, 146, 126, 124, 5, 31]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([151, 67, 119, 146, 126, 124, 5, 31])),
       ),
     ],
   );
@@ -74,28 +67,20 @@ export function getEndpointReadmittedEventEncoder(): Encoder<EndpointReadmittedE
 export function getEndpointReadmittedEventDecoder(): Decoder<EndpointReadmittedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["endpointId", getU32Decoder()],
-      ["group", getU8Decoder()],
-      ["voters", getArrayDecoder(getAddressDecoder())],
-      ["triggeredBy", getAddressDecoder()],
+      ['header', getEventHeaderDecoder()],
+      ['endpointId', getU32Decoder()],
+      ['group', getU8Decoder()],
+      ['voters', getArrayDecoder(getAddressDecoder())],
+      ['triggeredBy', getAddressDecoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([151, 67, 119, 146, 126, 124, 5, 31]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([151, 67, 119, 146, 126, 124, 5, 31])),
       ),
     ],
   );
 }
 
-export function getEndpointReadmittedEventCodec(): Codec<
-  EndpointReadmittedEventArgs,
-  EndpointReadmittedEvent
-> {
-  return combineCodec(
-    getEndpointReadmittedEventEncoder(),
-    getEndpointReadmittedEventDecoder(),
-  );
+export function getEndpointReadmittedEventCodec(): Codec<EndpointReadmittedEventArgs, EndpointReadmittedEvent> {
+  return combineCodec(getEndpointReadmittedEventEncoder(), getEndpointReadmittedEventDecoder());
 }

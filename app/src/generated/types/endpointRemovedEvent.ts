@@ -23,38 +23,23 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
-export type EndpointRemovedEvent = {
-  header: EventHeader;
-  endpointId: number;
-  group: number;
-};
+export type EndpointRemovedEvent = { header: EventHeader; endpointId: number; group: number };
 
-export type EndpointRemovedEventArgs = {
-  header: EventHeaderArgs;
-  endpointId: number;
-  group: number;
-};
+export type EndpointRemovedEventArgs = { header: EventHeaderArgs; endpointId: number; group: number };
 
 export function getEndpointRemovedEventEncoder(): FixedSizeEncoder<EndpointRemovedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["endpointId", getU32Encoder()],
-      ["group", getU8Encoder()],
+      ['header', getEventHeaderEncoder()],
+      ['endpointId', getU32Encoder()],
+      ['group', getU8Encoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([157, 33, 70, 34, 168, 23, 122, 4]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([157, 33, 70, 34, 168, 23, 122, 4])),
       ),
     ],
   );
@@ -63,26 +48,18 @@ export function getEndpointRemovedEventEncoder(): FixedSizeEncoder<EndpointRemov
 export function getEndpointRemovedEventDecoder(): FixedSizeDecoder<EndpointRemovedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["endpointId", getU32Decoder()],
-      ["group", getU8Decoder()],
+      ['header', getEventHeaderDecoder()],
+      ['endpointId', getU32Decoder()],
+      ['group', getU8Decoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([157, 33, 70, 34, 168, 23, 122, 4]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([157, 33, 70, 34, 168, 23, 122, 4])),
       ),
     ],
   );
 }
 
-export function getEndpointRemovedEventCodec(): FixedSizeCodec<
-  EndpointRemovedEventArgs,
-  EndpointRemovedEvent
-> {
-  return combineCodec(
-    getEndpointRemovedEventEncoder(),
-    getEndpointRemovedEventDecoder(),
-  );
+export function getEndpointRemovedEventCodec(): FixedSizeCodec<EndpointRemovedEventArgs, EndpointRemovedEvent> {
+  return combineCodec(getEndpointRemovedEventEncoder(), getEndpointRemovedEventDecoder());
 }

@@ -27,13 +27,8 @@ import {
   type Codec,
   type Decoder,
   type Encoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
 export type EndpointUpdatedEvent = {
   header: EventHeader;
@@ -58,19 +53,17 @@ export type EndpointUpdatedEventArgs = {
 export function getEndpointUpdatedEventEncoder(): Encoder<EndpointUpdatedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["endpointId", getU32Encoder()],
-      ["role", getU8Encoder()],
-      ["priority", getU8Encoder()],
-      ["url", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["region", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["provider", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['header', getEventHeaderEncoder()],
+      ['endpointId', getU32Encoder()],
+      ['role', getU8Encoder()],
+      ['priority', getU8Encoder()],
+      ['url', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['region', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['provider', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([244, 122, 130, 126, 237, 133, 30, 55]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([244, 122, 130, 126, 237, 133, 30, 55])),
       ),
     ],
   );
@@ -79,30 +72,22 @@ export function getEndpointUpdatedEventEncoder(): Encoder<EndpointUpdatedEventAr
 export function getEndpointUpdatedEventDecoder(): Decoder<EndpointUpdatedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["endpointId", getU32Decoder()],
-      ["role", getU8Decoder()],
-      ["priority", getU8Decoder()],
-      ["url", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-      ["region", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-      ["provider", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+      ['header', getEventHeaderDecoder()],
+      ['endpointId', getU32Decoder()],
+      ['role', getU8Decoder()],
+      ['priority', getU8Decoder()],
+      ['url', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+      ['region', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+      ['provider', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([244, 122, 130, 126, 237, 133, 30, 55]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([244, 122, 130, 126, 237, 133, 30, 55])),
       ),
     ],
   );
 }
 
-export function getEndpointUpdatedEventCodec(): Codec<
-  EndpointUpdatedEventArgs,
-  EndpointUpdatedEvent
-> {
-  return combineCodec(
-    getEndpointUpdatedEventEncoder(),
-    getEndpointUpdatedEventDecoder(),
-  );
+export function getEndpointUpdatedEventCodec(): Codec<EndpointUpdatedEventArgs, EndpointUpdatedEvent> {
+  return combineCodec(getEndpointUpdatedEventEncoder(), getEndpointUpdatedEventDecoder());
 }

@@ -18,36 +18,29 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
+} from '@solana/kit';
 
 /** Carried by every event: which network, when, and the topology epoch after the change. */
 export type EventHeader = { network: Address; slot: bigint; epoch: bigint };
 
-export type EventHeaderArgs = {
-  network: Address;
-  slot: number | bigint;
-  epoch: number | bigint;
-};
+export type EventHeaderArgs = { network: Address; slot: number | bigint; epoch: number | bigint };
 
 export function getEventHeaderEncoder(): FixedSizeEncoder<EventHeaderArgs> {
   return getStructEncoder([
-    ["network", getAddressEncoder()],
-    ["slot", getU64Encoder()],
-    ["epoch", getU64Encoder()],
+    ['network', getAddressEncoder()],
+    ['slot', getU64Encoder()],
+    ['epoch', getU64Encoder()],
   ]);
 }
 
 export function getEventHeaderDecoder(): FixedSizeDecoder<EventHeader> {
   return getStructDecoder([
-    ["network", getAddressDecoder()],
-    ["slot", getU64Decoder()],
-    ["epoch", getU64Decoder()],
+    ['network', getAddressDecoder()],
+    ['slot', getU64Decoder()],
+    ['epoch', getU64Decoder()],
   ]);
 }
 
-export function getEventHeaderCodec(): FixedSizeCodec<
-  EventHeaderArgs,
-  EventHeader
-> {
+export function getEventHeaderCodec(): FixedSizeCodec<EventHeaderArgs, EventHeader> {
   return combineCodec(getEventHeaderEncoder(), getEventHeaderDecoder());
 }

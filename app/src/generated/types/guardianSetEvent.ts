@@ -22,32 +22,22 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
 export type GuardianSetEvent = { header: EventHeader; guardian: Address };
 
-export type GuardianSetEventArgs = {
-  header: EventHeaderArgs;
-  guardian: Address;
-};
+export type GuardianSetEventArgs = { header: EventHeaderArgs; guardian: Address };
 
 export function getGuardianSetEventEncoder(): FixedSizeEncoder<GuardianSetEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["guardian", getAddressEncoder()],
+      ['header', getEventHeaderEncoder()],
+      ['guardian', getAddressEncoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([159, 49, 155, 156, 176, 88, 29, 190]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([159, 49, 155, 156, 176, 88, 29, 190])),
       ),
     ],
   );
@@ -56,25 +46,17 @@ export function getGuardianSetEventEncoder(): FixedSizeEncoder<GuardianSetEventA
 export function getGuardianSetEventDecoder(): FixedSizeDecoder<GuardianSetEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["guardian", getAddressDecoder()],
+      ['header', getEventHeaderDecoder()],
+      ['guardian', getAddressDecoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([159, 49, 155, 156, 176, 88, 29, 190]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([159, 49, 155, 156, 176, 88, 29, 190])),
       ),
     ],
   );
 }
 
-export function getGuardianSetEventCodec(): FixedSizeCodec<
-  GuardianSetEventArgs,
-  GuardianSetEvent
-> {
-  return combineCodec(
-    getGuardianSetEventEncoder(),
-    getGuardianSetEventDecoder(),
-  );
+export function getGuardianSetEventCodec(): FixedSizeCodec<GuardianSetEventArgs, GuardianSetEvent> {
+  return combineCodec(getGuardianSetEventEncoder(), getGuardianSetEventDecoder());
 }

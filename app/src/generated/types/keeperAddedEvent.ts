@@ -30,13 +30,8 @@ import {
   type Codec,
   type Decoder,
   type Encoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
 export type KeeperAddedEvent = {
   header: EventHeader;
@@ -57,17 +52,15 @@ export type KeeperAddedEventArgs = {
 export function getKeeperAddedEventEncoder(): Encoder<KeeperAddedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["keeper", getAddressEncoder()],
-      ["region", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["provider", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["keeperCount", getU8Encoder()],
+      ['header', getEventHeaderEncoder()],
+      ['keeper', getAddressEncoder()],
+      ['region', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['provider', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['keeperCount', getU8Encoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([84, 131, 195, 226, 230, 178, 243, 209]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([84, 131, 195, 226, 230, 178, 243, 209])),
       ),
     ],
   );
@@ -76,28 +69,20 @@ export function getKeeperAddedEventEncoder(): Encoder<KeeperAddedEventArgs> {
 export function getKeeperAddedEventDecoder(): Decoder<KeeperAddedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["keeper", getAddressDecoder()],
-      ["region", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-      ["provider", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-      ["keeperCount", getU8Decoder()],
+      ['header', getEventHeaderDecoder()],
+      ['keeper', getAddressDecoder()],
+      ['region', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+      ['provider', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+      ['keeperCount', getU8Decoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([84, 131, 195, 226, 230, 178, 243, 209]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([84, 131, 195, 226, 230, 178, 243, 209])),
       ),
     ],
   );
 }
 
-export function getKeeperAddedEventCodec(): Codec<
-  KeeperAddedEventArgs,
-  KeeperAddedEvent
-> {
-  return combineCodec(
-    getKeeperAddedEventEncoder(),
-    getKeeperAddedEventDecoder(),
-  );
+export function getKeeperAddedEventCodec(): Codec<KeeperAddedEventArgs, KeeperAddedEvent> {
+  return combineCodec(getKeeperAddedEventEncoder(), getKeeperAddedEventDecoder());
 }

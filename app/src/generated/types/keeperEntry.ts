@@ -21,7 +21,7 @@ import {
   type FixedSizeDecoder,
   type FixedSizeEncoder,
   type ReadonlyUint8Array,
-} from "@solana/kit";
+} from '@solana/kit';
 
 /**
  * One keeper slot. Slots are stable (removal clears, addition fills the first empty one)
@@ -38,23 +38,20 @@ export type KeeperEntryArgs = KeeperEntry;
 
 export function getKeeperEntryEncoder(): FixedSizeEncoder<KeeperEntryArgs> {
   return getStructEncoder([
-    ["keeper", getAddressEncoder()],
-    ["region", fixEncoderSize(getBytesEncoder(), 16)],
-    ["provider", fixEncoderSize(getBytesEncoder(), 16)],
+    ['keeper', getAddressEncoder()],
+    ['region', fixEncoderSize(getBytesEncoder(), 16)],
+    ['provider', fixEncoderSize(getBytesEncoder(), 16)],
   ]);
 }
 
 export function getKeeperEntryDecoder(): FixedSizeDecoder<KeeperEntry> {
   return getStructDecoder([
-    ["keeper", getAddressDecoder()],
-    ["region", fixDecoderSize(getBytesDecoder(), 16)],
-    ["provider", fixDecoderSize(getBytesDecoder(), 16)],
+    ['keeper', getAddressDecoder()],
+    ['region', fixDecoderSize(getBytesDecoder(), 16)],
+    ['provider', fixDecoderSize(getBytesDecoder(), 16)],
   ]);
 }
 
-export function getKeeperEntryCodec(): FixedSizeCodec<
-  KeeperEntryArgs,
-  KeeperEntry
-> {
+export function getKeeperEntryCodec(): FixedSizeCodec<KeeperEntryArgs, KeeperEntry> {
   return combineCodec(getKeeperEntryEncoder(), getKeeperEntryDecoder());
 }

@@ -24,38 +24,23 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
-export type KeeperRemovedEvent = {
-  header: EventHeader;
-  keeper: Address;
-  keeperCount: number;
-};
+export type KeeperRemovedEvent = { header: EventHeader; keeper: Address; keeperCount: number };
 
-export type KeeperRemovedEventArgs = {
-  header: EventHeaderArgs;
-  keeper: Address;
-  keeperCount: number;
-};
+export type KeeperRemovedEventArgs = { header: EventHeaderArgs; keeper: Address; keeperCount: number };
 
 export function getKeeperRemovedEventEncoder(): FixedSizeEncoder<KeeperRemovedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["keeper", getAddressEncoder()],
-      ["keeperCount", getU8Encoder()],
+      ['header', getEventHeaderEncoder()],
+      ['keeper', getAddressEncoder()],
+      ['keeperCount', getU8Encoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([121, 177, 200, 195, 205, 188, 62, 128]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([121, 177, 200, 195, 205, 188, 62, 128])),
       ),
     ],
   );
@@ -64,26 +49,18 @@ export function getKeeperRemovedEventEncoder(): FixedSizeEncoder<KeeperRemovedEv
 export function getKeeperRemovedEventDecoder(): FixedSizeDecoder<KeeperRemovedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["keeper", getAddressDecoder()],
-      ["keeperCount", getU8Decoder()],
+      ['header', getEventHeaderDecoder()],
+      ['keeper', getAddressDecoder()],
+      ['keeperCount', getU8Decoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([121, 177, 200, 195, 205, 188, 62, 128]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([121, 177, 200, 195, 205, 188, 62, 128])),
       ),
     ],
   );
 }
 
-export function getKeeperRemovedEventCodec(): FixedSizeCodec<
-  KeeperRemovedEventArgs,
-  KeeperRemovedEvent
-> {
-  return combineCodec(
-    getKeeperRemovedEventEncoder(),
-    getKeeperRemovedEventDecoder(),
-  );
+export function getKeeperRemovedEventCodec(): FixedSizeCodec<KeeperRemovedEventArgs, KeeperRemovedEvent> {
+  return combineCodec(getKeeperRemovedEventEncoder(), getKeeperRemovedEventDecoder());
 }

@@ -36,13 +36,8 @@ import {
   type Encoder,
   type Option,
   type OptionOrNullable,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
 export type MigrationExecutedEvent = {
   header: EventHeader;
@@ -85,25 +80,23 @@ export type MigrationExecutedEventArgs = {
 export function getMigrationExecutedEventEncoder(): Encoder<MigrationExecutedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["oldEpoch", getU64Encoder()],
-      ["group", getU8Encoder()],
-      ["fromId", getOptionEncoder(getU32Encoder())],
-      ["toId", getU32Encoder()],
-      ["rule", getU8Encoder()],
-      ["cause", getU8Encoder()],
-      ["voters", getArrayEncoder(getAddressEncoder())],
-      ["medianLatencyMs", getU32Encoder()],
-      ["medianSlotLag", getU32Encoder()],
-      ["medianErrorBps", getU16Encoder()],
-      ["quarantineUntilSlot", getU64Encoder()],
-      ["triggeredBy", getAddressEncoder()],
+      ['header', getEventHeaderEncoder()],
+      ['oldEpoch', getU64Encoder()],
+      ['group', getU8Encoder()],
+      ['fromId', getOptionEncoder(getU32Encoder())],
+      ['toId', getU32Encoder()],
+      ['rule', getU8Encoder()],
+      ['cause', getU8Encoder()],
+      ['voters', getArrayEncoder(getAddressEncoder())],
+      ['medianLatencyMs', getU32Encoder()],
+      ['medianSlotLag', getU32Encoder()],
+      ['medianErrorBps', getU16Encoder()],
+      ['quarantineUntilSlot', getU64Encoder()],
+      ['triggeredBy', getAddressEncoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([193, 16, 28, 8, 106, 116, 62, 121]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([193, 16, 28, 8, 106, 116, 62, 121])),
       ),
     ],
   );
@@ -112,36 +105,28 @@ export function getMigrationExecutedEventEncoder(): Encoder<MigrationExecutedEve
 export function getMigrationExecutedEventDecoder(): Decoder<MigrationExecutedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["oldEpoch", getU64Decoder()],
-      ["group", getU8Decoder()],
-      ["fromId", getOptionDecoder(getU32Decoder())],
-      ["toId", getU32Decoder()],
-      ["rule", getU8Decoder()],
-      ["cause", getU8Decoder()],
-      ["voters", getArrayDecoder(getAddressDecoder())],
-      ["medianLatencyMs", getU32Decoder()],
-      ["medianSlotLag", getU32Decoder()],
-      ["medianErrorBps", getU16Decoder()],
-      ["quarantineUntilSlot", getU64Decoder()],
-      ["triggeredBy", getAddressDecoder()],
+      ['header', getEventHeaderDecoder()],
+      ['oldEpoch', getU64Decoder()],
+      ['group', getU8Decoder()],
+      ['fromId', getOptionDecoder(getU32Decoder())],
+      ['toId', getU32Decoder()],
+      ['rule', getU8Decoder()],
+      ['cause', getU8Decoder()],
+      ['voters', getArrayDecoder(getAddressDecoder())],
+      ['medianLatencyMs', getU32Decoder()],
+      ['medianSlotLag', getU32Decoder()],
+      ['medianErrorBps', getU16Decoder()],
+      ['quarantineUntilSlot', getU64Decoder()],
+      ['triggeredBy', getAddressDecoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([193, 16, 28, 8, 106, 116, 62, 121]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([193, 16, 28, 8, 106, 116, 62, 121])),
       ),
     ],
   );
 }
 
-export function getMigrationExecutedEventCodec(): Codec<
-  MigrationExecutedEventArgs,
-  MigrationExecutedEvent
-> {
-  return combineCodec(
-    getMigrationExecutedEventEncoder(),
-    getMigrationExecutedEventDecoder(),
-  );
+export function getMigrationExecutedEventCodec(): Codec<MigrationExecutedEventArgs, MigrationExecutedEvent> {
+  return combineCodec(getMigrationExecutedEventEncoder(), getMigrationExecutedEventDecoder());
 }

@@ -21,7 +21,7 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
+} from '@solana/kit';
 
 /** One past migration with its evidence, kept on chain so history needs no log indexer. */
 export type MigrationRecord = {
@@ -66,41 +66,38 @@ export type MigrationRecordArgs = {
 
 export function getMigrationRecordEncoder(): FixedSizeEncoder<MigrationRecordArgs> {
   return getStructEncoder([
-    ["slot", getU64Encoder()],
-    ["newEpoch", getU64Encoder()],
-    ["fromId", getU32Encoder()],
-    ["toId", getU32Encoder()],
-    ["medianLatencyMs", getU32Encoder()],
-    ["medianSlotLag", getU32Encoder()],
-    ["medianErrorBps", getU16Encoder()],
-    ["voters", getU16Encoder()],
-    ["group", getU8Encoder()],
-    ["rule", getU8Encoder()],
-    ["cause", getU8Encoder()],
-    ["voterCount", getU8Encoder()],
+    ['slot', getU64Encoder()],
+    ['newEpoch', getU64Encoder()],
+    ['fromId', getU32Encoder()],
+    ['toId', getU32Encoder()],
+    ['medianLatencyMs', getU32Encoder()],
+    ['medianSlotLag', getU32Encoder()],
+    ['medianErrorBps', getU16Encoder()],
+    ['voters', getU16Encoder()],
+    ['group', getU8Encoder()],
+    ['rule', getU8Encoder()],
+    ['cause', getU8Encoder()],
+    ['voterCount', getU8Encoder()],
   ]);
 }
 
 export function getMigrationRecordDecoder(): FixedSizeDecoder<MigrationRecord> {
   return getStructDecoder([
-    ["slot", getU64Decoder()],
-    ["newEpoch", getU64Decoder()],
-    ["fromId", getU32Decoder()],
-    ["toId", getU32Decoder()],
-    ["medianLatencyMs", getU32Decoder()],
-    ["medianSlotLag", getU32Decoder()],
-    ["medianErrorBps", getU16Decoder()],
-    ["voters", getU16Decoder()],
-    ["group", getU8Decoder()],
-    ["rule", getU8Decoder()],
-    ["cause", getU8Decoder()],
-    ["voterCount", getU8Decoder()],
+    ['slot', getU64Decoder()],
+    ['newEpoch', getU64Decoder()],
+    ['fromId', getU32Decoder()],
+    ['toId', getU32Decoder()],
+    ['medianLatencyMs', getU32Decoder()],
+    ['medianSlotLag', getU32Decoder()],
+    ['medianErrorBps', getU16Decoder()],
+    ['voters', getU16Decoder()],
+    ['group', getU8Decoder()],
+    ['rule', getU8Decoder()],
+    ['cause', getU8Decoder()],
+    ['voterCount', getU8Decoder()],
   ]);
 }
 
-export function getMigrationRecordCodec(): FixedSizeCodec<
-  MigrationRecordArgs,
-  MigrationRecord
-> {
+export function getMigrationRecordCodec(): FixedSizeCodec<MigrationRecordArgs, MigrationRecord> {
   return combineCodec(getMigrationRecordEncoder(), getMigrationRecordDecoder());
 }

@@ -28,7 +28,7 @@ import {
   type Codec,
   type Decoder,
   type Encoder,
-} from "@solana/kit";
+} from '@solana/kit';
 import {
   getEventHeaderDecoder,
   getEventHeaderEncoder,
@@ -38,7 +38,7 @@ import {
   type EventHeaderArgs,
   type PolicyParams,
   type PolicyParamsArgs,
-} from ".";
+} from '.';
 
 export type NetworkCreatedEvent = {
   header: EventHeader;
@@ -59,17 +59,15 @@ export type NetworkCreatedEventArgs = {
 export function getNetworkCreatedEventEncoder(): Encoder<NetworkCreatedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["creator", getAddressEncoder()],
-      ["name", addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
-      ["guardian", getAddressEncoder()],
-      ["policy", getPolicyParamsEncoder()],
+      ['header', getEventHeaderEncoder()],
+      ['creator', getAddressEncoder()],
+      ['name', addEncoderSizePrefix(getUtf8Encoder(), getU32Encoder())],
+      ['guardian', getAddressEncoder()],
+      ['policy', getPolicyParamsEncoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([164, 212, 129, 27, 28, 58, 190, 118]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([164, 212, 129, 27, 28, 58, 190, 118])),
       ),
     ],
   );
@@ -78,28 +76,20 @@ export function getNetworkCreatedEventEncoder(): Encoder<NetworkCreatedEventArgs
 export function getNetworkCreatedEventDecoder(): Decoder<NetworkCreatedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["creator", getAddressDecoder()],
-      ["name", addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
-      ["guardian", getAddressDecoder()],
-      ["policy", getPolicyParamsDecoder()],
+      ['header', getEventHeaderDecoder()],
+      ['creator', getAddressDecoder()],
+      ['name', addDecoderSizePrefix(getUtf8Decoder(), getU32Decoder())],
+      ['guardian', getAddressDecoder()],
+      ['policy', getPolicyParamsDecoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([164, 212, 129, 27, 28, 58, 190, 118]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([164, 212, 129, 27, 28, 58, 190, 118])),
       ),
     ],
   );
 }
 
-export function getNetworkCreatedEventCodec(): Codec<
-  NetworkCreatedEventArgs,
-  NetworkCreatedEvent
-> {
-  return combineCodec(
-    getNetworkCreatedEventEncoder(),
-    getNetworkCreatedEventDecoder(),
-  );
+export function getNetworkCreatedEventCodec(): Codec<NetworkCreatedEventArgs, NetworkCreatedEvent> {
+  return combineCodec(getNetworkCreatedEventEncoder(), getNetworkCreatedEventDecoder());
 }

@@ -14,73 +14,66 @@ import {
   getU16Encoder,
   getU32Decoder,
   getU32Encoder,
-  getU64Decoder,
-  getU64Encoder,
   getU8Decoder,
   getU8Encoder,
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
+} from '@solana/kit';
 
 /**
- * One endpoint as measured by the keeper over its last probe window. 21 bytes, so an
- * attestation covering MAX_ENDPOINTS endpoints still fits one transaction.
+ * One endpoint as a keeper measured it over its last probe window: what
+ * `submit_attestation` carries. 19 bytes, so an attestation covering MAX_ENDPOINTS
+ * endpoints fits one transaction.
  */
 export type ObservationInput = {
   endpointId: number;
   latencyMs: number;
-  /** The endpoint's own slot; lag is computed on chain against `reference_slot`. */
-  endpointSlot: bigint;
+  /**
+   * Slots the endpoint is behind the attestation's `reference_slot` (0 for kinds
+   * without a slot).
+   */
+  slotLag: number;
+  /**
+   * Slots the reference advanced while the endpoint's slot stayed unchanged; the
+   * program credits at most `slot_lag` of it.
+   */
+  stalledSlots: number;
   errorBps: number;
   consecutiveBad: number;
   consecutiveGood: number;
-  /** Bit 0: unreachable. */
+  /** `OBS_*` flags. */
   flags: number;
 };
 
-export type ObservationInputArgs = {
-  endpointId: number;
-  latencyMs: number;
-  /** The endpoint's own slot; lag is computed on chain against `reference_slot`. */
-  endpointSlot: number | bigint;
-  errorBps: number;
-  consecutiveBad: number;
-  consecutiveGood: number;
-  /** Bit 0: unreachable. */
-  flags: number;
-};
+export type ObservationInputArgs = ObservationInput;
 
 export function getObservationInputEncoder(): FixedSizeEncoder<ObservationInputArgs> {
   return getStructEncoder([
-    ["endpointId", getU32Encoder()],
-    ["latencyMs", getU32Encoder()],
-    ["endpointSlot", getU64Encoder()],
-    ["errorBps", getU16Encoder()],
-    ["consecutiveBad", getU8Encoder()],
-    ["consecutiveGood", getU8Encoder()],
-    ["flags", getU8Encoder()],
+    ['endpointId', getU32Encoder()],
+    ['latencyMs', getU32Encoder()],
+    ['slotLag', getU32Encoder()],
+    ['stalledSlots', getU16Encoder()],
+    ['errorBps', getU16Encoder()],
+    ['consecutiveBad', getU8Encoder()],
+    ['consecutiveGood', getU8Encoder()],
+    ['flags', getU8Encoder()],
   ]);
 }
 
 export function getObservationInputDecoder(): FixedSizeDecoder<ObservationInput> {
   return getStructDecoder([
-    ["endpointId", getU32Decoder()],
-    ["latencyMs", getU32Decoder()],
-    ["endpointSlot", getU64Decoder()],
-    ["errorBps", getU16Decoder()],
-    ["consecutiveBad", getU8Decoder()],
-    ["consecutiveGood", getU8Decoder()],
-    ["flags", getU8Decoder()],
+    ['endpointId', getU32Decoder()],
+    ['latencyMs', getU32Decoder()],
+    ['slotLag', getU32Decoder()],
+    ['stalledSlots', getU16Decoder()],
+    ['errorBps', getU16Decoder()],
+    ['consecutiveBad', getU8Decoder()],
+    ['consecutiveGood', getU8Decoder()],
+    ['flags', getU8Decoder()],
   ]);
 }
 
-export function getObservationInputCodec(): FixedSizeCodec<
-  ObservationInputArgs,
-  ObservationInput
-> {
-  return combineCodec(
-    getObservationInputEncoder(),
-    getObservationInputDecoder(),
-  );
+export function getObservationInputCodec(): FixedSizeCodec<ObservationInputArgs, ObservationInput> {
+  return combineCodec(getObservationInputEncoder(), getObservationInputDecoder());
 }

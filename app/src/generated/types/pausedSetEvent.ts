@@ -24,38 +24,23 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
-import {
-  getEventHeaderDecoder,
-  getEventHeaderEncoder,
-  type EventHeader,
-  type EventHeaderArgs,
-} from ".";
+} from '@solana/kit';
+import { getEventHeaderDecoder, getEventHeaderEncoder, type EventHeader, type EventHeaderArgs } from '.';
 
-export type PausedSetEvent = {
-  header: EventHeader;
-  paused: boolean;
-  by: Address;
-};
+export type PausedSetEvent = { header: EventHeader; paused: boolean; by: Address };
 
-export type PausedSetEventArgs = {
-  header: EventHeaderArgs;
-  paused: boolean;
-  by: Address;
-};
+export type PausedSetEventArgs = { header: EventHeaderArgs; paused: boolean; by: Address };
 
 export function getPausedSetEventEncoder(): FixedSizeEncoder<PausedSetEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["paused", getBooleanEncoder()],
-      ["by", getAddressEncoder()],
+      ['header', getEventHeaderEncoder()],
+      ['paused', getBooleanEncoder()],
+      ['by', getAddressEncoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([171, 125, 127, 156, 233, 81, 68, 66]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([171, 125, 127, 156, 233, 81, 68, 66])),
       ),
     ],
   );
@@ -64,23 +49,18 @@ export function getPausedSetEventEncoder(): FixedSizeEncoder<PausedSetEventArgs>
 export function getPausedSetEventDecoder(): FixedSizeDecoder<PausedSetEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["paused", getBooleanDecoder()],
-      ["by", getAddressDecoder()],
+      ['header', getEventHeaderDecoder()],
+      ['paused', getBooleanDecoder()],
+      ['by', getAddressDecoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([171, 125, 127, 156, 233, 81, 68, 66]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([171, 125, 127, 156, 233, 81, 68, 66])),
       ),
     ],
   );
 }
 
-export function getPausedSetEventCodec(): FixedSizeCodec<
-  PausedSetEventArgs,
-  PausedSetEvent
-> {
+export function getPausedSetEventCodec(): FixedSizeCodec<PausedSetEventArgs, PausedSetEvent> {
   return combineCodec(getPausedSetEventEncoder(), getPausedSetEventDecoder());
 }

@@ -26,15 +26,23 @@ import {
   type FixedSizeDecoder,
   type FixedSizeEncoder,
   type ReadonlyUint8Array,
-} from "@solana/kit";
+} from '@solana/kit';
 
 /**
  * Failover policy, stored inside the Network account. Validation lives in
  * `engine::policy` so the keeper applies the very same rules.
  */
 export type Policy = {
-  /** A report counts only if its reference slot is at most this many slots old. */
+  /**
+   * A report's "down" votes count only while its reference slot is at most this many
+   * slots old: a migration is always decided on fresh evidence.
+   */
   stalenessSlots: bigint;
+  /**
+   * A keeper that has not attested for this many slots is silent: none of its votes
+   * count. Keepers attest on change and send a heartbeat every third of this window.
+   */
+  livenessSlots: bigint;
   /** Minimum slots between two automatic migrations of one group. */
   cooldownSlots: bigint;
   /** Quarantine after the first ejection; grows linearly with each ejection. */
@@ -43,24 +51,46 @@ export type Policy = {
   quarantineMaxSlots: bigint;
   /** How long a quarantined endpoint must stay quorum-healthy before readmission. */
   probationSlots: bigint;
+  /** Median probe latency at or above which an endpoint is degraded. */
   latencyDegradedMs: number;
+  /** Probe latency at or above which an endpoint is down (keepers time probes out here). */
   latencyDownMs: number;
+  /** Slots behind the keeper's reference at or above which an endpoint is degraded. */
   lagDegradedSlots: number;
+  /** Slots behind the keeper's reference at or above which an endpoint is down. */
   lagDownSlots: number;
+  /**
+   * An endpoint whose slot stays unchanged while the reference advances this many
+   * slots is stalled (down) long before it is `lag_down_slots` behind. 0 = off.
+   */
+  stallSlots: number;
+  /**
+   * Failed probes (basis points of the keeper's window) at or above which an endpoint
+   * is degraded.
+   */
   errorDegradedBps: number;
+  /** Failed probes (basis points) at or above which an endpoint is down. */
   errorDownBps: number;
-  /** Agreeing fresh reports needed; 0 = automatic (more than 2/3 of the keepers). */
+  /** Agreeing keepers needed; 0 = automatic (more than 2/3 of the keepers). */
   quorum: number;
-  /** Consecutive bad probe windows a keeper must see before its report votes "down". */
+  /** Consecutive bad probe windows a keeper must see before it votes "down". */
   breachWindows: number;
-  /** Consecutive good probe windows before a report votes "healthy". */
+  /** Consecutive good probe windows before a keeper votes "healthy". */
   recoveryWindows: number;
   reserved: ReadonlyUint8Array;
 };
 
 export type PolicyArgs = {
-  /** A report counts only if its reference slot is at most this many slots old. */
+  /**
+   * A report's "down" votes count only while its reference slot is at most this many
+   * slots old: a migration is always decided on fresh evidence.
+   */
   stalenessSlots: number | bigint;
+  /**
+   * A keeper that has not attested for this many slots is silent: none of its votes
+   * count. Keepers attest on change and send a heartbeat every third of this window.
+   */
+  livenessSlots: number | bigint;
   /** Minimum slots between two automatic migrations of one group. */
   cooldownSlots: number | bigint;
   /** Quarantine after the first ejection; grows linearly with each ejection. */
@@ -69,58 +99,76 @@ export type PolicyArgs = {
   quarantineMaxSlots: number | bigint;
   /** How long a quarantined endpoint must stay quorum-healthy before readmission. */
   probationSlots: number | bigint;
+  /** Median probe latency at or above which an endpoint is degraded. */
   latencyDegradedMs: number;
+  /** Probe latency at or above which an endpoint is down (keepers time probes out here). */
   latencyDownMs: number;
+  /** Slots behind the keeper's reference at or above which an endpoint is degraded. */
   lagDegradedSlots: number;
+  /** Slots behind the keeper's reference at or above which an endpoint is down. */
   lagDownSlots: number;
+  /**
+   * An endpoint whose slot stays unchanged while the reference advances this many
+   * slots is stalled (down) long before it is `lag_down_slots` behind. 0 = off.
+   */
+  stallSlots: number;
+  /**
+   * Failed probes (basis points of the keeper's window) at or above which an endpoint
+   * is degraded.
+   */
   errorDegradedBps: number;
+  /** Failed probes (basis points) at or above which an endpoint is down. */
   errorDownBps: number;
-  /** Agreeing fresh reports needed; 0 = automatic (more than 2/3 of the keepers). */
+  /** Agreeing keepers needed; 0 = automatic (more than 2/3 of the keepers). */
   quorum: number;
-  /** Consecutive bad probe windows a keeper must see before its report votes "down". */
+  /** Consecutive bad probe windows a keeper must see before it votes "down". */
   breachWindows: number;
-  /** Consecutive good probe windows before a report votes "healthy". */
+  /** Consecutive good probe windows before a keeper votes "healthy". */
   recoveryWindows: number;
   reserved: ReadonlyUint8Array;
 };
 
 export function getPolicyEncoder(): FixedSizeEncoder<PolicyArgs> {
   return getStructEncoder([
-    ["stalenessSlots", getU64Encoder()],
-    ["cooldownSlots", getU64Encoder()],
-    ["quarantineBaseSlots", getU64Encoder()],
-    ["quarantineMaxSlots", getU64Encoder()],
-    ["probationSlots", getU64Encoder()],
-    ["latencyDegradedMs", getU32Encoder()],
-    ["latencyDownMs", getU32Encoder()],
-    ["lagDegradedSlots", getU32Encoder()],
-    ["lagDownSlots", getU32Encoder()],
-    ["errorDegradedBps", getU16Encoder()],
-    ["errorDownBps", getU16Encoder()],
-    ["quorum", getU8Encoder()],
-    ["breachWindows", getU8Encoder()],
-    ["recoveryWindows", getU8Encoder()],
-    ["reserved", fixEncoderSize(getBytesEncoder(), 17)],
+    ['stalenessSlots', getU64Encoder()],
+    ['livenessSlots', getU64Encoder()],
+    ['cooldownSlots', getU64Encoder()],
+    ['quarantineBaseSlots', getU64Encoder()],
+    ['quarantineMaxSlots', getU64Encoder()],
+    ['probationSlots', getU64Encoder()],
+    ['latencyDegradedMs', getU32Encoder()],
+    ['latencyDownMs', getU32Encoder()],
+    ['lagDegradedSlots', getU32Encoder()],
+    ['lagDownSlots', getU32Encoder()],
+    ['stallSlots', getU32Encoder()],
+    ['errorDegradedBps', getU16Encoder()],
+    ['errorDownBps', getU16Encoder()],
+    ['quorum', getU8Encoder()],
+    ['breachWindows', getU8Encoder()],
+    ['recoveryWindows', getU8Encoder()],
+    ['reserved', fixEncoderSize(getBytesEncoder(), 5)],
   ]);
 }
 
 export function getPolicyDecoder(): FixedSizeDecoder<Policy> {
   return getStructDecoder([
-    ["stalenessSlots", getU64Decoder()],
-    ["cooldownSlots", getU64Decoder()],
-    ["quarantineBaseSlots", getU64Decoder()],
-    ["quarantineMaxSlots", getU64Decoder()],
-    ["probationSlots", getU64Decoder()],
-    ["latencyDegradedMs", getU32Decoder()],
-    ["latencyDownMs", getU32Decoder()],
-    ["lagDegradedSlots", getU32Decoder()],
-    ["lagDownSlots", getU32Decoder()],
-    ["errorDegradedBps", getU16Decoder()],
-    ["errorDownBps", getU16Decoder()],
-    ["quorum", getU8Decoder()],
-    ["breachWindows", getU8Decoder()],
-    ["recoveryWindows", getU8Decoder()],
-    ["reserved", fixDecoderSize(getBytesDecoder(), 17)],
+    ['stalenessSlots', getU64Decoder()],
+    ['livenessSlots', getU64Decoder()],
+    ['cooldownSlots', getU64Decoder()],
+    ['quarantineBaseSlots', getU64Decoder()],
+    ['quarantineMaxSlots', getU64Decoder()],
+    ['probationSlots', getU64Decoder()],
+    ['latencyDegradedMs', getU32Decoder()],
+    ['latencyDownMs', getU32Decoder()],
+    ['lagDegradedSlots', getU32Decoder()],
+    ['lagDownSlots', getU32Decoder()],
+    ['stallSlots', getU32Decoder()],
+    ['errorDegradedBps', getU16Decoder()],
+    ['errorDownBps', getU16Decoder()],
+    ['quorum', getU8Decoder()],
+    ['breachWindows', getU8Decoder()],
+    ['recoveryWindows', getU8Decoder()],
+    ['reserved', fixDecoderSize(getBytesDecoder(), 5)],
   ]);
 }
 

@@ -21,84 +21,145 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
+} from '@solana/kit';
 
 /** The policy as an instruction argument (Borsh), without the reserved bytes. */
 export type PolicyParams = {
+  /**
+   * A report's "down" votes count only while its reference slot is at most this many
+   * slots old: a migration is always decided on fresh evidence.
+   */
   stalenessSlots: bigint;
+  /**
+   * A keeper that has not attested for this many slots is silent: none of its votes
+   * count. Keepers attest on change and send a heartbeat every third of this window.
+   */
+  livenessSlots: bigint;
+  /** Minimum slots between two automatic migrations of one group. */
   cooldownSlots: bigint;
+  /** Quarantine after the first ejection; grows linearly with each ejection. */
   quarantineBaseSlots: bigint;
+  /** Cap on the quarantine length. */
   quarantineMaxSlots: bigint;
+  /** How long a quarantined endpoint must stay quorum-healthy before readmission. */
   probationSlots: bigint;
+  /** Median probe latency at or above which an endpoint is degraded. */
   latencyDegradedMs: number;
+  /** Probe latency at or above which an endpoint is down (keepers time probes out here). */
   latencyDownMs: number;
+  /** Slots behind the keeper's reference at or above which an endpoint is degraded. */
   lagDegradedSlots: number;
+  /** Slots behind the keeper's reference at or above which an endpoint is down. */
   lagDownSlots: number;
+  /**
+   * An endpoint whose slot stays unchanged while the reference advances this many
+   * slots is stalled (down) long before it is `lag_down_slots` behind. 0 = off.
+   */
+  stallSlots: number;
+  /**
+   * Failed probes (basis points of the keeper's window) at or above which an endpoint
+   * is degraded.
+   */
   errorDegradedBps: number;
+  /** Failed probes (basis points) at or above which an endpoint is down. */
   errorDownBps: number;
+  /** Agreeing keepers needed; 0 = automatic (more than 2/3 of the keepers). */
   quorum: number;
+  /** Consecutive bad probe windows a keeper must see before it votes "down". */
   breachWindows: number;
+  /** Consecutive good probe windows before a keeper votes "healthy". */
   recoveryWindows: number;
 };
 
 export type PolicyParamsArgs = {
+  /**
+   * A report's "down" votes count only while its reference slot is at most this many
+   * slots old: a migration is always decided on fresh evidence.
+   */
   stalenessSlots: number | bigint;
+  /**
+   * A keeper that has not attested for this many slots is silent: none of its votes
+   * count. Keepers attest on change and send a heartbeat every third of this window.
+   */
+  livenessSlots: number | bigint;
+  /** Minimum slots between two automatic migrations of one group. */
   cooldownSlots: number | bigint;
+  /** Quarantine after the first ejection; grows linearly with each ejection. */
   quarantineBaseSlots: number | bigint;
+  /** Cap on the quarantine length. */
   quarantineMaxSlots: number | bigint;
+  /** How long a quarantined endpoint must stay quorum-healthy before readmission. */
   probationSlots: number | bigint;
+  /** Median probe latency at or above which an endpoint is degraded. */
   latencyDegradedMs: number;
+  /** Probe latency at or above which an endpoint is down (keepers time probes out here). */
   latencyDownMs: number;
+  /** Slots behind the keeper's reference at or above which an endpoint is degraded. */
   lagDegradedSlots: number;
+  /** Slots behind the keeper's reference at or above which an endpoint is down. */
   lagDownSlots: number;
+  /**
+   * An endpoint whose slot stays unchanged while the reference advances this many
+   * slots is stalled (down) long before it is `lag_down_slots` behind. 0 = off.
+   */
+  stallSlots: number;
+  /**
+   * Failed probes (basis points of the keeper's window) at or above which an endpoint
+   * is degraded.
+   */
   errorDegradedBps: number;
+  /** Failed probes (basis points) at or above which an endpoint is down. */
   errorDownBps: number;
+  /** Agreeing keepers needed; 0 = automatic (more than 2/3 of the keepers). */
   quorum: number;
+  /** Consecutive bad probe windows a keeper must see before it votes "down". */
   breachWindows: number;
+  /** Consecutive good probe windows before a keeper votes "healthy". */
   recoveryWindows: number;
 };
 
 export function getPolicyParamsEncoder(): FixedSizeEncoder<PolicyParamsArgs> {
   return getStructEncoder([
-    ["stalenessSlots", getU64Encoder()],
-    ["cooldownSlots", getU64Encoder()],
-    ["quarantineBaseSlots", getU64Encoder()],
-    ["quarantineMaxSlots", getU64Encoder()],
-    ["probationSlots", getU64Encoder()],
-    ["latencyDegradedMs", getU32Encoder()],
-    ["latencyDownMs", getU32Encoder()],
-    ["lagDegradedSlots", getU32Encoder()],
-    ["lagDownSlots", getU32Encoder()],
-    ["errorDegradedBps", getU16Encoder()],
-    ["errorDownBps", getU16Encoder()],
-    ["quorum", getU8Encoder()],
-    ["breachWindows", getU8Encoder()],
-    ["recoveryWindows", getU8Encoder()],
+    ['stalenessSlots', getU64Encoder()],
+    ['livenessSlots', getU64Encoder()],
+    ['cooldownSlots', getU64Encoder()],
+    ['quarantineBaseSlots', getU64Encoder()],
+    ['quarantineMaxSlots', getU64Encoder()],
+    ['probationSlots', getU64Encoder()],
+    ['latencyDegradedMs', getU32Encoder()],
+    ['latencyDownMs', getU32Encoder()],
+    ['lagDegradedSlots', getU32Encoder()],
+    ['lagDownSlots', getU32Encoder()],
+    ['stallSlots', getU32Encoder()],
+    ['errorDegradedBps', getU16Encoder()],
+    ['errorDownBps', getU16Encoder()],
+    ['quorum', getU8Encoder()],
+    ['breachWindows', getU8Encoder()],
+    ['recoveryWindows', getU8Encoder()],
   ]);
 }
 
 export function getPolicyParamsDecoder(): FixedSizeDecoder<PolicyParams> {
   return getStructDecoder([
-    ["stalenessSlots", getU64Decoder()],
-    ["cooldownSlots", getU64Decoder()],
-    ["quarantineBaseSlots", getU64Decoder()],
-    ["quarantineMaxSlots", getU64Decoder()],
-    ["probationSlots", getU64Decoder()],
-    ["latencyDegradedMs", getU32Decoder()],
-    ["latencyDownMs", getU32Decoder()],
-    ["lagDegradedSlots", getU32Decoder()],
-    ["lagDownSlots", getU32Decoder()],
-    ["errorDegradedBps", getU16Decoder()],
-    ["errorDownBps", getU16Decoder()],
-    ["quorum", getU8Decoder()],
-    ["breachWindows", getU8Decoder()],
-    ["recoveryWindows", getU8Decoder()],
+    ['stalenessSlots', getU64Decoder()],
+    ['livenessSlots', getU64Decoder()],
+    ['cooldownSlots', getU64Decoder()],
+    ['quarantineBaseSlots', getU64Decoder()],
+    ['quarantineMaxSlots', getU64Decoder()],
+    ['probationSlots', getU64Decoder()],
+    ['latencyDegradedMs', getU32Decoder()],
+    ['latencyDownMs', getU32Decoder()],
+    ['lagDegradedSlots', getU32Decoder()],
+    ['lagDownSlots', getU32Decoder()],
+    ['stallSlots', getU32Decoder()],
+    ['errorDegradedBps', getU16Decoder()],
+    ['errorDownBps', getU16Decoder()],
+    ['quorum', getU8Decoder()],
+    ['breachWindows', getU8Decoder()],
+    ['recoveryWindows', getU8Decoder()],
   ]);
 }
 
-export function getPolicyParamsCodec(): FixedSizeCodec<
-  PolicyParamsArgs,
-  PolicyParams
-> {
+export function getPolicyParamsCodec(): FixedSizeCodec<PolicyParamsArgs, PolicyParams> {
   return combineCodec(getPolicyParamsEncoder(), getPolicyParamsDecoder());
 }

@@ -19,7 +19,7 @@ import {
   type FixedSizeCodec,
   type FixedSizeDecoder,
   type FixedSizeEncoder,
-} from "@solana/kit";
+} from '@solana/kit';
 import {
   getEventHeaderDecoder,
   getEventHeaderEncoder,
@@ -29,26 +29,21 @@ import {
   type EventHeaderArgs,
   type PolicyParams,
   type PolicyParamsArgs,
-} from ".";
+} from '.';
 
 export type PolicyUpdatedEvent = { header: EventHeader; policy: PolicyParams };
 
-export type PolicyUpdatedEventArgs = {
-  header: EventHeaderArgs;
-  policy: PolicyParamsArgs;
-};
+export type PolicyUpdatedEventArgs = { header: EventHeaderArgs; policy: PolicyParamsArgs };
 
 export function getPolicyUpdatedEventEncoder(): FixedSizeEncoder<PolicyUpdatedEventArgs> {
   return getHiddenPrefixEncoder(
     getStructEncoder([
-      ["header", getEventHeaderEncoder()],
-      ["policy", getPolicyParamsEncoder()],
+      ['header', getEventHeaderEncoder()],
+      ['policy', getPolicyParamsEncoder()],
     ]),
     [
       getConstantEncoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([225, 112, 112, 67, 95, 236, 245, 161]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([225, 112, 112, 67, 95, 236, 245, 161])),
       ),
     ],
   );
@@ -57,25 +52,17 @@ export function getPolicyUpdatedEventEncoder(): FixedSizeEncoder<PolicyUpdatedEv
 export function getPolicyUpdatedEventDecoder(): FixedSizeDecoder<PolicyUpdatedEvent> {
   return getHiddenPrefixDecoder(
     getStructDecoder([
-      ["header", getEventHeaderDecoder()],
-      ["policy", getPolicyParamsDecoder()],
+      ['header', getEventHeaderDecoder()],
+      ['policy', getPolicyParamsDecoder()],
     ]),
     [
       getConstantDecoder(
-        fixEncoderSize(getBytesEncoder(), 8).encode(
-          new Uint8Array([225, 112, 112, 67, 95, 236, 245, 161]),
-        ),
+        fixEncoderSize(getBytesEncoder(), 8).encode(new Uint8Array([225, 112, 112, 67, 95, 236, 245, 161])),
       ),
     ],
   );
 }
 
-export function getPolicyUpdatedEventCodec(): FixedSizeCodec<
-  PolicyUpdatedEventArgs,
-  PolicyUpdatedEvent
-> {
-  return combineCodec(
-    getPolicyUpdatedEventEncoder(),
-    getPolicyUpdatedEventDecoder(),
-  );
+export function getPolicyUpdatedEventCodec(): FixedSizeCodec<PolicyUpdatedEventArgs, PolicyUpdatedEvent> {
+  return combineCodec(getPolicyUpdatedEventEncoder(), getPolicyUpdatedEventDecoder());
 }
