@@ -89,6 +89,30 @@ pub enum SendError {
     Preflight(Box<Simulation>),
 }
 
+impl SendError {
+    /// The transaction error, whichever way it failed.
+    pub fn transaction_error(&self) -> Option<&TransactionError> {
+        match self {
+            SendError::Rejected(e) => Some(e),
+            SendError::Preflight(sim) => sim.err.as_ref(),
+        }
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Rejected(e) => write!(f, "rejected: {e}"),
+            SendError::Preflight(sim) => match &sim.err {
+                Some(e) => write!(f, "preflight failed: {e}"),
+                None => write!(f, "preflight failed"),
+            },
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
 /// Broadcast to subscribers (PubSub, fault proxies) as the cluster moves.
 #[derive(Clone, Debug)]
 pub enum ClusterEvent {

@@ -277,6 +277,7 @@ impl Chaos {
                     stalled: *lag,
                     error_bps: if *unreachable { 10_000 } else { 0 },
                     unreachable: *unreachable,
+                    divergent: false,
                     windows: 10,
                 }
                 .observation(&policy, *id)

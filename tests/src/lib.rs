@@ -6,12 +6,8 @@ pub mod chaos;
 use std::collections::HashMap;
 
 use anchor_lang::prelude::Pubkey;
-use lifeline::engine::verdict::{classify, Figures};
 use lifeline::instructions::*;
-use lifeline::state::{
-    Ballot, KeeperReport, Network, ObservationInput, Policy, PolicyParams, Role, Topology, Verdict,
-    OBS_UNREACHABLE,
-};
+use lifeline::state::{Ballot, KeeperReport, Network, PolicyParams, Role, Topology};
 use lifeline_client::{accounts, events::LifelineEvent, ix, pda};
 use solana_account::Account;
 use solana_clock::Clock;
@@ -103,79 +99,7 @@ pub fn endpoint_args(
     }
 }
 
-/// What a keeper measured, before the program turns it into a verdict.
-#[derive(Clone, Copy, Debug)]
-pub struct Seen {
-    pub latency_ms: u32,
-    /// Slots behind the keeper's reference slot.
-    pub lag: u64,
-    /// Slots the reference moved while the endpoint's slot stood still.
-    pub stalled: u64,
-    pub error_bps: u16,
-    pub unreachable: bool,
-    pub windows: u8,
-}
-
-impl Seen {
-    pub fn healthy() -> Self {
-        Self {
-            latency_ms: 40,
-            lag: 0,
-            stalled: 0,
-            error_bps: 0,
-            unreachable: false,
-            windows: 10,
-        }
-    }
-    /// 200 OK with a slot that stopped long ago.
-    pub fn frozen() -> Self {
-        Self {
-            lag: 1_000,
-            stalled: 1_000,
-            ..Self::healthy()
-        }
-    }
-    pub fn down() -> Self {
-        Self {
-            unreachable: true,
-            ..Self::healthy()
-        }
-    }
-    pub fn figures(&self) -> Figures {
-        Figures {
-            latency_ms: self.latency_ms,
-            slot_lag: self.lag.min(u32::MAX as u64) as u32,
-            stalled_slots: self.stalled.min(u16::MAX as u64) as u32,
-            error_bps: self.error_bps,
-            unreachable: self.unreachable,
-            divergent: false,
-        }
-    }
-
-    /// What a keeper attests for endpoint `id`, its streaks judged by the engine under
-    /// `policy` (the harness never copies a threshold).
-    pub fn observation(&self, policy: &Policy, id: u32) -> ObservationInput {
-        let (verdict, _) = classify(policy, &self.figures());
-        ObservationInput {
-            endpoint_id: id,
-            latency_ms: self.latency_ms,
-            slot_lag: self.figures().slot_lag,
-            stalled_slots: self.stalled.min(u16::MAX as u64) as u16,
-            error_bps: self.error_bps,
-            consecutive_bad: if verdict == Verdict::Down {
-                self.windows
-            } else {
-                0
-            },
-            consecutive_good: if verdict == Verdict::Healthy {
-                self.windows
-            } else {
-                0
-            },
-            flags: if self.unreachable { OBS_UNREACHABLE } else { 0 },
-        }
-    }
-}
+pub use lifeline_sandbox::Seen;
 
 /// A network on a fresh bank: creator = authority, `keepers` keepers added.
 pub struct TestNet {

@@ -14,29 +14,17 @@ use crate::events::EventHeader;
 use crate::state::{text, Network, Topology};
 
 pub fn check_name(name: &str) -> Result<()> {
-    ensure!(
-        !name.is_empty() && name.len() <= MAX_NAME_LEN && text::is_printable_ascii(name),
-        LifelineError::InvalidName
-    );
+    ensure!(text::valid_name(name), LifelineError::InvalidName);
     Ok(())
 }
 
 pub fn check_label(label: &str) -> Result<()> {
-    ensure!(
-        label.len() <= MAX_LABEL_LEN && text::is_printable_ascii(label),
-        LifelineError::InvalidLabel
-    );
+    ensure!(text::valid_label(label), LifelineError::InvalidLabel);
     Ok(())
 }
 
 pub fn check_url(url: &str) -> Result<()> {
-    let scheme_ok = ["http://", "https://", "ws://", "wss://"]
-        .iter()
-        .any(|s| url.len() > s.len() && url.starts_with(s));
-    ensure!(
-        url.len() <= MAX_URL_LEN && scheme_ok && text::is_printable_ascii(url),
-        LifelineError::InvalidUrl
-    );
+    ensure!(text::valid_url(url), LifelineError::InvalidUrl);
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use crate::instructions::shared::*;
 use crate::state::{text, Ballot, Network, Role, Topology};
 
 /// Every field is optional; only the given ones change.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct UpdateEndpointArgs {
     pub endpoint_id: u32,
     pub url: Option<String>,

@@ -6,6 +6,28 @@ pub fn is_printable_ascii(s: &str) -> bool {
     s.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
+/// A network name: 1–32 bytes of printable ASCII (it is a PDA seed).
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= crate::constants::MAX_NAME_LEN && is_printable_ascii(name)
+}
+
+/// A region or provider label: at most 16 bytes of printable ASCII (may be empty).
+pub fn valid_label(label: &str) -> bool {
+    label.len() <= crate::constants::MAX_LABEL_LEN && is_printable_ascii(label)
+}
+
+/// The URL schemes an endpoint may use.
+pub const URL_SCHEMES: [&str; 4] = ["http://", "https://", "ws://", "wss://"];
+
+/// An endpoint URL: at most 128 bytes of printable ASCII, an http(s) or ws(s) scheme and
+/// something after it.
+pub fn valid_url(url: &str) -> bool {
+    let scheme_ok = URL_SCHEMES
+        .iter()
+        .any(|s| url.len() > s.len() && url.starts_with(s));
+    url.len() <= crate::constants::MAX_URL_LEN && scheme_ok && is_printable_ascii(url)
+}
+
 /// Copies `s` into a zero-padded array; the caller has checked the length.
 pub fn to_fixed<const N: usize>(s: &str) -> [u8; N] {
     let mut out = [0u8; N];
