@@ -9,7 +9,7 @@ import { TopologyPanel } from './components/TopologyPanel';
 import { parseConfig, toSearch, type DashboardConfig } from './lib/config';
 import type { MigrationEvidence } from './lib/events';
 import { LiveNetwork, type Health, type Snapshot } from './lib/live';
-import { collect, tally } from './lib/quorum';
+import { collect, tallyAt } from './lib/quorum';
 import { SeriesStore } from './lib/series';
 
 export function App() {
@@ -34,19 +34,19 @@ export function App() {
         setUnavailable(missing);
       },
       onSnapshot: (s) => {
-        // A chart point per endpoint whenever a keeper report changed (not on every
-        // topology or network notification, which carry no new measurements).
-        const seqs = s.reports.map((r) => `${r.keeper}:${r.seq}`).join(',');
+        // A chart point per endpoint whenever a keeper attested (a ballot row's seq moved),
+        // not on every topology or network notification, which carry no new measurements.
+        const seqs = s.ballot.rows.map((r) => r.seq).join(',');
         if (seqs !== lastSeqs.current) {
           lastSeqs.current = seqs;
-          const ballot = collect(s.network, s.topology, s.reports, s.slot);
+          const electorate = collect(s);
           const now = Date.now();
-          for (const e of s.topology.endpoints) {
-            const t = tally(s.network, ballot, e.id, s.slot);
+          s.topology.endpoints.forEach((e, j) => {
+            const t = tallyAt(s, electorate, j);
             if (t.observed > 0) {
               series.current.record(e.id, { t: now, latencyMs: t.medianLatencyMs, slotLag: t.medianSlotLag });
             }
-          }
+          });
         }
         setSnapshot(s);
       },

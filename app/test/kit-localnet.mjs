@@ -11,7 +11,9 @@ import { address, createSolanaRpc, createSolanaRpcSubscriptions } from '@solana/
 // Topology layout (programs/lifeline/src/state/topology.rs, repr(C)): the dashboard will
 // decode through a Codama-generated client; this check only needs two fields.
 const EPOCH_OFFSET = 8 + 32;
-const ENDPOINT_COUNT_OFFSET = 8 + 32 + 8 + 8 * 8 + 8 + 32 * 192 + 8 * 40 + 4 + 1 + 1;
+// discriminator, network, epoch, policy_epoch, group_epochs, last_migration_slot,
+// history_total, endpoints (32 × 200 bytes), history (8 × 40), next_endpoint_id, version, bump
+const ENDPOINT_COUNT_OFFSET = 8 + 32 + 8 + 8 + 8 * 8 + 8 * 8 + 8 + 32 * 200 + 8 * 40 + 4 + 1 + 1;
 
 function env(name) {
   const v = process.env[name];

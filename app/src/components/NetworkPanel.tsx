@@ -1,6 +1,6 @@
-import { formatBps, formatMs, shortAddress } from '../lib/format';
+import { formatBps, formatMs, shortAddress, slotsAgo } from '../lib/format';
 import type { Snapshot } from '../lib/live';
-import { collect } from '../lib/quorum';
+import { effectiveQuorum, rowStatus, type RowStatus } from '../lib/quorum';
 
 function Key({ address }: { address: string | null }) {
   if (!address) return <span className="muted">none</span>;
@@ -12,22 +12,21 @@ function Key({ address }: { address: string | null }) {
 }
 
 export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
-  const { network, topology, reports, slot } = snapshot;
+  const { network, topology, ballot, slot } = snapshot;
   const p = network.policy;
-  const ballot = collect(network, topology, reports, slot);
-  const counted = new Set(ballot.counted.map((c) => c.keeperIndex));
-  const reportOf = (keeper: string) =>
-    reports.filter((r) => r.keeper === keeper).sort((a, b) => (a.seq < b.seq ? 1 : -1))[0];
+  const quorum = effectiveQuorum(p.quorum, network.keeperCount);
   const policy: [string, string][] = [
     [
       'quorum',
-      `${ballot.quorum === Infinity ? '—' : ballot.quorum} of ${network.keepers.length}${p.quorum === 0 ? ' (⅔ default)' : ''}`,
+      `${quorum === Infinity ? '—' : quorum} of ${network.keeperCount}${p.quorum === 0 ? ' (⅔ default)' : ''}`,
     ],
     ['breach / recovery windows', `${p.breachWindows} / ${p.recoveryWindows}`],
     ['latency degraded / down', `${formatMs(p.latencyDegradedMs)} / ${formatMs(p.latencyDownMs)}`],
     ['slot lag degraded / down', `${p.lagDegradedSlots} / ${p.lagDownSlots} slots`],
+    ['stalled (slot stands still)', p.stallSlots === 0 ? 'off' : `after ${p.stallSlots} slots`],
     ['errors degraded / down', `${formatBps(p.errorDegradedBps)} / ${formatBps(p.errorDownBps)}`],
-    ['report staleness', `${p.stalenessSlots} slots`],
+    ['down votes fresh for', `${p.stalenessSlots} slots`],
+    ['keeper silent after', `${p.livenessSlots} slots`],
     ['cooldown', `${p.cooldownSlots} slots`],
     ['quarantine', `${p.quarantineBaseSlots}–${p.quarantineMaxSlots} slots`],
     ['probation', `${p.probationSlots} slots`],
@@ -44,12 +43,13 @@ export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
         </div>
         <div>
           <span className="label">topology epoch</span> <strong data-testid="epoch">{topology.epoch.toString()}</strong>
+          <span className="muted small"> · policy set at {topology.policyEpoch.toString()}</span>
         </div>
         <div>
           <span className="label">state</span>{' '}
           {network.paused ? (
-            <span className="badge bad" data-testid="paused">
-              paused
+            <span className="badge bad" data-testid="paused" title={network.pausedBy ?? undefined}>
+              paused{network.pausedBy ? ` by ${shortAddress(network.pausedBy)}` : ''}
             </span>
           ) : (
             <span className="badge ok">active</span>
@@ -84,14 +84,16 @@ export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
                 <th>keeper</th>
                 <th>region</th>
                 <th>provider</th>
-                <th>last report</th>
+                <th>last attestation</th>
                 <th>seq</th>
-                <th>counts</th>
+                <th>votes</th>
               </tr>
             </thead>
             <tbody>
               {network.keepers.map((k) => {
-                const r = reportOf(k.address);
+                // The slot's row, if this keeper wrote it (it may still be a predecessor's).
+                const row = ballot.rows[k.index];
+                const mine = row && row.keeper === k.address && row.submittedSlot !== 0n ? row : null;
                 return (
                   <tr key={k.address}>
                     <td>
@@ -99,16 +101,24 @@ export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
                     </td>
                     <td>{k.region}</td>
                     <td>{k.provider}</td>
-                    <td>{r ? `slot ${r.submittedSlot}` : <span className="muted">no report</span>}</td>
-                    <td>{r ? r.seq.toString() : '—'}</td>
                     <td>
-                      {counted.has(k.index) ? (
-                        <span className="badge ok">fresh</span>
+                      {mine ? (
+                        <>
+                          slot {mine.submittedSlot.toString()}
+                          <div className="muted small">{slotsAgo(slot, mine.submittedSlot)}</div>
+                        </>
                       ) : (
-                        <span className="badge muted" title="stale, other epoch, or missing: not counted">
-                          not counted
-                        </span>
+                        <span className="muted">none yet</span>
                       )}
+                    </td>
+                    <td>{mine ? mine.seq.toString() : '—'}</td>
+                    <td>
+                      <KeeperStatus
+                        index={k.index}
+                        status={rowStatus(snapshot, k.index)}
+                        lastSlot={mine?.submittedSlot ?? 0n}
+                        snapshot={snapshot}
+                      />
                     </td>
                   </tr>
                 );
@@ -119,4 +129,58 @@ export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
       </div>
     </section>
   );
+}
+
+/** Whether the keeper's row counts now, and if not why (the engine's `collect`, mirrored). */
+export function KeeperStatus({
+  index,
+  status: s,
+  lastSlot,
+  snapshot,
+}: {
+  index: number;
+  status: RowStatus;
+  lastSlot: bigint;
+  snapshot: Snapshot;
+}) {
+  const p = snapshot.network.policy;
+  const show = (cls: string, text: string, title: string) => (
+    <span className={`badge ${cls}`} data-testid={`keeper-status-${index}`} data-kind={s.kind} title={title}>
+      {text}
+    </span>
+  );
+  switch (s.kind) {
+    case 'counted':
+      if (s.cutOff) {
+        return show(
+          'warn',
+          'cut off',
+          'reaches no endpoint at all: more likely cut off itself, so its votes do not count',
+        );
+      }
+      if (!s.fresh) {
+        return show(
+          'warn',
+          'count · reference stale',
+          `its reference slot is over ${p.stalenessSlots} slots old: its down votes do not count until it attests again`,
+        );
+      }
+      return show('ok', 'count', 'attested within the liveness window, under the current policy');
+    case 'silent':
+      return show(
+        'bad',
+        `silent since slot ${lastSlot}`,
+        `no attestation for over ${p.livenessSlots} slots: none of its votes count`,
+      );
+    case 'old policy':
+      return show(
+        'muted',
+        'before the policy change',
+        'attested before the policy last changed: its votes count again from its next attestation',
+      );
+    case 'ahead':
+      return show('muted', 'just attested', 'its attestation landed after the slot this page read');
+    case 'none':
+      return show('muted', 'no attestation yet', 'has not attested since it took this keeper slot');
+  }
 }

@@ -9,8 +9,21 @@ import {
   verdictName,
 } from '../lib/format';
 import type { Snapshot } from '../lib/live';
-import { endpointLabel, ROLE, type EndpointModel } from '../lib/model';
-import { collect, decideMigration, observationOf, quorumVerdict, tally, type GroupDecision } from '../lib/quorum';
+import { endpointLabel, OBS_DIVERGENT, OBS_UNREACHABLE, ROLE, VERDICT, VOTE_DOWN, VOTE_HEALTHY } from '../lib/model';
+import type { EndpointModel, KeeperModel } from '../lib/model';
+import {
+  cellVerdict,
+  collect,
+  decideMigration,
+  decideReadmission,
+  quorumVerdict,
+  rowStatus,
+  tallyAt,
+  validCell,
+  verdictSinceSlot,
+  type Electorate,
+  type GroupDecision,
+} from '../lib/quorum';
 
 // Primary first, then standbys, quarantined, retired.
 const ROLE_ORDER: Record<number, number> = {
@@ -24,10 +37,11 @@ const verdictClass = (v: string) =>
   v === 'healthy' ? 'ok' : v === 'down' ? 'bad' : v === 'degraded' || v === 'no quorum' ? 'warn' : 'muted';
 
 export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
-  const { network, topology, reports, slot } = snapshot;
-  const ballot = collect(network, topology, reports, slot);
+  const { network, topology } = snapshot;
+  const electorate = collect(snapshot);
   const groups = [...new Set(topology.endpoints.map((e) => e.group))].sort((a, b) => a - b);
-  const byKeeper = new Map(ballot.counted.map((c) => [c.keeperIndex, c]));
+  // Ballot column j is the endpoint at position j of the topology.
+  const position = new Map(topology.endpoints.map((e, j) => [e.id, j]));
   return (
     <section className="panel" data-testid="topology-panel">
       <h2>Topology</h2>
@@ -37,8 +51,8 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
           .filter((e) => e.group === group)
           .sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.priority - b.priority);
         const primary = endpoints.find((e) => e.role === ROLE.primary);
-        const decision = decideMigration(network, topology, ballot, group, slot);
-        const primaryDown = primary ? tally(network, ballot, primary.id, slot).down : 0;
+        const decision = decideMigration(snapshot, electorate, group);
+        const primaryDown = primary ? tallyAt(snapshot, electorate, position.get(primary.id)!).down : 0;
         return (
           <div className="group" key={group}>
             <h3>
@@ -49,8 +63,9 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
               <Decision
                 group={group}
                 decision={decision}
+                hasPrimary={primary !== undefined}
                 downVotes={primaryDown}
-                quorum={ballot.quorum}
+                quorum={electorate.quorum}
                 name={(id) => endpointLabel(topology, id)}
               />
             </h3>
@@ -63,17 +78,15 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
                   <th>quorum verdict</th>
                   <th>medians</th>
                   {network.keepers.map((k) => (
-                    <th key={k.address} title={k.address}>
-                      {k.region || `keeper ${k.index}`}
-                      <div className="muted small key">{shortAddress(k.address)}</div>
-                    </th>
+                    <KeeperHeader key={k.address} keeper={k} snapshot={snapshot} />
                   ))}
                 </tr>
               </thead>
               <tbody>
                 {endpoints.map((e) => {
-                  const t = tally(network, ballot, e.id, slot);
-                  const verdict = quorumVerdict(t, ballot.quorum);
+                  const j = position.get(e.id)!;
+                  const t = tallyAt(snapshot, electorate, j);
+                  const verdict = quorumVerdict(t, electorate.quorum);
                   return (
                     <tr key={e.id} data-testid={`endpoint-${e.id}`} data-role={roleName(e.role)}>
                       <td>
@@ -85,7 +98,7 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
                         </div>
                       </td>
                       <td>
-                        <RoleBadge endpoint={e} now={slot} />
+                        <RoleBadge endpoint={e} snapshot={snapshot} electorate={electorate} />
                       </td>
                       <td>
                         {e.region} · {e.provider}
@@ -95,7 +108,8 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
                           {verdict}
                         </span>
                         <div className="muted small">
-                          down {t.down}/{ballot.quorum} · healthy {t.healthy}/{ballot.quorum}
+                          down {t.down}/{electorate.quorum} · healthy {t.healthy}/{electorate.quorum}
+                          {t.pendingHealthy > 0 ? ` (+${t.pendingHealthy} on the way)` : ''}
                           {t.down > 0 && t.reason !== 0 ? ` · ${reasonName(t.reason)}` : ''}
                         </div>
                       </td>
@@ -108,27 +122,9 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
                           <span className="muted">—</span>
                         )}
                       </td>
-                      {network.keepers.map((k) => {
-                        const c = byKeeper.get(k.index);
-                        const o = c ? observationOf(c.report, e.id) : undefined;
-                        if (!o) {
-                          return (
-                            <td key={k.address} className="muted small">
-                              —
-                            </td>
-                          );
-                        }
-                        const v = verdictName(o.verdict);
-                        return (
-                          <td key={k.address} className="small">
-                            <span className={`dot ${verdictClass(v)}`} /> {v}
-                            <div className="muted">
-                              {o.flags & 1 ? 'unreachable' : `${formatMs(o.latencyMs)} · lag ${o.slotLag}`}
-                              {o.errorBps > 0 ? ` · err ${formatBps(o.errorBps)}` : ''}
-                            </div>
-                          </td>
-                        );
-                      })}
+                      {network.keepers.map((k) => (
+                        <KeeperCell key={k.address} keeper={k} position={j} snapshot={snapshot} />
+                      ))}
                     </tr>
                   );
                 })}
@@ -141,18 +137,131 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
   );
 }
 
-function RoleBadge({ endpoint: e, now }: { endpoint: EndpointModel; now: bigint }) {
+/** A keeper's column head: where it runs, its key, and whether its row counts now. */
+function KeeperHeader({ keeper: k, snapshot }: { keeper: KeeperModel; snapshot: Snapshot }) {
+  const status = rowStatus(snapshot, k.index);
+  const row = snapshot.ballot.rows[k.index];
+  const note =
+    status.kind === 'silent'
+      ? `silent since slot ${row.submittedSlot}`
+      : status.kind === 'none'
+        ? 'no attestation yet'
+        : status.kind === 'old policy'
+          ? 'before the policy change'
+          : status.kind === 'counted' && status.cutOff
+            ? 'cut off'
+            : null;
+  return (
+    <th title={k.address} data-testid={`keeper-col-${k.index}`} data-kind={status.kind}>
+      {k.region || `keeper ${k.index}`}
+      <div className="muted small key">{shortAddress(k.address)}</div>
+      {note && <div className="small warn-text">{note}</div>}
+    </th>
+  );
+}
+
+/**
+ * One ballot cell: what the keeper last attested about the endpoint at `position` (the
+ * verdict and figures the program recorded, and the vote its streak earned), muted when
+ * the row does not count.
+ */
+function KeeperCell({
+  keeper: k,
+  position: j,
+  snapshot,
+}: {
+  keeper: KeeperModel;
+  position: number;
+  snapshot: Snapshot;
+}) {
+  const { network, topology, ballot, slot } = snapshot;
+  const p = network.policy;
+  const status = rowStatus(snapshot, k.index);
+  const row = ballot.rows[k.index];
+  if (status.kind === 'none' || !row) {
+    return <td className="muted small">—</td>;
+  }
+  const v = row.votes[j];
+  if (!validCell(topology, row, j)) {
+    const stale = cellVerdict(v) !== VERDICT.unknown;
+    return (
+      <td
+        className="muted small"
+        title={stale ? 'observed before the endpoint changed (URL or kind): does not count' : 'not observed'}
+      >
+        {stale ? 'changed since' : '—'}
+      </td>
+    );
+  }
+  const counts = status.kind === 'counted' && !status.cutOff;
+  const verdict = verdictName(cellVerdict(v));
+  const since = verdictSinceSlot(row, j);
+  let vote: string | null = null;
+  if (v.flags & VOTE_DOWN) {
+    vote = status.kind === 'counted' && status.fresh ? '↓ votes down' : '↓ down vote (stale)';
+  } else if (v.flags & VOTE_HEALTHY) {
+    vote = '↑ votes healthy';
+  } else if (cellVerdict(v) === VERDICT.healthy) {
+    vote = `healthy ${v.streak}/${p.recoveryWindows} windows`;
+  } else if (cellVerdict(v) === VERDICT.down) {
+    vote = `down ${v.streak}/${p.breachWindows} windows`;
+  }
+  const why =
+    status.kind === 'counted'
+      ? status.cutOff
+        ? 'this keeper reaches no endpoint: its votes do not count'
+        : undefined
+      : status.kind === 'silent'
+        ? `silent since slot ${row.submittedSlot}: its votes do not count`
+        : 'this row does not count';
+  return (
+    <td className={`small${counts ? '' : ' not-counted'}`} title={why}>
+      <span className={`dot ${verdictClass(verdict)}`} /> {verdict}
+      {v.verdict !== VERDICT.healthy && v.reason !== 0 ? ` · ${reasonName(v.reason)}` : ''}
+      <div className="muted">
+        {v.flags & OBS_UNREACHABLE ? 'unreachable' : `${formatMs(v.latencyMs)} · lag ${v.slotLag}`}
+        {v.flags & OBS_DIVERGENT ? ' · other fork' : ''}
+        {v.errorBps > 0 && !(v.flags & OBS_UNREACHABLE) ? ` · err ${formatBps(v.errorBps)}` : ''}
+      </div>
+      {vote && <div className="muted">{vote}</div>}
+      <div className="muted">since {slotsAgo(slot, since)}</div>
+    </td>
+  );
+}
+
+function RoleBadge({
+  endpoint: e,
+  snapshot,
+  electorate,
+}: {
+  endpoint: EndpointModel;
+  snapshot: Snapshot;
+  electorate: Electorate;
+}) {
+  const now = snapshot.slot;
   const role = roleName(e.role);
   const cls = role === 'primary' ? 'ok' : role === 'standby' ? 'info' : role === 'quarantined' ? 'bad' : 'muted';
+  let note = `since ${slotsAgo(now, e.sinceSlot)}`;
+  if (e.role === ROLE.quarantined) {
+    const d = decideReadmission(snapshot, electorate, e.id);
+    const reason = reasonName(e.lastReason);
+    if (d.kind === 'readmit') {
+      note = `probation complete: readmission due (${reason})`;
+    } else if (d.reason === 'quarantine active') {
+      note = `until slot ${e.quarantineUntilSlot} (${reason})`;
+    } else if (d.reason === 'probation incomplete') {
+      const position = snapshot.topology.endpoints.indexOf(e);
+      const probation = tallyAt(snapshot, electorate, position).probation;
+      note = `quarantine over; probation ${probation}/${electorate.quorum} keepers (${reason})`;
+    } else {
+      note = `quarantine over; ${d.reason} (${reason})`;
+    }
+  }
   return (
     <>
       <span className={`badge ${cls}`}>{role}</span>
-      <div className="muted small">
-        {role === 'quarantined'
-          ? e.quarantineUntilSlot > now
-            ? `until slot ${e.quarantineUntilSlot} (${reasonName(e.lastReason)})`
-            : `quarantine over, awaiting recovery (${reasonName(e.lastReason)})`
-          : `since ${slotsAgo(now, e.sinceSlot)}`}
+      <div className="muted small" data-testid={`role-note-${e.id}`}>
+        {note}
       </div>
     </>
   );
@@ -165,12 +274,14 @@ function RoleBadge({ endpoint: e, now }: { endpoint: EndpointModel; now: bigint 
 function Decision({
   group,
   decision: d,
+  hasPrimary,
   downVotes,
   quorum,
   name,
 }: {
   group: number;
   decision: GroupDecision;
+  hasPrimary: boolean;
   downVotes: number;
   quorum: number;
   name: (id: number) => string;
@@ -182,23 +293,38 @@ function Decision({
       {text}
     </span>
   );
+  const held = hasPrimary ? 'primary down by quorum' : 'no primary';
   if (d.kind === 'migrate') {
-    return show(
-      'warn',
-      `failover due → ${name(d.toId)} (${reasonName(d.rule)})`,
-      'a quorum of keepers attests the breach: anyone may call trigger_migration now, and the keepers will',
-    );
+    return d.fromId === null
+      ? show(
+          'warn',
+          `vacancy: ${name(d.toId)} is due to take the role`,
+          'a quorum of keepers votes this standby healthy: the next attestation that votes on it fills the role, or anyone may call trigger_migration',
+        )
+      : show(
+          'warn',
+          `failover due → ${name(d.toId)} (${reasonName(d.rule)})`,
+          'a quorum of keepers attests the breach: the next attestation that votes on it fails the group over, or anyone may call trigger_migration',
+        );
   }
   switch (d.reason) {
     case 'paused':
       return show('bad', 'network paused: no automatic failover');
     case 'cooldown':
-      return show('warn', `primary down by quorum; failover held by cooldown until slot ${d.untilSlot}`);
+      return show('warn', `${held}; failover held by cooldown until slot ${d.untilSlot}`);
+    case 'standby undecided':
+      return show(
+        'warn',
+        `${held}; waiting for ${name(d.endpointId!)} (ranked higher) to be voted healthy or not`,
+        'a better-ranked standby may still reach a healthy quorum: the engine waits for it rather than promote a worse one',
+      );
     case 'no healthy standby':
       return show('bad', 'primary down by quorum; no quorum-healthy standby to fail over to');
     case 'no primary':
       return show('bad', 'no primary, and no quorum-healthy standby to take the role');
     case 'no breach quorum':
       return downVotes > 0 ? show('muted', `${downVotes} of ${quorum} down votes: short of quorum`) : null;
+    case 'invalid group':
+      return null;
   }
 }

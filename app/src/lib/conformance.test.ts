@@ -1,63 +1,36 @@
-// The dashboard decodes real account bytes (made by the Rust program's own structs) and
-// tallies them exactly as the program's engine does. The fixture comes from
+// The dashboard decodes real account bytes (made by the Rust program's own structs, the
+// ballot rows recorded by the engine's `record`) and reaches the same answers as the
+// program's engine: which rows count, every endpoint's tally, every group's migration
+// decision and every quarantined endpoint's readmission. The fixture comes from
 // tests/tests/dashboard_quorum.rs, which fails when the engine or layout drifts from it.
-import type { Address } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
 
 import fixture from '../../test/fixtures/quorum-cases.json';
-import { decodeNetworkAccount, decodeReportAccount, decodeTopologyAccount, PROGRAM_ID } from './model';
-import { collect, decideMigration, tally } from './quorum';
-import { fixtureBytes } from './testing';
-
-interface ExpectedDecision {
-  group: number;
-  kind: 'migrate' | 'refused';
-  fromId?: number | null;
-  toId?: number;
-  rule?: number;
-  reason?: string;
-  untilSlot?: string | null;
-}
+import { PROGRAM_ID } from './model';
+import * as quorum from './quorum';
+import { answers, decodeCase, fixtureCases } from './testing';
 
 describe('the ballot and decision mirror agrees with the program engine', () => {
   it('uses the same program id as the fixture', () => {
     expect(PROGRAM_ID).toBe(fixture.programId);
   });
 
-  fixture.cases.forEach((c, i) => {
-    it(`case ${i}: ${c.reports.length} reports, ${c.expected.tallies.length} endpoints`, () => {
-      const now = BigInt(c.now);
-      const network = decodeNetworkAccount(c.network.address as Address, PROGRAM_ID, fixtureBytes(c.network.account));
-      const topology = decodeTopologyAccount(
-        c.topology.address as Address,
-        PROGRAM_ID,
-        fixtureBytes(c.topology.account),
+  fixtureCases.forEach((c, i) => {
+    const kinds = c.expected.decisions.map((d) => ('reason' in d ? d.reason : d.kind)).join(', ');
+    it(`case ${i}: ${c.expected.counted.length} rows counted, ${c.expected.tallies.length} endpoints, ${kinds}`, () => {
+      const chain = decodeCase(c);
+      expect(chain.network.name).toBe('conformance');
+      expect(chain.ballot.network).toBe(chain.topology.network);
+      expect(chain.topology.endpoints.map((e) => e.url)).toEqual(
+        c.expected.tallies.map((t) => `http://e${t.endpointId}`),
       );
-      const reports = c.reports.map((r) =>
-        decodeReportAccount(r.address as Address, PROGRAM_ID, fixtureBytes(r.account)),
-      );
-      expect(network.name).toBe('conformance');
-      expect(topology.endpoints.map((e) => e.url)).toEqual(c.expected.tallies.map((t) => `http://e${t.endpointId}`));
-
-      const ballot = collect(network, topology, reports, now);
-      expect(ballot.quorum).toBe(c.expected.quorum);
-      expect(ballot.counted.map((x) => ({ keeperIndex: x.keeperIndex, cutOff: x.cutOff }))).toEqual(c.expected.counted);
-      for (const want of c.expected.decisions as ExpectedDecision[]) {
-        const got = decideMigration(network, topology, ballot, want.group, now);
-        if (want.kind === 'migrate') {
-          expect(got).toEqual({ kind: 'migrate', fromId: want.fromId, toId: want.toId, rule: want.rule });
-        } else {
-          expect(got).toEqual({
-            kind: 'refused',
-            reason: want.reason,
-            untilSlot: want.untilSlot == null ? null : BigInt(want.untilSlot),
-          });
-        }
-      }
-      for (const want of c.expected.tallies) {
-        const { endpointId, ...figures } = want;
-        expect({ endpointId, ...tally(network, ballot, endpointId, now) }).toEqual({ endpointId, ...figures });
-      }
+      const got = answers(quorum, chain);
+      // Piece by piece, so a failure names what disagrees.
+      expect(got.quorum).toBe(c.expected.quorum);
+      expect(got.counted).toEqual(c.expected.counted);
+      expect(got.tallies).toEqual(c.expected.tallies);
+      expect(got.decisions).toEqual(c.expected.decisions);
+      expect(got.readmissions).toEqual(c.expected.readmissions);
     });
   });
 });

@@ -1,7 +1,11 @@
 import { getBase58Decoder, type Address } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
 
-import { getMigrationExecutedEventEncoder, getPausedSetEventEncoder } from '../generated/types';
+import {
+  getAttestationSubmittedEventEncoder,
+  getMigrationExecutedEventEncoder,
+  getPausedSetEventEncoder,
+} from '../generated/types';
 import { EVENT_IX_TAG_LE, eventPayloads, migrationsIn, type JsonTransaction } from './events';
 import { PROGRAM_ID } from './model';
 
@@ -63,6 +67,46 @@ describe('events from transactions', () => {
     expect(eventPayloads(tx([{ programIdIndex: 1, data: untagged }]), PROGRAM_ID)).toEqual([]);
     const failed = tx([{ programIdIndex: 1, data: ixData(migration as Uint8Array) }], { InstructionError: [0, 'x'] });
     expect(migrationsIn(failed, PROGRAM_ID)).toEqual([]);
+  });
+
+  it('finds the migrations an attestation executed in its own transaction', () => {
+    // submit_attestation emits AttestationSubmitted, then a MigrationExecuted for every
+    // group whose migration the attestation's vote completed.
+    const attested = getAttestationSubmittedEventEncoder().encode({
+      header: { ...header, epoch: 3n },
+      keeper: KEEPER,
+      seq: 41n,
+      referenceSlot: 48n,
+      healthy: 1,
+      degraded: 0,
+      down: 1,
+    });
+    const second = getMigrationExecutedEventEncoder().encode({
+      header: { ...header, epoch: 5n },
+      oldEpoch: 4n,
+      group: 1,
+      fromId: null,
+      toId: 3,
+      rule: 10,
+      cause: 1,
+      voters: [KEEPER],
+      medianLatencyMs: 20,
+      medianSlotLag: 0,
+      medianErrorBps: 0,
+      quarantineUntilSlot: 0n,
+      triggeredBy: KEEPER,
+    });
+    const found = migrationsIn(
+      tx([
+        { programIdIndex: 1, data: ixData(attested as Uint8Array) },
+        { programIdIndex: 1, data: ixData(migration as Uint8Array) },
+        { programIdIndex: 1, data: ixData(second as Uint8Array) },
+      ]),
+      PROGRAM_ID,
+    );
+    expect(found.map((m) => m.event.header.epoch)).toEqual([4n, 5n]);
+    expect(found[1].event.fromId).toEqual({ __option: 'None' });
+    expect(found[1].event.triggeredBy).toBe(KEEPER);
   });
 
   it('resolves the program through v0 loaded addresses', () => {

@@ -5,6 +5,7 @@ import {
   fixedText,
   formatBps,
   formatMs,
+  kindName,
   reasonName,
   roleName,
   shortAddress,
@@ -17,6 +18,8 @@ describe('format', () => {
     expect([1, 2, 3, 4].map(roleName)).toEqual(['primary', 'standby', 'quarantined', 'retired']);
     expect([0, 1, 2, 3].map(verdictName)).toEqual(['unknown', 'healthy', 'degraded', 'down']);
     expect(reasonName(2)).toBe('slot lag');
+    expect([5, 6].map(reasonName)).toEqual(['stalled', 'divergent']);
+    expect(kindName(5)).toBe('grpc');
     expect(reasonName(20)).toBe('manual');
     expect(causeName(1)).toBe('automatic');
     expect(roleName(9)).toBe('code 9');

@@ -21,6 +21,8 @@ export const REASON_NAMES: Record<number, string> = {
   2: 'slot lag',
   3: 'error rate',
   4: 'unreachable',
+  5: 'stalled',
+  6: 'divergent',
   10: 'vacant primary',
   20: 'manual',
 };
@@ -31,6 +33,7 @@ export const KIND_NAMES: Record<number, string> = {
   2: 'oracle',
   3: 'gateway',
   4: 'other',
+  5: 'grpc',
 };
 
 function named(table: Record<number, string>, code: number): string {

@@ -1,7 +1,8 @@
-// The live view of one network: a first read over JSON-RPC, then account and program
-// subscriptions over the PubSub WebSocket, with polling whenever the WebSocket is down
-// (and a slow resync while it is up, in case a notification was missed). Everything it
-// learns reaches the page through three callbacks.
+// The live view of one network: a first read over JSON-RPC (network, topology and ballot
+// in one getMultipleAccounts), then an account subscription on each of the three over the
+// PubSub WebSocket, with polling whenever the WebSocket is down (and a slow resync while
+// it is up, in case a notification was missed). Everything it learns reaches the page
+// through three callbacks.
 import {
   createSolanaRpc,
   createSolanaRpcSubscriptions,
@@ -15,18 +16,19 @@ import {
   type Signature,
 } from '@solana/kit';
 
-import { KEEPER_REPORT_DISCRIMINATOR, NETWORK_DISCRIMINATOR } from '../generated/accounts';
+import { NETWORK_DISCRIMINATOR } from '../generated/accounts';
 import type { DashboardConfig } from './config';
 import { migrationsIn, type JsonTransaction, type MigrationEvidence } from './events';
 import {
   AccountMismatch,
-  accountKind,
+  decodeBallotAccount,
   decodeNetworkAccount,
-  decodeReportAccount,
   decodeTopologyAccount,
   PROGRAM_ID,
+  type BallotModel,
+  type AccountKind,
+  type MigrationRecordModel,
   type NetworkModel,
-  type ReportModel,
   type TopologyModel,
 } from './model';
 
@@ -38,11 +40,11 @@ export type Health =
   | { kind: 'choose-network'; candidates: { address: Address; name: string }[] };
 
 export interface Snapshot {
-  /** The highest slot any of the data was read at. */
+  /** The highest slot any of the data was read at (the mirror's `now`). */
   slot: bigint;
   network: NetworkModel;
   topology: TopologyModel;
-  reports: ReportModel[];
+  ballot: BallotModel;
 }
 
 export interface LiveCallbacks {
@@ -69,12 +71,24 @@ const EVIDENCE_TRIES = 20;
 const base58 = (bytes: ReadonlyUint8Array) => getBase58Decoder().decode(bytes) as Base58EncodedBytes;
 const fromBase64 = (data: string) => getBase64Encoder().encode(data);
 
-export async function topologyAddress(network: Address): Promise<Address> {
-  const [pda] = await getProgramDerivedAddress({
+async function pda(seed: string, network: Address): Promise<Address> {
+  const [address] = await getProgramDerivedAddress({
     programAddress: PROGRAM_ID,
-    seeds: ['topology', getAddressEncoder().encode(network)],
+    seeds: [seed, getAddressEncoder().encode(network)],
   });
-  return pda;
+  return address;
+}
+
+/** The network's Topology account: PDA ["topology", network]. */
+export const topologyAddress = (network: Address) => pda('topology', network);
+/** The network's Ballot account: PDA ["ballot", network]. */
+export const ballotAddress = (network: Address) => pda('ballot', network);
+
+/** The three accounts the page reads. */
+interface Addresses {
+  network: Address;
+  topology: Address;
+  ballot: Address;
 }
 
 function describe(e: unknown): string {
@@ -101,7 +115,7 @@ export class LiveNetwork {
   private readonly abort = new AbortController();
   private network: NetworkModel | null = null;
   private topology: TopologyModel | null = null;
-  private readonly reports = new Map<Address, ReportModel>();
+  private ballot: BallotModel | null = null;
   /** Per account, the slot its current data was read at: an older read never wins. */
   private readonly readAt = new Map<Address, bigint>();
   private slot = 0n;
@@ -140,18 +154,18 @@ export class LiveNetwork {
 
   private async run() {
     this.health({ kind: 'connecting' });
-    const address = await this.resolveNetwork();
-    if (!address) return;
-    const topology = await topologyAddress(address);
+    const network = await this.resolveNetwork();
+    if (!network) return;
+    const addresses = { network, topology: await topologyAddress(network), ballot: await ballotAddress(network) };
     // First read: retried until it works, so the page recovers when the RPC comes back.
     while (!this.stopped) {
-      if (await this.refresh(address, topology)) break;
+      if (await this.refresh(addresses)) break;
       await sleep(this.options.pollMs, this.abort.signal);
     }
-    void this.subscribeLoop(address);
+    void this.subscribeLoop(addresses);
     while (!this.stopped) {
       await sleep(this.subscribed ? this.options.resyncMs : this.options.pollMs, this.abort.signal);
-      if (!this.stopped) await this.refresh(address, topology);
+      if (!this.stopped) await this.refresh(addresses);
     }
   }
 
@@ -194,36 +208,23 @@ export class LiveNetwork {
     return null;
   }
 
-  /** Reads network, topology and reports. False when the page cannot show the network. */
-  private async refresh(network: Address, topology: Address): Promise<boolean> {
+  /** Reads network, topology and ballot in one request. False when the page cannot show the network. */
+  private async refresh(addresses: Addresses): Promise<boolean> {
     try {
-      const signal = { abortSignal: this.abort.signal };
-      const [pair, reports] = await Promise.all([
-        this.rpc.getMultipleAccounts([network, topology], { encoding: 'base64', commitment: COMMITMENT }).send(signal),
-        this.rpc
-          .getProgramAccounts(PROGRAM_ID, {
-            encoding: 'base64',
-            commitment: COMMITMENT,
-            withContext: true,
-            filters: [
-              { memcmp: { offset: 0n, bytes: base58(KEEPER_REPORT_DISCRIMINATOR), encoding: 'base58' } },
-              { memcmp: { offset: 8n, bytes: network as string as Base58EncodedBytes, encoding: 'base58' } },
-            ],
-          })
-          .send(signal),
-      ]);
-      const [networkAccount, topologyAccount] = pair.value;
+      const { network, topology, ballot } = addresses;
+      const read = await this.rpc
+        .getMultipleAccounts([network, topology, ballot], { encoding: 'base64', commitment: COMMITMENT })
+        .send({ abortSignal: this.abort.signal });
+      const [networkAccount, topologyAccount, ballotAccount] = read.value;
       if (!networkAccount) {
         throw new AccountMismatch(`no account exists at ${network} on ${this.config.rpcUrl}`);
       }
-      if (!topologyAccount) {
-        throw new AccountMismatch(`${network} has no topology account (${topology})`);
-      }
-      this.apply(network, networkAccount.owner, fromBase64(networkAccount.data[0]), pair.context.slot);
-      this.apply(topology, topologyAccount.owner, fromBase64(topologyAccount.data[0]), pair.context.slot);
-      for (const { pubkey, account } of reports.value) {
-        this.apply(pubkey, account.owner, fromBase64(account.data[0]), reports.context.slot);
-      }
+      // The network's own bytes first: a wrong address is named for what it holds.
+      this.apply(network, networkAccount.owner, fromBase64(networkAccount.data[0]), read.context.slot, 'network');
+      if (!topologyAccount) throw new AccountMismatch(`${network} has no topology account (${topology})`);
+      if (!ballotAccount) throw new AccountMismatch(`${network} has no ballot account (${ballot})`);
+      this.apply(topology, topologyAccount.owner, fromBase64(topologyAccount.data[0]), read.context.slot, 'topology');
+      this.apply(ballot, ballotAccount.owner, fromBase64(ballotAccount.data[0]), read.context.slot, 'ballot');
       this.health({ kind: 'live', transport: this.subscribed ? 'subscription' : 'polling' });
       this.publish();
       return true;
@@ -238,57 +239,48 @@ export class LiveNetwork {
     }
   }
 
-  /** One account's bytes, read at `slot`, into the state. */
-  private apply(address: Address, owner: string, data: ReadonlyUint8Array, slot: bigint) {
+  /** One account's bytes, read at `slot`, into the state: it must be the `kind` expected at `address`. */
+  private apply(address: Address, owner: string, data: ReadonlyUint8Array, slot: bigint, kind: AccountKind) {
     const seen = this.readAt.get(address);
     if (seen !== undefined && seen > slot) return;
-    this.readAt.set(address, slot);
-    if (slot > this.slot) this.slot = slot;
-    const kind = accountKind(data);
     if (kind === 'network') this.network = decodeNetworkAccount(address, owner, data);
     else if (kind === 'topology') this.topology = decodeTopologyAccount(address, owner, data);
-    else if (kind === 'report') this.reports.set(address, decodeReportAccount(address, owner, data));
-    else throw new AccountMismatch(`${address} is not a Lifeline account`);
+    else this.ballot = decodeBallotAccount(address, owner, data);
+    this.readAt.set(address, slot);
+    if (slot > this.slot) this.slot = slot;
   }
 
   private publish() {
-    if (this.stopped || !this.network || !this.topology) return;
-    const reports = [...this.reports.values()].filter((r) => r.network === this.network!.address);
-    this.callbacks.onSnapshot({ slot: this.slot, network: this.network, topology: this.topology, reports });
-    void this.findEvidence(this.topology);
+    const { network, topology, ballot } = this;
+    if (this.stopped || !network || !topology || !ballot) return;
+    this.callbacks.onSnapshot({ slot: this.slot, network, topology, ballot });
+    void this.findEvidence(topology);
   }
 
-  private async subscribeLoop(network: Address) {
+  private async subscribeLoop(addresses: Addresses) {
+    const kinds: AccountKind[] = ['network', 'topology', 'ballot'];
     while (!this.stopped) {
       const local = new AbortController();
       const stopLocal = () => local.abort();
       this.abort.signal.addEventListener('abort', stopLocal);
       try {
-        const accountStream = await this.subscriptions
-          .accountNotifications(network, { encoding: 'base64', commitment: COMMITMENT })
-          .subscribe({ abortSignal: local.signal });
-        // Topology and reports both carry the network at offset 8; one subscription serves both.
-        const programStream = await this.subscriptions
-          .programNotifications(PROGRAM_ID, {
-            encoding: 'base64',
-            commitment: COMMITMENT,
-            filters: [{ memcmp: { offset: 8n, bytes: network as string as Base58EncodedBytes, encoding: 'base58' } }],
-          })
-          .subscribe({ abortSignal: local.signal });
+        const streams = await Promise.all(
+          kinds.map((kind) =>
+            this.subscriptions
+              .accountNotifications(addresses[kind], { encoding: 'base64', commitment: COMMITMENT })
+              .subscribe({ abortSignal: local.signal }),
+          ),
+        );
         this.subscribed = true;
         this.health({ kind: 'live', transport: 'subscription' });
-        const onNetwork = (async () => {
-          for await (const n of accountStream) {
-            this.safeApply(network, n.value.owner, n.value.data[0], n.context.slot);
-          }
-        })();
-        const onProgram = (async () => {
-          for await (const n of programStream) {
-            this.safeApply(n.value.pubkey, n.value.account.owner, n.value.account.data[0], n.context.slot);
-          }
-        })();
-        // Either stream ending (socket closed, server gone) ends both.
-        await Promise.race([onNetwork, onProgram]);
+        // Any stream ending (socket closed, server gone) ends them all.
+        await Promise.race(
+          streams.map(async (stream, i) => {
+            for await (const n of stream) {
+              this.safeApply(addresses[kinds[i]], n.value.owner, n.value.data[0], n.context.slot, kinds[i]);
+            }
+          }),
+        );
       } catch {
         // Connection refused or dropped: fall through to polling.
       } finally {
@@ -304,19 +296,23 @@ export class LiveNetwork {
     }
   }
 
-  private safeApply(address: Address, owner: string, data: string, slot: bigint) {
+  private safeApply(address: Address, owner: string, data: string, slot: bigint, kind: AccountKind) {
     try {
-      this.apply(address, owner, fromBase64(data), slot);
+      this.apply(address, owner, fromBase64(data), slot, kind);
       this.publish();
     } catch {
-      // A non-Lifeline account matched the filter: not ours to show.
+      // Not decodable (closed, or replaced by something else): the next poll says what.
     }
   }
 
   /**
    * The evidence for each migration in the topology's history: the MigrationExecuted
-   * event in the transaction that made it. Only transactions in the slots the history
-   * names are fetched (attestations also touch the topology, and they are many).
+   * event in the transaction that made it. Usually that is the keeper attestation that
+   * completed the breach quorum (submit_attestation executes the migration in the same
+   * transaction), otherwise a trigger_migration or force_failover; all of them write the
+   * topology, so the transaction is among the topology's signatures in the slot the record
+   * names. Only transactions in those slots are fetched (attestations also touch the
+   * topology, and they are many), and a slot's stop once its migrations are found.
    */
   private async findEvidence(topology: TopologyModel) {
     if (this.evidenceBusy) return;
@@ -330,6 +326,8 @@ export class LiveNetwork {
     this.evidenceBusy = true;
     try {
       const wanted = new Set(missing.map((r) => r.slot));
+      const found = (r: MigrationRecordModel) => this.evidence.has(r.newEpoch.toString());
+      const slotDone = (slot: bigint) => missing.every((r) => r.slot !== slot || found(r));
       const oldest = missing.reduce((m, r) => (r.slot < m ? r.slot : m), missing[0].slot);
       let before: Signature | undefined;
       for (let page = 0; page < 10 && !this.stopped; page++) {
@@ -337,7 +335,7 @@ export class LiveNetwork {
           .getSignaturesForAddress(topology.address, { limit: 200, before, commitment: COMMITMENT })
           .send({ abortSignal: this.abort.signal });
         for (const s of sigs) {
-          if (!wanted.has(s.slot) || s.err) continue;
+          if (!wanted.has(s.slot) || s.err || slotDone(s.slot)) continue;
           const tx = await this.rpc
             .getTransaction(s.signature, {
               encoding: 'json',
@@ -352,7 +350,7 @@ export class LiveNetwork {
             }
           }
         }
-        if (sigs.length < 200 || sigs[sigs.length - 1].slot < oldest) break;
+        if (missing.every(found) || sigs.length < 200 || sigs[sigs.length - 1].slot < oldest) break;
         before = sigs[sigs.length - 1].signature;
       }
       // Not found yet: the transaction may not be readable at this commitment yet. Try

@@ -1,11 +1,12 @@
 import type { Address } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
 
-import { getEndpointDecoder, getMigrationRecordDecoder } from '../generated/types';
+import { getTopologyDecoder, getTopologyEncoder } from '../generated/accounts';
 import fixture from '../../test/fixtures/quorum-cases.json';
 import {
   AccountMismatch,
   accountKind,
+  decodeBallotAccount,
   decodeNetworkAccount,
   decodeTopologyAccount,
   PROGRAM_ID,
@@ -20,7 +21,7 @@ describe('account decoding', () => {
   it('tells the three accounts apart by discriminator', () => {
     expect(accountKind(fixtureBytes(c.network.account))).toBe('network');
     expect(accountKind(fixtureBytes(c.topology.account))).toBe('topology');
-    expect(accountKind(fixtureBytes(c.reports[0].account))).toBe('report');
+    expect(accountKind(fixtureBytes(c.ballot.account))).toBe('ballot');
     expect(accountKind(new Uint8Array(64))).toBeNull();
   });
 
@@ -36,6 +37,21 @@ describe('account decoding', () => {
   it('refuses another Lifeline account given as the network', () => {
     expect(() => decodeNetworkAccount('T' as Address, PROGRAM_ID, fixtureBytes(c.topology.account))).toThrow(
       'T is not a Lifeline network: it is a topology account',
+    );
+  });
+
+  it('reads the ballot as one row per keeper slot, a cell per endpoint position', () => {
+    const b = decodeBallotAccount(c.ballot.address as Address, PROGRAM_ID, fixtureBytes(c.ballot.account));
+    const t = decodeTopologyAccount(c.topology.address as Address, PROGRAM_ID, fixtureBytes(c.topology.account));
+    expect(b.network).toBe(t.network);
+    expect(b.rows.map((r) => r.index)).toEqual([...Array(16).keys()]);
+    expect(b.rows.every((r) => r.votes.length === 32)).toBe(true);
+    // Columns past the last endpoint are empty unless an endpoint was removed.
+    expect(
+      b.rows.some((r) => r.submittedSlot > 0n && r.votes.slice(0, t.endpoints.length).some((v) => v.verdict)),
+    ).toBe(true);
+    expect(() => decodeBallotAccount('B' as Address, PROGRAM_ID, fixtureBytes(c.network.account))).toThrow(
+      'B is not a Lifeline ballot: it is a network account',
     );
   });
 
@@ -61,20 +77,16 @@ describe('account decoding', () => {
   });
 
   it('reads the migration ring newest first', () => {
-    // Topology bytes with history_total = 10 over a ring of 8: records 2..9 are kept.
-    const data = fixtureBytes(c.topology.account);
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    const historyTotalOffset = 8 + 32 + 8 + 8 * 8;
-    const historyOffset = historyTotalOffset + 8 + 32 * getEndpointDecoder().fixedSize;
-    const recordSize = getMigrationRecordDecoder().fixedSize;
-    view.setBigUint64(historyTotalOffset, 10n, true);
-    for (let i = 0; i < 8; i++) {
-      // the record written as migration number n sits at n % 8 and says new_epoch = n
-      const n = i < 2 ? 8 + i : i;
-      view.setBigUint64(historyOffset + i * recordSize + 8, BigInt(n), true);
-    }
-    const t = decodeTopologyAccount(c.topology.address as Address, PROGRAM_ID, data);
-    expect(t.historyTotal).toBe(10n);
-    expect(t.history.map((r) => Number(r.newEpoch))).toEqual([9, 8, 7, 6, 5, 4, 3, 2]);
+    // Topology bytes with history_total = 10 over a ring of 8: records 2..9 are kept; the
+    // record written as migration number n sits at n % 8 and says new_epoch = n.
+    const t = getTopologyDecoder().decode(fixtureBytes(c.topology.account));
+    const data = getTopologyEncoder().encode({
+      ...t,
+      historyTotal: 10n,
+      history: t.history.map((r, i) => ({ ...r, newEpoch: BigInt(i < 2 ? 8 + i : i) })),
+    });
+    const decoded = decodeTopologyAccount(c.topology.address as Address, PROGRAM_ID, data);
+    expect(decoded.historyTotal).toBe(10n);
+    expect(decoded.history.map((r) => Number(r.newEpoch))).toEqual([9, 8, 7, 6, 5, 4, 3, 2]);
   });
 });

@@ -4,17 +4,17 @@
 import type { Address, ReadonlyUint8Array } from '@solana/kit';
 
 import {
-  KEEPER_REPORT_DISCRIMINATOR,
+  BALLOT_DISCRIMINATOR,
   NETWORK_DISCRIMINATOR,
   TOPOLOGY_DISCRIMINATOR,
-  getKeeperReportDecoder,
-  getKeeperReportSize,
+  getBallotDecoder,
+  getBallotSize,
   getNetworkDecoder,
   getNetworkSize,
   getTopologyDecoder,
   getTopologySize,
 } from '../generated/accounts';
-import type { Observation, Policy } from '../generated/types';
+import type { Policy, Vote } from '../generated/types';
 // The program id from the committed IDL (the same file the generated client comes from).
 import idl from '../../../idl/lifeline.json';
 import { fixedText } from './format';
@@ -25,6 +25,14 @@ export const PROGRAM_ID = idl.address as Address;
 export const ROLE = { primary: 1, standby: 2, quarantined: 3, retired: 4 } as const;
 /** MigrationRecord.from_id when the group had no primary (`u32::MAX`). */
 export const NO_ENDPOINT = 0xffffffff;
+/** Ballot cell flags (programs/lifeline/src/state/ballot.rs): what the keeper observed… */
+export const OBS_UNREACHABLE = 1 << 0;
+export const OBS_DIVERGENT = 1 << 1;
+/** …and the votes the program computed from its streaks when the attestation landed. */
+export const VOTE_DOWN = 1 << 6;
+export const VOTE_HEALTHY = 1 << 7;
+/** `Verdict` codes; any other value reads as Unknown (no observation). */
+export const VERDICT = { unknown: 0, healthy: 1, degraded: 2, down: 3 } as const;
 const ZERO_KEY = '11111111111111111111111111111111';
 
 export interface KeeperModel {
@@ -43,8 +51,13 @@ export interface NetworkModel {
   guardian: Address | null;
   pendingAuthority: Address | null;
   policy: Policy;
+  /** The non-empty keeper slots, in slot order. */
   keepers: KeeperModel[];
+  /** Network.keeper_count: what the quorum is sized on. */
+  keeperCount: number;
   paused: boolean;
+  /** Who set the current pause (null when not paused). */
+  pausedBy: Address | null;
   createdSlot: bigint;
 }
 
@@ -59,6 +72,8 @@ export interface EndpointModel {
   provider: string;
   sinceSlot: bigint;
   quarantineUntilSlot: bigint;
+  /** Topology epoch at which what keepers probe (URL, kind) last changed. */
+  configEpoch: bigint;
   ejectionCount: number;
   lastReason: number;
 }
@@ -82,6 +97,11 @@ export interface TopologyModel {
   address: Address;
   network: Address;
   epoch: bigint;
+  /** Rows read before this epoch do not count (their streaks were judged under another policy). */
+  policyEpoch: bigint;
+  /** Per group, the epoch of its last change. */
+  groupEpochs: bigint[];
+  /** In position order: column j of every ballot row is `endpoints[j]`. */
   endpoints: EndpointModel[];
   /** Newest first: the on-chain ring of the last HISTORY_LEN migrations. */
   history: MigrationRecordModel[];
@@ -89,15 +109,26 @@ export interface TopologyModel {
   lastMigrationSlot: bigint[];
 }
 
-export interface ReportModel {
-  address: Address;
-  network: Address;
+/** One keeper slot's row of the ballot: the latest attestation written there. */
+export interface RowModel {
+  /** The slot in Network.keepers this row belongs to. */
+  index: number;
+  /** Who wrote it (it counts only while that is the keeper in the slot). */
   keeper: Address;
   seq: bigint;
+  /** 0 = never attested. */
   submittedSlot: bigint;
   referenceSlot: bigint;
   topologyEpoch: bigint;
-  observations: Observation[];
+  /** Column j is the endpoint at position j of the topology (all MAX_ENDPOINTS columns). */
+  votes: Vote[];
+}
+
+/** Every keeper's latest attestation: one row per keeper slot. */
+export interface BallotModel {
+  address: Address;
+  network: Address;
+  rows: RowModel[];
 }
 
 /** The bytes at an address are not the account the dashboard was told they are. */
@@ -109,14 +140,14 @@ function sameBytes(a: ReadonlyUint8Array, b: ReadonlyUint8Array): boolean {
   return true;
 }
 
-export type AccountKind = 'network' | 'topology' | 'report';
+export type AccountKind = 'network' | 'topology' | 'ballot';
 
 /** Which Lifeline account `data` holds, by its discriminator; null for anything else. */
 export function accountKind(data: ReadonlyUint8Array): AccountKind | null {
   const disc = data.slice(0, 8);
   if (sameBytes(disc, NETWORK_DISCRIMINATOR)) return 'network';
   if (sameBytes(disc, TOPOLOGY_DISCRIMINATOR)) return 'topology';
-  if (sameBytes(disc, KEEPER_REPORT_DISCRIMINATOR)) return 'report';
+  if (sameBytes(disc, BALLOT_DISCRIMINATOR)) return 'ballot';
   return null;
 }
 
@@ -157,7 +188,9 @@ export function decodeNetworkAccount(address: Address, owner: string, data: Read
         provider: fixedText(k.provider),
       }))
       .filter((k) => k.address !== ZERO_KEY),
+    keeperCount: n.keeperCount,
     paused: n.paused !== 0,
+    pausedBy: optionalKey(n.pausedBy),
     createdSlot: n.createdSlot,
   };
 }
@@ -176,6 +209,7 @@ export function decodeTopologyAccount(address: Address, owner: string, data: Rea
     provider: fixedText(e.provider),
     sinceSlot: e.sinceSlot,
     quarantineUntilSlot: e.quarantineUntilSlot,
+    configEpoch: e.configEpoch,
     ejectionCount: e.ejectionCount,
     lastReason: e.lastReason,
   }));
@@ -205,6 +239,8 @@ export function decodeTopologyAccount(address: Address, owner: string, data: Rea
     address,
     network: t.network,
     epoch: t.epoch,
+    policyEpoch: t.policyEpoch,
+    groupEpochs: t.groupEpochs,
     endpoints,
     history,
     historyTotal: t.historyTotal,
@@ -212,18 +248,21 @@ export function decodeTopologyAccount(address: Address, owner: string, data: Rea
   };
 }
 
-export function decodeReportAccount(address: Address, owner: string, data: ReadonlyUint8Array): ReportModel {
-  expect(address, owner, data, 'report', getKeeperReportSize());
-  const r = getKeeperReportDecoder().decode(data);
+export function decodeBallotAccount(address: Address, owner: string, data: ReadonlyUint8Array): BallotModel {
+  expect(address, owner, data, 'ballot', getBallotSize());
+  const b = getBallotDecoder().decode(data);
   return {
     address,
-    network: r.network,
-    keeper: r.keeper,
-    seq: r.seq,
-    submittedSlot: r.submittedSlot,
-    referenceSlot: r.referenceSlot,
-    topologyEpoch: r.topologyEpoch,
-    observations: r.observations.slice(0, Math.min(r.observationCount, r.observations.length)),
+    network: b.network,
+    rows: b.reports.map((r, index) => ({
+      index,
+      keeper: r.keeper,
+      seq: r.seq,
+      submittedSlot: r.submittedSlot,
+      referenceSlot: r.referenceSlot,
+      topologyEpoch: r.topologyEpoch,
+      votes: r.votes,
+    })),
   };
 }
 

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
-import { effectiveQuorum, emptyTally, lowerMedian, quorumVerdict, type Tally } from './quorum';
+import {
+  collect,
+  effectiveQuorum,
+  emptyTally,
+  lowerMedian,
+  mayBecomeHealthy,
+  quorumVerdict,
+  rowStatus,
+  type RowStatus,
+  type Tally,
+} from './quorum';
+import { decodeCase, fixtureCases } from './testing';
 
 const tally = (t: Partial<Tally>): Tally => ({ ...emptyTally(), ...t });
 
@@ -24,5 +35,31 @@ describe('quorum', () => {
     expect(lowerMedian([10, 5000])).toBe(10);
     expect(lowerMedian([3, 1, 2])).toBe(2);
     expect(lowerMedian([])).toBe(0);
+  });
+
+  it('counts a standby as undecided while the keepers not against it could still make a quorum', () => {
+    // 4 keepers, quorum 3: two vote healthy, one is on its way, one saw it degraded.
+    expect(mayBecomeHealthy(tally({ observed: 4, healthy: 2, pendingHealthy: 1 }), 4, 3)).toBe(true);
+    // two saw it degraded: at most 2 of 4 can still vote healthy
+    expect(mayBecomeHealthy(tally({ observed: 4, healthy: 2 }), 4, 3)).toBe(false);
+    // keepers that have not judged it (silent, not observing) may still
+    expect(mayBecomeHealthy(tally({ observed: 1, healthy: 0 }), 4, 3)).toBe(true);
+  });
+});
+
+describe('keeper rows', () => {
+  const statuses = fixtureCases.flatMap((c) => {
+    const chain = decodeCase(c);
+    const counted = new Set(collect(chain).counted.map((x) => x.keeperIndex));
+    return chain.network.keepers.map((k) => ({ status: rowStatus(chain, k.index), counted: counted.has(k.index) }));
+  });
+
+  it('say why a keeper does not count, exactly when the engine leaves it out', () => {
+    for (const { status, counted } of statuses) expect(status.kind === 'counted').toBe(counted);
+  });
+
+  it('cover every reason in the generated cases', () => {
+    const kinds = new Set<RowStatus['kind']>(statuses.map((s) => s.status.kind));
+    expect([...kinds].sort()).toEqual(['ahead', 'counted', 'none', 'old policy', 'silent']);
   });
 });

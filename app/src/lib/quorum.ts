@@ -1,15 +1,40 @@
-// What the keepers' reports say about each endpoint, counted the way the program counts
-// them (programs/lifeline/src/engine/ballot.rs: `collect` and `tally`), and whether a
-// group would fail over now (engine/migration.rs: `decide_migration`). Display only: the
-// program decides; this mirror lets the page show why a failover will or will not happen.
+// What the on-chain ballot says about each endpoint, counted the way the program counts
+// it (programs/lifeline/src/engine/ballot.rs: `collect` and `tally_at`), whether a group
+// would fail over now (engine/migration.rs: `decide_migration`) and whether a quarantined
+// endpoint would be readmitted (engine/readmission.rs). Display only: the program
+// decides; this mirror lets the page show why a failover will or will not happen.
 // tests/tests/dashboard_quorum.rs keeps the two in step on generated cases.
-import type { Address } from '@solana/kit';
+import type { Vote } from '../generated/types';
+import {
+  OBS_UNREACHABLE,
+  ROLE,
+  VERDICT,
+  VOTE_DOWN,
+  VOTE_HEALTHY,
+  type BallotModel,
+  type EndpointModel,
+  type KeeperModel,
+  type NetworkModel,
+  type RowModel,
+  type TopologyModel,
+} from './model';
 
-import type { Observation } from '../generated/types';
-import { ROLE, type EndpointModel, type NetworkModel, type ReportModel, type TopologyModel } from './model';
+/** Everything a decision depends on, read at one slot (engine::Snapshot). */
+export interface Chain {
+  network: NetworkModel;
+  topology: TopologyModel;
+  ballot: BallotModel;
+  /** The slot the accounts were read at: the engine's `now`. */
+  slot: bigint;
+}
 
-const VERDICT_HEALTHY = 1;
-const VERDICT_DOWN = 3;
+const MAX_GROUPS = 8;
+const U64_MAX = (1n << 64n) - 1n;
+const U16_MAX = 0xffff;
+const REASON_VACANT_PRIMARY = 10;
+
+const addU64 = (a: bigint, b: bigint) => (a + b > U64_MAX ? U64_MAX : a + b);
+const subU64 = (a: bigint, b: bigint) => (a > b ? a - b : 0n);
 
 /** engine::policy::effective_quorum */
 export function effectiveQuorum(quorum: number, keepers: number): number {
@@ -18,69 +43,107 @@ export function effectiveQuorum(quorum: number, keepers: number): number {
   return quorum === 0 ? Math.floor((keepers * 2) / 3) + 1 : Math.max(quorum, majority);
 }
 
-export interface CountedReport {
+/** Verdict::from_u8: codes other than 1–3 read as Unknown. */
+export const cellVerdict = (v: Vote): number => (v.verdict >= 1 && v.verdict <= 3 ? v.verdict : VERDICT.unknown);
+
+/** A cell counts if it holds an observation of the endpoint's current identity. */
+export function validCell(topology: TopologyModel, row: RowModel, j: number): boolean {
+  const e = topology.endpoints[j];
+  return cellVerdict(row.votes[j]) !== VERDICT.unknown && e !== undefined && e.configEpoch <= row.topologyEpoch;
+}
+
+/** The slot since which the verdict in column `j` has held. */
+export const verdictSinceSlot = (row: RowModel, j: number): bigint =>
+  subU64(row.submittedSlot, BigInt(row.votes[j].verdictAgeSlots));
+
+/** Cut off = reached nothing: at least two valid cells and every one unreachable. */
+function isCutOff(topology: TopologyModel, row: RowModel): boolean {
+  let observed = 0;
+  for (let j = 0; j < topology.endpoints.length; j++) {
+    if (!validCell(topology, row, j)) continue;
+    if ((row.votes[j].flags & OBS_UNREACHABLE) === 0) return false;
+    observed++;
+  }
+  return observed >= 2;
+}
+
+export interface CountedRow {
+  /** The keeper's slot in Network.keepers (the bit in voter bitmaps). */
   keeperIndex: number;
-  report: ReportModel;
-  /** Sees every in-rotation endpoint down: probably cut off itself; its votes are discounted. */
+  row: RowModel;
+  /** The reference slot is within staleness_slots: its down votes count. */
+  fresh: boolean;
+  /** Reaches no endpoint at all: probably cut off itself; none of its votes count. */
   cutOff: boolean;
 }
 
-export interface Ballot {
-  counted: CountedReport[];
+export interface Electorate {
+  counted: CountedRow[];
   quorum: number;
 }
 
-const inRotation = (e: EndpointModel) => e.role === ROLE.primary || e.role === ROLE.standby;
+/** The keeper in slot `index` (null for an empty slot). */
+export const keeperAt = (network: NetworkModel, index: number): KeeperModel | null =>
+  network.keepers.find((k) => k.index === index) ?? null;
 
-export function observationOf(report: ReportModel, endpointId: number): Observation | undefined {
-  return report.observations.find((o) => o.endpointId === endpointId);
+/** Why a keeper's row does or does not count at `chain.slot`. */
+export type RowStatus =
+  | { kind: 'counted'; fresh: boolean; cutOff: boolean }
+  /** No row of this keeper yet (never attested, or the slot still holds its predecessor's). */
+  | { kind: 'none' }
+  /** Landed after the slot the page read (a newer notification is on its way). */
+  | { kind: 'ahead' }
+  /** Older than liveness_slots: none of its votes count. */
+  | { kind: 'silent' }
+  /** Read a topology epoch older than the policy: judged under other thresholds. */
+  | { kind: 'old policy' };
+
+export function rowStatus(chain: Chain, index: number): RowStatus {
+  const { network, topology, ballot, slot: now } = chain;
+  const k = keeperAt(network, index);
+  const r = ballot.rows[index];
+  if (!k || !r || r.keeper !== k.address || r.submittedSlot === 0n) return { kind: 'none' };
+  if (r.submittedSlot > now) return { kind: 'ahead' };
+  if (now - r.submittedSlot > network.policy.livenessSlots) return { kind: 'silent' };
+  if (r.topologyEpoch < topology.policyEpoch) return { kind: 'old policy' };
+  return {
+    kind: 'counted',
+    fresh: r.referenceSlot <= now && now - r.referenceSlot <= network.policy.stalenessSlots,
+    cutOff: isCutOff(topology, r),
+  };
 }
 
-function isCutOff(topology: TopologyModel, report: ReportModel): boolean {
-  let seen = 0;
-  for (const e of topology.endpoints.filter(inRotation)) {
-    const o = observationOf(report, e.id);
-    if (o && o.verdict === VERDICT_DOWN) seen++;
-    else return false;
-  }
-  return seen >= 2;
-}
-
-/** Which reports count at slot `now`: fresh, for this epoch and network, from a keeper in the set. */
-export function collect(network: NetworkModel, topology: TopologyModel, reports: ReportModel[], now: bigint): Ballot {
-  const policy = network.policy;
-  const byIndex = new Map<number, ReportModel>();
-  const indexOf = new Map<Address, number>(network.keepers.map((k) => [k.address, k.index]));
-  for (const r of reports) {
-    if (r.network !== topology.network || r.topologyEpoch !== topology.epoch) continue;
-    if (r.referenceSlot > now || r.referenceSlot + policy.stalenessSlots < now) continue;
-    const idx = indexOf.get(r.keeper);
-    if (idx === undefined) continue;
-    const prev = byIndex.get(idx);
-    if (!prev || prev.seq < r.seq) byIndex.set(idx, r);
-  }
-  const counted = [...byIndex.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([keeperIndex, report]) => ({ keeperIndex, report, cutOff: isCutOff(topology, report) }));
-  return { counted, quorum: effectiveQuorum(policy.quorum, network.keepers.length) };
+/** engine::ballot::collect: which rows of the ballot count at `chain.slot`. */
+export function collect(chain: Chain): Electorate {
+  const counted: CountedRow[] = [];
+  chain.ballot.rows.forEach((row, i) => {
+    const s = rowStatus(chain, i);
+    if (s.kind === 'counted') counted.push({ keeperIndex: i, row, fresh: s.fresh, cutOff: s.cutOff });
+  });
+  return { counted, quorum: effectiveQuorum(chain.network.policy.quorum, chain.network.keeperCount) };
 }
 
 export interface Tally {
+  /** Counted rows (not cut off) that observed the endpoint. */
   observed: number;
+  /** Down votes from fresh rows. */
   down: number;
   downVoters: number;
   healthy: number;
   healthyVoters: number;
+  /** Healthy verdicts whose good streak has not reached recovery_windows yet. */
+  pendingHealthy: number;
+  /** Healthy voters whose verdict has held for probation_slots. */
   probation: number;
   probationVoters: number;
   medianLatencyMs: number;
   medianSlotLag: number;
   medianErrorBps: number;
-  /** Reason code most down voters give (ties: the most severe). */
+  /** Reason code most down voters give (ties: the higher code). */
   reason: number;
 }
 
-/** A tally of no reports. */
+/** A tally of no rows. */
 export function emptyTally(): Tally {
   return {
     observed: 0,
@@ -88,6 +151,7 @@ export function emptyTally(): Tally {
     downVoters: 0,
     healthy: 0,
     healthyVoters: 0,
+    pendingHealthy: 0,
     probation: 0,
     probationVoters: 0,
     medianLatencyMs: 0,
@@ -104,44 +168,64 @@ export function lowerMedian(values: number[]): number {
   return v[Math.floor((v.length - 1) / 2)];
 }
 
-export function tally(network: NetworkModel, ballot: Ballot, endpointId: number, now: bigint): Tally {
-  const p = network.policy;
+/** engine::ballot::tally_at: what the counted rows say about the endpoint at position `j`. */
+export function tallyAt(chain: Chain, electorate: Electorate, j: number): Tally {
+  const p = chain.network.policy;
   const t = emptyTally();
+  if (j < 0 || j >= chain.topology.endpoints.length) return t;
   const latency: number[] = [];
   const lag: number[] = [];
   const errors: number[] = [];
-  const reasons = [0, 0, 0, 0, 0];
-  for (const c of ballot.counted.filter((c) => !c.cutOff)) {
-    const o = observationOf(c.report, endpointId);
-    if (!o) continue;
+  const reasons = new Array<number>(8).fill(0);
+  for (const c of electorate.counted) {
+    if (c.cutOff || !validCell(chain.topology, c.row, j)) continue;
+    const v = c.row.votes[j];
     const bit = 1 << c.keeperIndex;
-    t.observed++;
-    latency.push(o.latencyMs);
-    lag.push(o.slotLag);
-    errors.push(o.errorBps);
-    if (o.verdict === VERDICT_DOWN && o.consecutiveBad >= p.breachWindows) {
+    latency.push(v.latencyMs);
+    lag.push(v.slotLag);
+    errors.push(v.errorBps);
+    if ((v.flags & VOTE_DOWN) !== 0 && c.fresh) {
       t.downVoters |= bit;
       t.down++;
-      reasons[Math.min(o.reason, 4)]++;
+      reasons[Math.min(v.reason, 7)]++;
     }
-    if (o.verdict === VERDICT_HEALTHY && o.consecutiveGood >= p.recoveryWindows) {
+    const votesHealthy = (v.flags & VOTE_HEALTHY) !== 0;
+    if (cellVerdict(v) === VERDICT.healthy && !votesHealthy) t.pendingHealthy++;
+    if (votesHealthy) {
       t.healthyVoters |= bit;
       t.healthy++;
-      if (o.verdictSinceSlot + p.probationSlots <= now) {
+      if (addU64(verdictSinceSlot(c.row, j), p.probationSlots) <= chain.slot) {
         t.probationVoters |= bit;
         t.probation++;
       }
     }
   }
+  t.observed = latency.length;
   t.medianLatencyMs = lowerMedian(latency);
   t.medianSlotLag = lowerMedian(lag);
   t.medianErrorBps = lowerMedian(errors);
-  let best = 0;
-  for (let r = 4; r >= 1; r--) {
-    if (reasons[r] > 0 && (best === 0 || reasons[r] > reasons[best])) best = r;
-  }
-  t.reason = best;
+  // The most frequent of codes 1–7; on a tie the higher code (the loop runs downwards).
+  for (let r = 7; r >= 1; r--) if (reasons[r] > 0 && (t.reason === 0 || reasons[r] > reasons[t.reason])) t.reason = r;
   return t;
+}
+
+/** engine::ballot::tally: the endpoint with id `endpointId` (an unknown id tallies nothing). */
+export function tally(chain: Chain, electorate: Electorate, endpointId: number): Tally {
+  return tallyAt(
+    chain,
+    electorate,
+    chain.topology.endpoints.findIndex((e) => e.id === endpointId),
+  );
+}
+
+/**
+ * Tally::may_become_healthy: the keepers that have not judged the endpoint otherwise
+ * (silent, not counted, not observing it, or on their way to a healthy vote), added to
+ * its healthy votes, could still reach `quorum`.
+ */
+export function mayBecomeHealthy(t: Tally, keepers: number, quorum: number): boolean {
+  const judgedNotHealthy = Math.max(0, t.observed - (t.healthy + t.pendingHealthy));
+  return Math.max(0, keepers - judgedNotHealthy) >= quorum;
 }
 
 export type QuorumVerdict = 'down' | 'healthy' | 'no quorum' | 'no reports';
@@ -153,61 +237,120 @@ export function quorumVerdict(t: Tally, quorum: number): QuorumVerdict {
   return t.observed === 0 ? 'no reports' : 'no quorum';
 }
 
-export type Refusal = 'paused' | 'no breach quorum' | 'cooldown' | 'no healthy standby' | 'no primary';
+export type Refusal =
+  | 'invalid group'
+  | 'paused'
+  | 'no breach quorum'
+  | 'cooldown'
+  | 'no healthy standby'
+  | 'no primary'
+  | 'standby undecided';
 
 export type GroupDecision =
-  | { kind: 'migrate'; fromId: number | null; toId: number; rule: number }
-  | { kind: 'refused'; reason: Refusal; untilSlot: bigint | null };
+  | { kind: 'migrate'; fromId: number | null; toId: number; rule: number; voters: number; quarantineUntilSlot: bigint }
+  /** `untilSlot` for a cooldown; `endpointId` for the standby a decision waits for. */
+  | { kind: 'refused'; reason: Refusal; untilSlot: bigint | null; endpointId: number | null };
 
-const REASON_VACANT_PRIMARY = 10;
+/** engine::policy::quarantine_slots: base × ejections, capped. */
+export function quarantineSlots(network: NetworkModel, ejections: number): bigint {
+  const p = network.policy;
+  const q = p.quarantineBaseSlots * BigInt(Math.max(ejections, 1));
+  return q < p.quarantineMaxSlots ? q : p.quarantineMaxSlots;
+}
+
+/** Ordering key of a standby, smallest wins: labels shared with the failed primary, priority, latency, id. */
+function rank(primary: EndpointModel | undefined, e: EndpointModel, t: Tally): number[] {
+  const shared = primary ? Number(primary.provider === e.provider) + Number(primary.region === e.region) : 0;
+  return [shared, e.priority, t.medianLatencyMs, e.id];
+}
+
+function before(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
+}
 
 /**
- * engine::migration::decide_migration: would `group` fail over at slot `now`? In order:
- * not paused; the primary is down by quorum; out of cooldown; a quorum-healthy standby
- * exists; the best one (other provider/region first, then priority, latency, id) wins.
+ * engine::migration::decide_migration: would `group` fail over at `chain.slot`? In order:
+ * not paused; the primary is down by quorum (or the group has none); out of cooldown
+ * (a vacancy too); a quorum-healthy standby exists; the best one (other provider/region
+ * first, then priority, latency, id) wins, unless a better-ranked standby may still be
+ * voted healthy.
  */
-export function decideMigration(
-  network: NetworkModel,
-  topology: TopologyModel,
-  ballot: Ballot,
-  group: number,
-  now: bigint,
-): GroupDecision {
-  const refused = (reason: Refusal, untilSlot: bigint | null = null): GroupDecision => ({
-    kind: 'refused',
-    reason,
-    untilSlot,
-  });
+export function decideMigration(chain: Chain, electorate: Electorate, group: number): GroupDecision {
+  const refused = (reason: Refusal, untilSlot: bigint | null = null, endpointId: number | null = null) =>
+    ({ kind: 'refused', reason, untilSlot, endpointId }) as const;
+  const { network, topology, slot: now } = chain;
+  if (group >= MAX_GROUPS) return refused('invalid group');
   if (network.paused) return refused('paused');
-  const primary = topology.endpoints.find((e) => e.group === group && e.role === ROLE.primary);
-  let primaryTally: Tally | null = null;
-  if (primary) {
-    primaryTally = tally(network, ballot, primary.id, now);
-    if (primaryTally.down < ballot.quorum) return refused('no breach quorum');
-    const last = topology.lastMigrationSlot[group] ?? 0n;
-    const until = last + network.policy.cooldownSlots;
-    if (last !== 0n && now < until) return refused('cooldown', until);
-  }
-  // Smallest wins: (labels shared with the failed primary, priority, latency, id).
-  const rank = (e: EndpointModel, t: Tally): number[] => [
-    primary ? Number(primary.provider === e.provider) + Number(primary.region === e.region) : 0,
-    e.priority,
-    t.medianLatencyMs,
-    e.id,
-  ];
-  const before = (a: number[], b: number[]) => {
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
-    return false;
-  };
-  let best: { e: EndpointModel; key: number[] } | null = null;
-  for (const e of topology.endpoints.filter((x) => x.group === group && x.role === ROLE.standby)) {
-    const t = tally(network, ballot, e.id, now);
-    if (t.healthy < ballot.quorum) continue;
-    const key = rank(e, t);
-    if (!best || before(key, best.key)) best = { e, key };
+  const endpoints = topology.endpoints;
+  const pj = endpoints.findIndex((e) => e.group === group && e.role === ROLE.primary);
+  const primary = pj >= 0 ? endpoints[pj] : undefined;
+  const primaryTally = primary ? tallyAt(chain, electorate, pj) : null;
+  if (primaryTally && primaryTally.down < electorate.quorum) return refused('no breach quorum');
+  const last = topology.lastMigrationSlot[group] ?? 0n;
+  const until = addU64(last, network.policy.cooldownSlots);
+  if (last !== 0n && now < until) return refused('cooldown', until);
+
+  const standbys = endpoints
+    .map((e, j) => ({ e, j }))
+    .filter(({ e }) => e.group === group && e.role === ROLE.standby)
+    .map(({ e, j }) => ({ e, t: tallyAt(chain, electorate, j) }));
+  let best: { e: EndpointModel; t: Tally } | null = null;
+  for (const s of standbys) {
+    if (s.t.healthy < electorate.quorum) continue;
+    if (!best || before(rank(primary, s.e, s.t), rank(primary, best.e, best.t))) best = s;
   }
   if (!best) return refused(primary ? 'no healthy standby' : 'no primary');
-  return primary && primaryTally
-    ? { kind: 'migrate', fromId: primary.id, toId: best.e.id, rule: primaryTally.reason }
-    : { kind: 'migrate', fromId: null, toId: best.e.id, rule: REASON_VACANT_PRIMARY };
+  const bestRank = rank(primary, best.e, best.t);
+  for (const s of standbys) {
+    if (s.e.id === best.e.id) continue;
+    if (
+      s.t.healthy < electorate.quorum &&
+      before(rank(primary, s.e, s.t), bestRank) &&
+      mayBecomeHealthy(s.t, network.keeperCount, electorate.quorum)
+    ) {
+      return refused('standby undecided', null, s.e.id);
+    }
+  }
+  if (primary && primaryTally) {
+    return {
+      kind: 'migrate',
+      fromId: primary.id,
+      toId: best.e.id,
+      rule: primaryTally.reason,
+      voters: primaryTally.downVoters,
+      quarantineUntilSlot: addU64(now, quarantineSlots(network, Math.min(primary.ejectionCount + 1, U16_MAX))),
+    };
+  }
+  return {
+    kind: 'migrate',
+    fromId: null,
+    toId: best.e.id,
+    rule: REASON_VACANT_PRIMARY,
+    voters: best.t.healthyVoters,
+    quarantineUntilSlot: 0n,
+  };
+}
+
+export type ReadmissionRefusal =
+  'endpoint not found' | 'not quarantined' | 'paused' | 'quarantine active' | 'probation incomplete';
+
+export type ReadmissionDecision =
+  { kind: 'readmit' } | { kind: 'refused'; reason: ReadmissionRefusal; untilSlot: bigint | null };
+
+/**
+ * engine::readmission::decide_readmission: may the quarantined endpoint return as a
+ * standby? Not paused, the quarantine elapsed, and a quorum of keepers that have seen it
+ * healthy without a break for probation_slots.
+ */
+export function decideReadmission(chain: Chain, electorate: Electorate, endpointId: number): ReadmissionDecision {
+  const refused = (reason: ReadmissionRefusal, untilSlot: bigint | null = null) =>
+    ({ kind: 'refused', reason, untilSlot }) as const;
+  const e = chain.topology.endpoints.find((x) => x.id === endpointId);
+  if (!e) return refused('endpoint not found');
+  if (e.role !== ROLE.quarantined) return refused('not quarantined');
+  if (chain.network.paused) return refused('paused');
+  if (chain.slot < e.quarantineUntilSlot) return refused('quarantine active', e.quarantineUntilSlot);
+  if (tally(chain, electorate, endpointId).probation < electorate.quorum) return refused('probation incomplete');
+  return { kind: 'readmit' };
 }
