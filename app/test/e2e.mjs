@@ -1,8 +1,10 @@
 // End-to-end: the production build in headless Chromium against a running localnet.
 // Driven by tests/tests/dashboard.rs, which starts the localnet, a network whose group 0
-// is ep0 (primary) and ep1 (standby), and real keepers, then runs this with:
+// is ep0 (primary) and ep1 (standby), three real keepers and one that attests once and
+// then falls silent (in keeper slot LIFELINE_SILENT_KEEPER_SLOT), then runs this with:
 //   LIFELINE_RPC_URL, LIFELINE_WS_URL, LIFELINE_ADMIN_URL, LIFELINE_NETWORK,
-//   LIFELINE_PRIMARY_URL, LIFELINE_STANDBY_URL, [LIFELINE_SCREENSHOT]
+//   LIFELINE_PRIMARY_URL, LIFELINE_STANDBY_URL, LIFELINE_SILENT_KEEPER_SLOT,
+//   [LIFELINE_SCREENSHOT]
 // It prints one line per check ("ok - …") and exits non-zero on the first failure.
 import { buildAndServe, launchChromium } from './serve.mjs';
 
@@ -20,6 +22,7 @@ const admin = env('LIFELINE_ADMIN_URL');
 const network = env('LIFELINE_NETWORK');
 const primaryUrl = env('LIFELINE_PRIMARY_URL');
 const standbyUrl = env('LIFELINE_STANDBY_URL');
+const silentSlot = env('LIFELINE_SILENT_KEEPER_SLOT');
 const screenshot = process.env.LIFELINE_SCREENSHOT;
 
 let browser;
@@ -60,21 +63,35 @@ try {
   await row.locator('.to', { hasText: standbyUrl }).waitFor();
   await row.locator('code[title]').waitFor({ timeout: 20_000 }); // the transaction: evidence found
   const text = await row.innerText();
-  for (const expected of ['slot lag', 'automatic']) {
-    if (!text.includes(expected)) throw new Error(`migration row lacks "${expected}": ${text}`);
+  // A frozen node is down as "stalled" (its slot stands still while the cluster moves)
+  // long before it is lag_down_slots behind.
+  for (const expected of [/stalled|slot lag/, /automatic/]) {
+    if (!expected.test(text)) throw new Error(`migration row lacks ${expected}: ${text}`);
   }
   const marker = await page.evaluate(() => window.__lifelineLoaded);
   if (marker !== 'first-load') throw new Error('the page reloaded');
   const role = await page.getByTestId('endpoint-0').getAttribute('data-role');
   if (role !== 'quarantined') throw new Error(`ep0 should be quarantined, is ${role}`);
   ok(
-    `new primary ${standbyUrl} and the migration (slot lag, automatic, with its transaction) shown without a reload; new primary on the page ${(shownAfter / 1000).toFixed(1)} s after the fault`,
+    `new primary ${standbyUrl} and the migration (${text.match(/stalled|slot lag/)[0]}, automatic, with its transaction) shown without a reload; new primary on the page ${(shownAfter / 1000).toFixed(1)} s after the fault`,
   );
   if (screenshot) {
     await page.waitForTimeout(2_000); // a few more chart points
     await page.screenshot({ path: screenshot, fullPage: true });
     ok(`screenshot saved to ${screenshot}`);
   }
+
+  // 2a. Every keeper's ballot cells, and the keeper that stopped attesting.
+  const silent = page.locator(`[data-testid="keeper-status-${silentSlot}"][data-kind="silent"]`);
+  await silent.waitFor({ timeout: 30_000 });
+  const silentText = await silent.innerText();
+  if (!/^silent since slot \d+$/.test(silentText)) throw new Error(`silent keeper shown as "${silentText}"`);
+  await page.locator(`[data-testid="keeper-col-${silentSlot}"][data-kind="silent"]`).waitFor();
+  const counting = await page.locator('[data-testid^="keeper-status-"][data-kind="counted"]').count();
+  if (counting !== 3) throw new Error(`expected the 3 running keepers to count, ${counting} do`);
+  const failedRow = await page.getByTestId('endpoint-0').innerText();
+  if (!failedRow.includes('↓')) throw new Error(`the failed endpoint's cells show no down vote: ${failedRow}`);
+  ok(`keeper cells with their votes; the keeper that stopped attesting is shown as "${silentText}"`);
 
   // 2b. The new primary fails too, with no healthy standby left: the page says why the
   // group does not fail over (the engine's refusal, mirrored).
@@ -121,7 +138,7 @@ try {
   ok('two networks and none named: the page asks, then shows the chosen one');
 
   if (errors.length > 0) throw new Error(`uncaught errors in the page: ${errors.join('; ')}`);
-  console.log('e2e: 8 passed, 0 failed');
+  console.log('e2e: 9 passed, 0 failed');
 } catch (e) {
   console.error(`not ok - ${e instanceof Error ? e.message : e}`);
   process.exitCode = 1;

@@ -2,8 +2,9 @@
 //! in headless Chromium against this localnet, and checks that the page shows the
 //! topology, then — after ep0 is frozen and real keepers migrate group 0 — the new primary
 //! and the migration with its evidence, without a reload; then, with the new primary
-//! frozen too, why the group cannot fail over again; then the polling fallback and
-//! the banners for a wrong network and an unreachable RPC, the form that fixes it, and
+//! frozen too, why the group cannot fail over again; a keeper that attested once and then
+//! fell silent, shown as such with the slot it last attested; then the polling fallback
+//! and the banners for a wrong network and an unreachable RPC, the form that fixes it, and
 //! the choice between two networks when none is named.
 //!
 //! Needs `npm ci` in app/ and Debian's chromium (`.ci/run` installs both). Set
@@ -11,13 +12,35 @@
 use lifeline::instructions::CreateNetworkArgs;
 use lifeline::state::PolicyParams;
 use lifeline_client::ix;
-use lifeline_tests::chaos::Chaos;
+use lifeline_tests::chaos::{chaos_policy, Chaos};
 use solana_signer::Signer;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
-    let chaos = Chaos::start(3, 3, 2).await;
+    // Four keepers: three daemons and an actor that attests once and then stays silent.
+    // A liveness window of 60 slots (6 s) lets it fall silent while the test runs; the
+    // daemons heartbeat at a third of it. The quorum (3 of 4) is the daemons'.
+    let mut chaos = Chaos::start(4, 3, 2).await;
+    chaos
+        .net
+        .send(
+            &chaos.authority,
+            &[ix::update_policy(
+                &chaos.network,
+                &chaos.authority.pubkey(),
+                PolicyParams {
+                    liveness_slots: 60,
+                    ..chaos_policy()
+                },
+            )],
+        )
+        .expect("shorter liveness");
     chaos.settle().await;
+    chaos.act(3, &[(0, 0, false), (1, 0, false)]);
+    let silent_slot = chaos
+        .network_state()
+        .keeper_index(&chaos.keepers[3].pubkey())
+        .expect("the actor is in the set");
     // A second network on the same RPC: without ?network= the page must ask which.
     chaos
         .net
@@ -36,7 +59,8 @@ async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
     let urls = chaos.net.endpoint_urls();
     let mut node = chaos.dashboard_script("test/e2e.mjs");
     node.env("LIFELINE_PRIMARY_URL", &urls[0])
-        .env("LIFELINE_STANDBY_URL", &urls[1]);
+        .env("LIFELINE_STANDBY_URL", &urls[1])
+        .env("LIFELINE_SILENT_KEEPER_SLOT", silent_slot.to_string());
     // The keepers run on this runtime: wait for node without blocking it.
     let out = tokio::task::spawn_blocking(move || node.output())
         .await
@@ -53,5 +77,5 @@ async fn dashboard_shows_the_topology_and_follows_a_migration_live() {
     // The page saw the migration the chain recorded.
     let t = chaos.topology();
     assert_eq!(t.history_total, 1, "exactly one migration");
-    assert!(stdout.contains("8 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("9 passed, 0 failed"), "{stdout}");
 }

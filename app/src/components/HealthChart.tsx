@@ -20,11 +20,11 @@ export function HealthChart({ snapshot, series }: { snapshot: Snapshot; series: 
     <section className="panel" data-testid="health-chart">
       <h2>Latency and slot lag</h2>
       <p className="muted small">
-        Medians over the counted keepers' reports, sampled each time a report changes; kept in this page since it opened
-        (up to {Math.round(series.windowMs / 60_000)} min).
+        Medians over the keepers' ballot rows that count, sampled each time a keeper attests; kept in this page since it
+        opened (up to {Math.round(series.windowMs / 60_000)} min).
       </p>
       {ids.length === 0 ? (
-        <p className="muted">Waiting for keeper reports…</p>
+        <p className="muted">Waiting for keeper attestations…</p>
       ) : (
         <>
           <div className="charts">

@@ -1,5 +1,6 @@
 import {
   formatBps,
+  formatLag,
   formatMs,
   kindName,
   reasonName,
@@ -224,7 +225,7 @@ function KeeperCell({
         {v.errorBps > 0 && !(v.flags & OBS_UNREACHABLE) ? ` · err ${formatBps(v.errorBps)}` : ''}
       </div>
       {vote && <div className="muted">{vote}</div>}
-      <div className="muted">since {slotsAgo(slot, since)}</div>
+      <div className="muted">held {formatLag(Number(slot > since ? slot - since : 0n))}</div>
     </td>
   );
 }
