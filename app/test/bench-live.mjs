@@ -27,8 +27,9 @@ const [topology] = await getProgramDerivedAddress({
   seeds: ['topology', getAddressEncoder().encode(network)],
 });
 const chain = createSolanaRpc(rpc);
-// Topology layout: discriminator 8, network 32, epoch 8, last_migration_slot 8×8, then history_total.
-const HISTORY_TOTAL_OFFSET = 8 + 32 + 8 + 64;
+// Topology layout: discriminator 8, network 32, epoch 8, policy_epoch 8, group_epochs 8×8,
+// last_migration_slot 8×8, then history_total.
+const HISTORY_TOTAL_OFFSET = 8 + 32 + 8 + 8 + 64 + 64;
 async function historyTotal() {
   const { value } = await chain.getAccountInfo(topology, { encoding: 'base64', commitment: 'confirmed' }).send();
   const data = Buffer.from(value.data[0], 'base64');
