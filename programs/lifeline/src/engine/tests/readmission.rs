@@ -1,5 +1,6 @@
 //! Quarantine, probation and readmission, including recovery from correlated outages.
 use super::*;
+use crate::engine::policy::effective_quorum;
 use proptest::prelude::*;
 
 /// A quarantined endpoint whose quarantine has elapsed, seen healthy by all keepers since
@@ -146,5 +147,71 @@ proptest! {
         standbys in 1usize..=6,
     ) {
         correlated_outage(standbys)?;
+    }
+}
+
+/// One keeper's history on a quarantined endpoint: (slots that pass before the next
+/// attestation, whether it sees the endpoint healthy then).
+fn history() -> impl Strategy<Value = Vec<(u64, bool)>> {
+    proptest::collection::vec((0u64..200, proptest::bool::weighted(0.8)), 1..12)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Readmission happens exactly when a quorum of keepers have each attested the
+    /// endpoint healthy, without a break longer than the liveness window and without any
+    /// other verdict in between, for at least the probation period, up to a slot they are
+    /// still alive at — whatever the order and spacing of their attestations.
+    #[test]
+    fn readmission_needs_a_quorum_of_unbroken_probations(
+        keepers in 1usize..=7,
+        histories in proptest::collection::vec(history(), 7),
+        gap_scale in 1u64..=6,
+    ) {
+        let mut w = World::new(keepers, PolicyParams::default());
+        let p = w.endpoint(0, Role::Primary, "prov-a", "eu", 0);
+        w.set_role(p, Role::Quarantined);
+        let policy = w.policy();
+        let start = w.now;
+        // Replay each keeper's history on its own clock, recording its streak by hand.
+        let mut expected_since: Vec<Option<u64>> = vec![None; keepers];
+        let mut last_landing: Vec<u64> = vec![0; keepers];
+        let mut end = start;
+        let mut events: Vec<(u64, usize, bool)> = Vec::new();
+        for k in 0..keepers {
+            let mut t = start;
+            for &(gap, ok) in &histories[k] {
+                t += gap * gap_scale;
+                events.push((t, k, ok));
+            }
+            end = end.max(t);
+        }
+        events.sort();
+        for (t, k, ok) in events {
+            w.now = t;
+            w.views[k].insert(p, (if ok { healthy() } else { unreachable() }, 10));
+            w.attest(k);
+            let continuing = last_landing[k] != 0 && t - last_landing[k] <= policy.liveness_slots;
+            expected_since[k] = match (ok, expected_since[k]) {
+                (true, Some(since)) if continuing => Some(since),
+                (true, _) => Some(t),
+                (false, _) => None,
+            };
+            last_landing[k] = t;
+        }
+        w.now = end;
+        let watched = (0..keepers)
+            .filter(|&k| {
+                let alive = end - last_landing[k] <= policy.liveness_slots;
+                alive && expected_since[k].is_some_and(|s| s + policy.probation_slots <= end)
+            })
+            .count();
+        let quorum = effective_quorum(&policy, keepers);
+        let decision = w.readmit(p);
+        prop_assert_eq!(decision.is_ok(), watched >= quorum, "{} watched, quorum {}: {:?}", watched, quorum, decision);
+        if let Ok(plan) = decision {
+            prop_assert_eq!(plan.evidence.probation as usize, watched);
+        }
     }
 }
