@@ -2,10 +2,9 @@
 //!   cargo bench -p lifeline-client --bench router
 use std::time::{Duration, Instant};
 
-use lifeline::instructions::{AddEndpointArgs, CreateNetworkArgs, ForceFailoverArgs};
-use lifeline::state::{PolicyParams, Role};
-use lifeline_client::{ix, pda, FailoverRpc, RouterConfig, TopologyWatcher, WatcherConfig};
-use lifeline_localnet::{Localnet, LocalnetConfig};
+use lifeline::instructions::ForceFailoverArgs;
+use lifeline_client::{ix, FailoverRpc, RouterConfig, TopologyWatcher, WatcherConfig};
+use lifeline_sandbox::{Sandbox, SandboxConfig};
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_signer::Signer;
@@ -18,47 +17,19 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let net = Localnet::start(LocalnetConfig {
+    // ep0 primary, ep1 standby; no keepers (the bench moves the role by hand)
+    let sb = Sandbox::start(SandboxConfig {
+        name: "bench".into(),
+        slot: Duration::from_millis(400),
         endpoints: 2,
-        ..LocalnetConfig::ephemeral()
+        keepers: 0,
+        ..SandboxConfig::default()
     })
     .await
     .unwrap();
-    let authority = net
-        .funded_keypairs(1, 10_000_000_000)
-        .unwrap()
-        .pop()
-        .unwrap();
+    let (net, authority, network) = (&sb.net, &sb.authority, sb.network);
     let urls = net.endpoint_urls();
-    let send = |ixs: &[solana_instruction::Instruction]| {
-        net.send(&authority, ixs).expect("lands");
-    };
-    send(&[ix::create_network(
-        &authority.pubkey(),
-        CreateNetworkArgs {
-            name: "bench".into(),
-            policy: PolicyParams::default(),
-            guardian: None,
-        },
-    )]);
-    let network = pda::network(&authority.pubkey(), "bench").0;
-    for (i, url) in urls.iter().enumerate() {
-        let role = if i == 0 { Role::Primary } else { Role::Standby };
-        send(&[ix::add_endpoint(
-            &network,
-            &authority.pubkey(),
-            AddEndpointArgs {
-                group: 0,
-                kind: 0,
-                role: role as u8,
-                priority: 0,
-                url: url.clone(),
-                region: format!("r{i}"),
-                provider: format!("p{i}"),
-            },
-        )]);
-    }
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    let send = |ixs: &[solana_instruction::Instruction]| sb.send(ixs).expect("lands");
     let watcher = TopologyWatcher::start(WatcherConfig::new(
         net.rpc_url.clone(),
         Some(net.ws_url.clone()),
@@ -157,5 +128,5 @@ async fn main() {
         "migration landed -> first request on the new primary: p50 {:.1} ms  p99 {:.1} ms  max {:.1} ms ({} migrations; one slot = {} ms)",
         percentile(&lags, 0.5), percentile(&lags, 0.99), lags.last().unwrap(), lags.len(), net.cluster.slot_duration().as_millis()
     );
-    net.shutdown();
+    drop(sb);
 }

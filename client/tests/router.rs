@@ -1,81 +1,45 @@
 //! FailoverRpc and TopologyWatcher against the localnet's fault-injecting endpoints.
 use std::time::{Duration, Instant};
 
-use lifeline::instructions::{AddEndpointArgs, CreateNetworkArgs, ForceFailoverArgs};
-use lifeline::state::{PolicyParams, Role};
-use lifeline_client::{ix, pda, FailoverRpc, RouterConfig, TopologyWatcher, WatcherConfig};
-use lifeline_localnet::{Fault, Localnet, LocalnetConfig};
+use lifeline::instructions::ForceFailoverArgs;
+use lifeline_client::{ix, FailoverRpc, RouterConfig, TopologyWatcher, WatcherConfig};
+use lifeline_localnet::Fault;
+use lifeline_sandbox::{Sandbox, SandboxConfig};
 use solana_commitment_config::CommitmentConfig;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 struct Setup {
-    net: Localnet,
-    authority: Keypair,
-    network: anchor_lang::prelude::Pubkey,
+    sb: Sandbox,
     urls: Vec<String>,
 }
 
 impl Setup {
-    /// A network whose group 0 is ep0 (primary), ep1 and ep2 (standbys, in that order).
+    /// A network whose group 0 is ep0 (primary), ep1 and ep2 (standbys, in that order);
+    /// no keepers (the tests move the role by hand).
     async fn new() -> Self {
-        let net = Localnet::start(LocalnetConfig {
+        let sb = Sandbox::start(SandboxConfig {
+            name: "routed".into(),
             endpoints: 3,
-            slot_duration: Duration::from_millis(100),
-            ..LocalnetConfig::ephemeral()
+            keepers: 0,
+            ..SandboxConfig::default()
         })
         .await
-        .unwrap();
-        let authority = net
-            .funded_keypairs(1, 10_000_000_000)
-            .unwrap()
-            .pop()
-            .unwrap();
-        let urls = net.endpoint_urls();
-        let s = Self {
-            network: pda::network(&authority.pubkey(), "routed").0,
-            net,
-            authority,
-            urls,
-        };
-        s.send(&[ix::create_network(
-            &s.authority.pubkey(),
-            CreateNetworkArgs {
-                name: "routed".into(),
-                policy: PolicyParams::default(),
-                guardian: None,
-            },
-        )]);
-        for (i, url) in s.urls.iter().enumerate() {
-            let role = if i == 0 { Role::Primary } else { Role::Standby };
-            s.send(&[ix::add_endpoint(
-                &s.network,
-                &s.authority.pubkey(),
-                AddEndpointArgs {
-                    group: 0,
-                    kind: 0,
-                    role: role as u8,
-                    priority: i as u8,
-                    url: url.clone(),
-                    region: format!("r{i}"),
-                    provider: format!("p{i}"),
-                },
-            )]);
+        .expect("sandbox");
+        Self {
+            urls: sb.net.endpoint_urls(),
+            sb,
         }
-        // let the slot end so confirmed reads see the topology
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        s
     }
 
     fn send(&self, ixs: &[solana_instruction::Instruction]) {
-        self.net.send(&self.authority, ixs).expect("lands");
+        self.sb.net.send(&self.sb.authority, ixs).expect("lands");
     }
 
     async fn watcher(&self, ws: bool) -> TopologyWatcher {
         let mut cfg = WatcherConfig::new(
-            self.net.rpc_url.clone(),
-            ws.then(|| self.net.ws_url.clone()),
-            self.network,
+            self.sb.net.rpc_url.clone(),
+            ws.then(|| self.sb.net.ws_url.clone()),
+            self.sb.network,
         );
         cfg.poll_interval = Duration::from_millis(if ws { 2_000 } else { 100 });
         TopologyWatcher::start(cfg).await.expect("watcher starts")
@@ -108,8 +72,8 @@ async fn the_watcher_sees_the_topology_and_its_changes() {
         let mut rx = watcher.subscribe();
         let to_id = view.standbys(0)[0].id;
         s.send(&[ix::force_failover(
-            &s.network,
-            &s.authority.pubkey(),
+            &s.sb.network,
+            &s.sb.authority.pubkey(),
             ForceFailoverArgs {
                 group: 0,
                 to_id,
@@ -131,8 +95,8 @@ async fn the_watcher_sees_the_topology_and_its_changes() {
             .unwrap()
             .id;
         s.send(&[ix::force_failover(
-            &s.network,
-            &s.authority.pubkey(),
+            &s.sb.network,
+            &s.sb.authority.pubkey(),
             ForceFailoverArgs {
                 group: 0,
                 to_id: back,
@@ -155,10 +119,10 @@ async fn requests_keep_succeeding_through_a_primary_going_down() {
         .into_rpc_client(CommitmentConfig::confirmed());
     for i in 0..40 {
         if i == 10 {
-            s.net.faults.set("ep0", Fault::Down).unwrap();
+            s.sb.net.faults.set("ep0", Fault::Down).unwrap();
         }
         client
-            .get_balance(&s.authority.pubkey())
+            .get_balance(&s.sb.authority.pubkey())
             .await
             .unwrap_or_else(|e| panic!("call {i} failed: {e}"));
     }
@@ -184,8 +148,8 @@ async fn after_a_migration_the_router_uses_the_new_primary() {
     let view = watcher.current();
     let ep2 = view.standbys(0)[1].id;
     s.send(&[ix::force_failover(
-        &s.network,
-        &s.authority.pubkey(),
+        &s.sb.network,
+        &s.sb.authority.pubkey(),
         ForceFailoverArgs {
             group: 0,
             to_id: ep2,
@@ -221,7 +185,7 @@ async fn a_lagging_endpoints_stale_answer_is_refused() {
     client.get_latest_blockhash().await.unwrap();
     let floor = router.floor(CommitmentConfig::confirmed());
     assert!(floor > 0);
-    s.net
+    s.sb.net
         .faults
         .set("ep0", Fault::Lagging { slots: 30 })
         .unwrap();
@@ -253,7 +217,7 @@ async fn a_lagging_endpoints_stale_answer_is_refused() {
     );
     let mixed_client = mixed.clone().into_rpc_client(CommitmentConfig::confirmed());
     mixed_client.get_slot().await.unwrap();
-    s.net.faults.set("ep1", Fault::Down).unwrap();
+    s.sb.net.faults.set("ep1", Fault::Down).unwrap();
     // wait until ep1's port is really closed (a pooled connection could answer until then)
     let deadline = Instant::now() + Duration::from_secs(5);
     while reqwest::Client::new()
@@ -282,7 +246,7 @@ async fn the_circuit_breaker_readmits_a_recovered_endpoint() {
     let client = router
         .clone()
         .into_rpc_client(CommitmentConfig::confirmed());
-    s.net.faults.set("ep0", Fault::Down).unwrap();
+    s.sb.net.faults.set("ep0", Fault::Down).unwrap();
     for _ in 0..3 {
         client.get_slot().await.unwrap();
     }
@@ -291,7 +255,7 @@ async fn the_circuit_breaker_readmits_a_recovered_endpoint() {
         s.urls[1],
         "ep0's breaker is open: it goes last"
     );
-    s.net.faults.set("ep0", Fault::Healthy).unwrap();
+    s.sb.net.faults.set("ep0", Fault::Healthy).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         client.get_slot().await.unwrap();
@@ -307,7 +271,7 @@ async fn the_circuit_breaker_readmits_a_recovered_endpoint() {
 async fn latency_arbitration_prefers_the_fastest_serving_endpoint() {
     let s = Setup::new().await;
     let watcher = s.watcher(true).await;
-    s.net.faults.set("ep0", Fault::Slow { ms: 150 }).unwrap();
+    s.sb.net.faults.set("ep0", Fault::Slow { ms: 150 }).unwrap();
     let router = FailoverRpc::following(
         &watcher,
         RouterConfig {
@@ -319,7 +283,7 @@ async fn latency_arbitration_prefers_the_fastest_serving_endpoint() {
         .clone()
         .into_rpc_client(CommitmentConfig::confirmed());
     // ep2 becomes slow as well: ep1 should win
-    s.net.faults.set("ep2", Fault::Slow { ms: 150 }).unwrap();
+    s.sb.net.faults.set("ep2", Fault::Slow { ms: 150 }).unwrap();
     for _ in 0..10 {
         client.get_slot().await.unwrap();
     }

@@ -2,12 +2,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use lifeline::instructions::{AddKeeperArgs, CreateNetworkArgs};
-use lifeline::state::PolicyParams;
-use lifeline_client::{ix, pda};
-use lifeline_localnet::{Localnet, LocalnetConfig};
 use solana_keypair::Keypair;
-use solana_signer::Signer;
 
 const NET: &str = "5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ";
 
@@ -163,60 +158,17 @@ fn an_unreachable_rpc_is_a_clear_error() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_serves_metrics_and_stops_cleanly_on_sigterm() {
-    let net = Localnet::start(LocalnetConfig {
+    let sb = lifeline_sandbox::Sandbox::start(lifeline_sandbox::SandboxConfig {
         endpoints: 1,
-        slot_duration: Duration::from_millis(100),
-        ..LocalnetConfig::ephemeral()
+        keepers: 1,
+        daemons: 0,
+        ..lifeline_sandbox::SandboxConfig::default()
     })
     .await
     .unwrap();
-    let authority = net
-        .funded_keypairs(1, 10_000_000_000)
-        .unwrap()
-        .pop()
-        .unwrap();
-    let me = net
-        .funded_keypairs(1, 1_000_000_000)
-        .unwrap()
-        .pop()
-        .unwrap();
-    for ix in [
-        ix::create_network(
-            &authority.pubkey(),
-            CreateNetworkArgs {
-                name: "cli".into(),
-                policy: PolicyParams::default(),
-                guardian: None,
-            },
-        ),
-        ix::add_keeper(
-            &pda::network(&authority.pubkey(), "cli").0,
-            &authority.pubkey(),
-            AddKeeperArgs {
-                keeper: me.pubkey(),
-                region: "r".into(),
-                provider: "p".into(),
-            },
-        ),
-        ix::add_endpoint(
-            &pda::network(&authority.pubkey(), "cli").0,
-            &authority.pubkey(),
-            lifeline::instructions::AddEndpointArgs {
-                group: 0,
-                kind: 0,
-                role: lifeline::state::Role::Primary as u8,
-                priority: 0,
-                url: net.endpoint_urls()[0].clone(),
-                region: "r".into(),
-                provider: "p".into(),
-            },
-        ),
-    ] {
-        net.send(&authority, &[ix]).unwrap();
-    }
-    let network = pda::network(&authority.pubkey(), "cli").0;
+    let (net, me, network) = (&sb.net, &sb.keepers[0], sb.network);
     let key = temp("keeper.json", "");
-    solana_keypair::write_keypair_file(&me, &key).unwrap();
+    solana_keypair::write_keypair_file(me, &key).unwrap();
     let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -277,7 +229,10 @@ async fn run_serves_metrics_and_stops_cleanly_on_sigterm() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(metrics.contains("lifeline_keeper_ticks_total"), "{metrics}");
+    assert!(
+        metrics.contains("lifeline_keeper_rounds_total"),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("# TYPE lifeline_keeper_attestations_sent_total counter"),
         "{metrics}"

@@ -53,6 +53,10 @@ pub struct SandboxConfig {
     pub keepers: usize,
     /// How many of them run the keeper daemon (the first ones); the rest are actors.
     pub daemons: usize,
+    /// (region, provider) per endpoint index; default r{i} / p{i}.
+    pub endpoint_labels: Vec<(String, String)>,
+    /// (region, provider) per keeper; default r{i} / p{i % 2}.
+    pub keeper_labels: Vec<(String, String)>,
     /// Configuration every daemon gets (field, value), on top of the sandbox's own
     /// (network, url, probe interval).
     pub keeper_options: Vec<(String, String)>,
@@ -71,6 +75,8 @@ impl Default for SandboxConfig {
             policy: fast_policy(),
             keepers: 4,
             daemons: usize::MAX,
+            endpoint_labels: Vec::new(),
+            keeper_labels: Vec::new(),
             keeper_options: Vec::new(),
             probe_interval: Duration::from_millis(300),
             localnet: LocalnetConfig::ephemeral(),
@@ -95,6 +101,8 @@ pub fn fast_policy() -> PolicyParams {
 
 pub struct Sandbox {
     pub net: Localnet,
+    /// The steps `lifeline apply` would print for this sandbox's topology (all applied).
+    pub applied: Vec<String>,
     pub authority: Keypair,
     pub network: Pubkey,
     /// Every key in the keeper set, daemons first.
@@ -173,6 +181,7 @@ impl Sandbox {
         let (stop, _) = watch::channel(false);
         let n = config.keepers;
         let mut sb = Self {
+            applied: plan.steps.iter().map(|s| s.describe()).collect(),
             network: plan.network,
             net,
             authority,
@@ -448,6 +457,11 @@ fn spec(config: &SandboxConfig, urls: &[String], keepers: &[Keypair]) -> Spec {
     let mut endpoints = Vec::new();
     for (g, members) in groups.iter().enumerate() {
         for (n, &i) in members.iter().enumerate() {
+            let (region, provider) = config
+                .endpoint_labels
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| (format!("r{i}"), format!("p{i}")));
             endpoints.push(EndpointSpec {
                 group: g as u8,
                 kind: lifeline::state::EndpointKind::Rpc,
@@ -457,8 +471,8 @@ fn spec(config: &SandboxConfig, urls: &[String], keepers: &[Keypair]) -> Spec {
                     SpecRole::Standby
                 },
                 url: urls[i].clone(),
-                region: format!("r{i}"),
-                provider: format!("p{i}"),
+                region,
+                provider,
                 priority: n as u8,
             });
         }
@@ -477,10 +491,17 @@ fn spec(config: &SandboxConfig, urls: &[String], keepers: &[Keypair]) -> Spec {
         keepers: keepers
             .iter()
             .enumerate()
-            .map(|(i, k)| KeeperSpec {
-                pubkey: k.pubkey(),
-                region: format!("r{i}"),
-                provider: format!("p{}", i % 2),
+            .map(|(i, k)| {
+                let (region, provider) = config
+                    .keeper_labels
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| (format!("r{i}"), format!("p{}", i % 2)));
+                KeeperSpec {
+                    pubkey: k.pubkey(),
+                    region,
+                    provider,
+                }
             })
             .collect(),
         endpoints,
