@@ -1,44 +1,27 @@
-//! What every operator command needs: an RPC client, the signer, and a way to send.
+//! What every operator command needs: an RPC client, the signer, reads of a network, and
+//! a send whose failures are named (the program's error by name, an unreachable cluster
+//! told apart).
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
-use lifeline::state::{Network, Topology};
-use lifeline_client::{accounts, pda};
+use async_trait::async_trait;
+use lifeline::state::Topology;
+use lifeline_client::state::ReadError;
+use lifeline_client::{errors, ChainState};
 use solana_commitment_config::CommitmentConfig;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::client_error::Error as ClientError;
 use solana_signer::Signer;
+
+pub use crate::failure::Failure;
+pub use lifeline_client::urls::resolve_url;
 
 pub struct Chain {
     pub rpc: RpcClient,
     pub url: String,
 }
-
-/// A command's failure: the message, and whether it was the user's input (exit 2) or the
-/// world (exit 1).
-#[derive(Debug)]
-pub struct Failure {
-    pub message: String,
-    pub input: bool,
-}
-
-impl Failure {
-    pub fn input(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            input: true,
-        }
-    }
-    pub fn world(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            input: false,
-        }
-    }
-}
-
-pub use lifeline_client::urls::resolve_url;
 
 pub fn load_keypair(path: &str) -> Result<Keypair, Failure> {
     let expanded = match path.strip_prefix("~/") {
@@ -49,6 +32,17 @@ pub fn load_keypair(path: &str) -> Result<Keypair, Failure> {
     };
     solana_keypair::read_keypair_file(&expanded)
         .map_err(|e| Failure::input(format!("cannot read keypair {expanded}: {e}")))
+}
+
+/// A failed RPC call, told apart: unreachable, refused by the program, or other.
+pub fn client_failure(url: &str, e: &ClientError) -> Failure {
+    if let Some(p) = errors::from_client_error(e) {
+        return Failure::refused(format!("the program refused it: {}", errors::describe(p)));
+    }
+    if errors::is_unreachable(e) {
+        return Failure::unreachable(format!("cannot reach {url}: {e}"));
+    }
+    Failure::world(format!("{url}: {e}"))
 }
 
 impl Chain {
@@ -64,46 +58,50 @@ impl Chain {
         }
     }
 
-    pub async fn network(
-        &self,
-        network: &Pubkey,
-    ) -> Result<Option<(Box<Network>, Box<Topology>)>, Failure> {
-        let topology = pda::topology(network).0;
-        let resp = self
-            .rpc
-            .get_multiple_accounts(&[*network, topology])
+    /// Network, topology and ballot in one read; a missing network is the user's input.
+    pub async fn state(&self, network: &Pubkey) -> Result<ChainState, Failure> {
+        ChainState::read(&self.rpc, network, CommitmentConfig::confirmed())
             .await
-            .map_err(|e| Failure::input(format!("cannot reach {}: {e}", self.url)))?;
-        match (&resp[0], &resp[1]) {
-            (Some(n), Some(t)) => {
-                let n = accounts::network(&n.data).map_err(|e| {
-                    Failure::input(format!("{network} is not a Lifeline network: {e}"))
-                })?;
-                let t = accounts::topology(&t.data)
-                    .map_err(|e| Failure::input(format!("{network}: bad topology: {e}")))?;
-                Ok(Some((n, t)))
+            .map_err(|e| match e {
+                ReadError::Rpc {
+                    unreachable: true, ..
+                } => Failure::unreachable(format!("cannot reach {}: {e}", self.url)),
+                ReadError::Rpc { .. } => Failure::world(format!("{}: {e}", self.url)),
+                other => Failure::input(format!("{other} (on {})", self.url)),
+            })
+    }
+
+    /// The network's state, or None when nothing lives at its address.
+    pub async fn maybe_state(&self, network: &Pubkey) -> Result<Option<ChainState>, Failure> {
+        match self.state(network).await {
+            Ok(s) => Ok(Some(s)),
+            Err(f) if f.kind == crate::failure::Kind::Input => {
+                let exists = self
+                    .rpc
+                    .get_account_with_commitment(network, CommitmentConfig::confirmed())
+                    .await
+                    .map_err(|e| client_failure(&self.url, &e))?
+                    .value
+                    .is_some();
+                if exists {
+                    Err(f)
+                } else {
+                    Ok(None)
+                }
             }
-            _ => Ok(None),
+            Err(f) => Err(f),
         }
     }
 
-    /// Network, topology and ballot in one read.
-    pub async fn state(&self, network: &Pubkey) -> Result<lifeline_client::ChainState, Failure> {
-        lifeline_client::ChainState::read(&self.rpc, network, CommitmentConfig::processed())
-            .await
-            .map_err(|e| Failure::input(format!("{e} (on {})", self.url)))
-    }
-
-    /// Sends one instruction signed by `signer`, and waits for confirmation. Program
-    /// errors come back with their name (e.g. "custom program error: 0x1771").
-    pub async fn send(&self, signer: &Keypair, ix: Instruction) -> Result<String, Failure> {
+    /// Sends instructions signed by `signer` and waits for confirmation.
+    pub async fn send(&self, signer: &Keypair, ixs: &[Instruction]) -> Result<String, Failure> {
         let blockhash = self
             .rpc
             .get_latest_blockhash()
             .await
-            .map_err(|e| Failure::input(format!("cannot reach {}: {e}", self.url)))?;
+            .map_err(|e| client_failure(&self.url, &e))?;
         let tx = solana_transaction::Transaction::new_signed_with_payer(
-            &[ix],
+            ixs,
             Some(&signer.pubkey()),
             &[signer],
             blockhash,
@@ -112,38 +110,31 @@ impl Chain {
             .send_and_confirm_transaction(&tx)
             .await
             .map(|s| s.to_string())
-            .map_err(|e| Failure::world(explain(&e.to_string())))
+            .map_err(|e| client_failure(&self.url, &e))
     }
 }
 
-/// Adds the Lifeline error name to a transaction error that carries a custom code.
-pub fn explain(message: &str) -> String {
-    let code = message
-        .split("custom program error: 0x")
-        .nth(1)
-        .and_then(|rest| {
-            u32::from_str_radix(rest.split(|c: char| !c.is_ascii_hexdigit()).next()?, 16).ok()
-        });
-    match code.and_then(lifeline_error_name) {
-        Some(name) => format!("{message} ({name})"),
-        None => message.to_string(),
-    }
+/// The cluster as a target for `plan::apply`; remembers how the last send failed so the
+/// exit code can say it.
+pub struct Signed<'a> {
+    pub chain: &'a Chain,
+    pub signer: &'a Keypair,
+    pub last_failure: std::sync::Mutex<Option<crate::failure::Kind>>,
 }
 
-fn lifeline_error_name(code: u32) -> Option<String> {
-    let index = code.checked_sub(6000)?;
-    // Anchor numbers the variants in declaration order; the IDL lists them.
-    let idl: serde_json::Value =
-        serde_json::from_str(include_str!("../../idl/lifeline.json")).ok()?;
-    idl["errors"]
-        .as_array()?
-        .iter()
-        .find(|e| e["code"] == 6000 + index)
-        .map(|e| {
-            format!(
-                "{}: {}",
-                e["name"].as_str().unwrap_or("?"),
-                e["msg"].as_str().unwrap_or("")
-            )
+#[async_trait]
+impl lifeline_client::plan::Target for Signed<'_> {
+    async fn topology(&self, network: &Pubkey) -> Result<Option<Box<Topology>>, String> {
+        self.chain
+            .maybe_state(network)
+            .await
+            .map(|s| s.map(|s| s.topology))
+            .map_err(|f| f.message)
+    }
+    async fn send(&self, ix: Instruction) -> Result<String, String> {
+        self.chain.send(self.signer, &[ix]).await.map_err(|f| {
+            *self.last_failure.lock().unwrap() = Some(f.kind);
+            f.message
         })
+    }
 }

@@ -1,25 +1,24 @@
 //! `lifeline demo`: the failover story on an embedded default, with no configuration and
-//! no Solana toolchain. A localnet with four simulated RPC endpoints in two groups, four
-//! real keepers (the daemon code, in-process, each with its own key), the network created
-//! through the same planner as `lifeline apply`, a client following the topology through
-//! `FailoverRpc` the whole time, and a scenario narrated as it happens.
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+//! no Solana toolchain. The sandbox starts a localnet with four simulated RPC endpoints in
+//! two groups, applies the demo's topology through the same planner as `lifeline apply`,
+//! and runs four real keepers (the daemon code, in-process, each with its own key); a
+//! client follows the topology through `FailoverRpc` the whole time, and the scenario is
+//! narrated as it happens, one phase per function.
 use std::time::{Duration, Instant};
 
-use anchor_lang::prelude::Pubkey;
 use lifeline::engine::{collect, policy::effective_quorum, tally};
-use lifeline::state::{Reason, Role};
-use lifeline_client::{pda, FailoverRpc, RouterConfig, TopologyWatcher, WatcherConfig};
-use lifeline_keeper::config::load as load_keeper_config;
-use lifeline_keeper::{Keeper, KeeperStats};
-use lifeline_localnet::{Fault, Localnet, LocalnetConfig};
+use lifeline::state::{MigrationRecord, PolicyParams, Reason, Role};
+use lifeline_client::{
+    describe, ChainState, FailoverRpc, RouterConfig, TopologyWatcher, WatcherConfig,
+};
+use lifeline_keeper::signals::Shutdown;
+use lifeline_localnet::{Fault, LocalnetConfig};
+use lifeline_sandbox::{Sandbox, SandboxConfig};
 use solana_commitment_config::CommitmentConfig;
-use solana_keypair::Keypair;
-use solana_signer::Signer;
+use tokio::task::JoinHandle;
 
-use crate::chain::{Chain, Failure};
-use crate::plan::{plan, resolve_promotion, Spec};
+use crate::chain::Failure;
+use lifeline_localnet::say;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {
@@ -66,70 +65,96 @@ pub struct DemoArgs {
     pub fast: bool,
 }
 
-/// The demo's topology, applied through the same planner as `lifeline apply`.
-fn topology_file(urls: &[String], keepers: &[Pubkey]) -> String {
-    let mut t = String::from(
-        "[network]\nname = \"demo-dex\"\n\n[policy]\nstaleness_slots = 30\nlag_degraded_slots = 4\nlag_down_slots = 8\nlatency_degraded_ms = 1500\nlatency_down_ms = 3000\nbreach_windows = 2\nrecovery_windows = 2\ncooldown_slots = 20\nquarantine_base_slots = 40\nquarantine_max_slots = 400\nprobation_slots = 15\n",
-    );
-    let regions = ["eu-west", "us-east", "ap-south", "eu-central"];
-    let providers = ["aws", "gcp", "ovh", "hetzner"];
-    for (i, k) in keepers.iter().enumerate() {
-        t.push_str(&format!(
-            "\n[[keeper]]\npubkey = \"{k}\"\nregion = \"{}\"\nprovider = \"{}\"\n",
-            regions[i % 4],
-            providers[(i + 1) % 4]
-        ));
+/// The demo's policy: tight, so the whole story (quarantine and probation included) fits
+/// in about half a minute at 400 ms slots.
+fn demo_policy() -> PolicyParams {
+    PolicyParams {
+        staleness_slots: 30,
+        liveness_slots: 300,
+        lag_degraded_slots: 4,
+        lag_down_slots: 8,
+        latency_degraded_ms: 1_500,
+        latency_down_ms: 3_000,
+        cooldown_slots: 20,
+        quarantine_base_slots: 40,
+        quarantine_max_slots: 400,
+        probation_slots: 15,
+        ..PolicyParams::default()
     }
-    for (i, url) in urls.iter().enumerate() {
-        let (group, role) = (i / 2, if i % 2 == 0 { "primary" } else { "standby" });
-        t.push_str(&format!(
-            "\n[[endpoint]]\ngroup = {group}\nrole = \"{role}\"\nurl = \"{url}\"\nregion = \"{}\"\nprovider = \"{}\"\n",
-            regions[i % 4],
-            providers[i % 4]
-        ));
-    }
-    t
 }
 
-type View = lifeline_client::ChainState;
+const REGIONS: [&str; 4] = ["eu-west", "us-east", "ap-south", "eu-central"];
+const PROVIDERS: [&str; 4] = ["aws", "gcp", "ovh", "hetzner"];
 
-async fn read(chain: &Chain, network: &Pubkey) -> Result<View, Failure> {
-    chain
-        .state(network)
-        .await
-        .map_err(|f| Failure::world(format!("the demo network vanished: {}", f.message)))
+/// A running demo: the sandbox, how fast its slots go, and when it started.
+struct Demo {
+    sb: Sandbox,
+    slot_ms: u64,
+    started: Instant,
+    last_line: Instant,
+}
+
+impl Demo {
+    fn phase(&self, msg: &str) {
+        say!("\n▶ {msg}");
+    }
+
+    /// Prints the status line at most every `slots` slots.
+    fn line(&mut self, state: &ChainState, slots: u64) {
+        if self.last_line.elapsed() >= Duration::from_millis(self.slot_ms * slots) {
+            say!("  {}", status_line(state, &self.sb.net.endpoint_urls()));
+            self.last_line = Instant::now();
+        }
+    }
+
+    fn name(&self, state: &ChainState, id: u32) -> String {
+        endpoint_name(state, &self.sb.net.endpoint_urls(), id)
+    }
+}
+
+/// "ep0" for the endpoint at the localnet's first fault URL, and so on.
+fn endpoint_name(state: &ChainState, urls: &[String], id: u32) -> String {
+    state
+        .topology
+        .endpoint(id)
+        .and_then(|e| urls.iter().position(|u| u == e.url()))
+        .map_or(format!("#{id}"), |i| format!("ep{i}"))
 }
 
 /// One line: slot, epoch, and per endpoint its role and the keepers' quorum verdict.
-fn status_line(v: &View, names: &[(String, String)]) -> String {
+fn status_line(v: &ChainState, urls: &[String]) -> String {
     let snap = v.snapshot();
-    let ballot = collect(&snap);
+    let electorate = collect(&snap);
     let q = effective_quorum(&v.network.policy, v.network.keeper_count as usize);
-    let mut parts = Vec::new();
-    for e in v.topology.endpoints() {
-        let t = tally(&snap, &ballot, e.id);
-        let verdict = if t.down as usize >= q {
-            format!("DOWN {}/{}", t.down, t.observed)
-        } else if t.healthy as usize >= q {
-            format!("ok {}/{}", t.healthy, t.observed)
-        } else if t.observed == 0 {
-            "…".into()
-        } else {
-            format!("? {}v {}^", t.down, t.healthy)
-        };
-        let role = match e.role() {
-            Some(Role::Primary) => "PRIMARY",
-            Some(Role::Standby) => "standby",
-            Some(Role::Quarantined) => "QUARANTINED",
-            Some(Role::Retired) => "retired",
-            None => "?",
-        };
-        let name = names
-            .iter()
-            .find(|(u, _)| u == e.url())
-            .map_or("?", |(_, n)| n.as_str());
-        parts.push(format!("g{} {name} {role} [{verdict}]", e.group));
-    }
+    let parts: Vec<String> = v
+        .topology
+        .endpoints()
+        .iter()
+        .map(|e| {
+            let t = tally(&snap, &electorate, e.id);
+            let verdict = if t.down as usize >= q {
+                format!("DOWN {}/{}", t.down, t.observed)
+            } else if t.healthy as usize >= q {
+                format!("ok {}/{}", t.healthy, t.observed)
+            } else if t.observed == 0 {
+                "…".into()
+            } else {
+                format!("? {}v {}^", t.down, t.healthy)
+            };
+            let role = match e.role() {
+                Some(Role::Primary) => "PRIMARY",
+                Some(Role::Standby) => "standby",
+                Some(Role::Quarantined) => "QUARANTINED",
+                Some(Role::Retired) => "retired",
+                None => "?",
+            };
+            format!(
+                "g{} {} {role} [{verdict}]",
+                e.group,
+                endpoint_name(v, urls, e.id)
+            )
+        })
+        .collect();
     format!(
         "slot {:>6} | epoch {:>2} | {}",
         v.slot,
@@ -138,122 +163,74 @@ fn status_line(v: &View, names: &[(String, String)]) -> String {
     )
 }
 
-fn sent(stats: &[Arc<KeeperStats>]) -> (u64, u64, u64, u64) {
-    let sum = |f: fn(&KeeperStats) -> u64| stats.iter().map(|s| f(s)).sum::<u64>();
-    (
-        sum(|s| s.attestations_sent.load(Ordering::Relaxed)),
-        sum(|s| s.migrations_sent.load(Ordering::Relaxed)),
-        sum(|s| s.readmissions_sent.load(Ordering::Relaxed)),
-        sum(|s| s.races_lost.load(Ordering::Relaxed)),
-    )
-}
-
-pub async fn demo(a: DemoArgs) -> Result<(), Failure> {
-    let started = Instant::now();
+/// Phase 0: the cluster, the topology applied, the keepers running.
+async fn setup(a: &DemoArgs) -> Result<Demo, Failure> {
     let slot_ms: u64 = if a.fast { 100 } else { 400 };
-    let config = if a.keep_running {
-        LocalnetConfig {
-            endpoints: 4,
-            slot_duration: Duration::from_millis(slot_ms),
-            ..LocalnetConfig::default()
-        }
+    let localnet = if a.keep_running {
+        LocalnetConfig::default()
     } else {
-        LocalnetConfig {
-            endpoints: 4,
-            slot_duration: Duration::from_millis(slot_ms),
-            ..LocalnetConfig::ephemeral()
-        }
+        LocalnetConfig::ephemeral()
     };
-    println!("Lifeline demo — scenario: {:?}", a.scenario);
-    let net = Localnet::start(config)
-        .await
-        .map_err(|e| Failure::input(format!("cannot start the localnet: {e}")))?;
-    println!(
-        "● localnet up: {} ({} ms slots), program {}",
-        net.rpc_url,
-        slot_ms,
+    let probe_ms = (slot_ms * 5 / 4).max(100);
+    say!("Lifeline demo — scenario: {:?}", a.scenario);
+    let sb = Sandbox::start(SandboxConfig {
+        name: "demo-dex".into(),
+        slot: Duration::from_millis(slot_ms),
+        endpoints: 4,
+        groups: vec![vec![0, 1], vec![2, 3]],
+        policy: demo_policy(),
+        keepers: 4,
+        endpoint_labels: (0..4)
+            .map(|i| (REGIONS[i].to_string(), PROVIDERS[i].to_string()))
+            .collect(),
+        keeper_labels: (0..4)
+            .map(|i| (REGIONS[i].to_string(), PROVIDERS[(i + 1) % 4].to_string()))
+            .collect(),
+        keeper_options: vec![("jitter_ms".into(), (slot_ms * 2).to_string())],
+        probe_interval: Duration::from_millis(probe_ms),
+        localnet,
+        ..SandboxConfig::default()
+    })
+    .await
+    .map_err(|e| Failure::world(format!("cannot start the demo: {e}")))?;
+    say!(
+        "● localnet up: {} ({slot_ms} ms slots), program {}",
+        sb.net.rpc_url,
         lifeline::ID
     );
-    let urls = net.endpoint_urls();
-    let names: Vec<(String, String)> = urls
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.clone(), format!("ep{i}")))
-        .collect();
-    for (i, u) in urls.iter().enumerate() {
-        println!(
+    for (i, u) in sb.net.endpoint_urls().iter().enumerate() {
+        say!(
             "  ep{i} {u}  (group {}, {})",
             i / 2,
             if i % 2 == 0 { "primary" } else { "standby" }
         );
     }
-
-    // The protocol team applies its topology file.
-    let authority = net
-        .funded_keypairs(1, 50_000_000_000)
-        .map_err(|e| Failure::world(e.to_string()))?
-        .pop()
-        .unwrap();
-    let keepers: Vec<Keypair> = net
-        .funded_keypairs(4, 5_000_000_000)
-        .map_err(|e| Failure::world(e.to_string()))?;
-    let spec = Spec::parse(&topology_file(
-        &urls,
-        &keepers.iter().map(|k| k.pubkey()).collect::<Vec<_>>(),
-    ))
-    .map_err(Failure::world)?;
-    let chain = Chain::new(&net.rpc_url);
-    let network = pda::network(&authority.pubkey(), &spec.network.name).0;
-    let steps = plan(&spec, &authority.pubkey(), None);
-    println!(
+    say!(
         "● lifeline apply: {} steps (network, 4 keepers, 4 endpoints)",
-        steps.len()
+        sb.applied.len()
     );
-    for s in &steps {
-        let ix = if s.description.starts_with("promote ") {
-            let t = chain
-                .network(&network)
-                .await?
-                .ok_or_else(|| Failure::world("network missing"))?
-                .1;
-            resolve_promotion(s, &spec, &authority.pubkey(), &t)
-                .ok_or_else(|| Failure::world("cannot resolve promotion"))?
-        } else {
-            s.instruction.clone()
-        };
-        chain.send(&authority, ix).await?;
-    }
-    println!("  network {network}");
+    say!("  network {}", sb.network);
+    say!("● 4 keepers probing every {probe_ms} ms (quorum 3 of 4)");
+    Ok(Demo {
+        sb,
+        slot_ms,
+        started: Instant::now(),
+        last_line: Instant::now() - Duration::from_secs(10),
+    })
+}
 
-    // Four keepers, each its own key and process-like task.
-    let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let probe_ms = (slot_ms * 5 / 4).max(100);
-    let mut stats = Vec::new();
-    for k in &keepers {
-        let cfg = load_keeper_config(
-            None,
-            Vec::<(String, String)>::new(),
-            &[
-                ("network", network.to_string()),
-                ("url", net.rpc_url.clone()),
-                ("probe_interval_ms", probe_ms.to_string()),
-                ("jitter_ms", (slot_ms * 2).to_string()),
-            ],
-        )
-        .map_err(|e| Failure::world(e.to_string()))?;
-        let keeper = Keeper::new(cfg, k.insecure_clone())
-            .await
-            .map_err(|e| Failure::world(e.to_string()))?;
-        stats.push(keeper.stats());
-        tokio::spawn(keeper.run(stop_rx.clone()));
-    }
-    println!("● 4 keepers probing every {probe_ms} ms (quorum 3 of 4)");
+/// A client following the topology the whole time: nothing it asks may be lost.
+struct Client {
+    watcher: TopologyWatcher,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: JoinHandle<(u64, u64)>,
+}
 
-    // A client following the topology the whole time: nothing it asks may be lost.
+async fn follow(d: &Demo) -> Result<Client, Failure> {
     let watcher = TopologyWatcher::start(WatcherConfig::new(
-        net.rpc_url.clone(),
-        Some(net.ws_url.clone()),
-        network,
+        d.sb.net.rpc_url.clone(),
+        Some(d.sb.net.ws_url.clone()),
+        d.sb.network,
     ))
     .await
     .map_err(|e| Failure::world(e.to_string()))?;
@@ -264,12 +241,11 @@ pub async fn demo(a: DemoArgs) -> Result<(), Failure> {
             ..RouterConfig::default()
         },
     );
-    let client_stop = stop_rx.clone();
-    let client_router = router.clone();
-    let client = tokio::spawn(async move {
-        let rpc = client_router.into_rpc_client(CommitmentConfig::processed());
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
+        let rpc = router.into_rpc_client(CommitmentConfig::processed());
         let (mut ok, mut failed) = (0u64, 0u64);
-        while !*client_stop.borrow() {
+        while !*stop_rx.borrow() {
             match rpc.get_slot().await {
                 Ok(_) => ok += 1,
                 Err(_) => failed += 1,
@@ -278,217 +254,204 @@ pub async fn demo(a: DemoArgs) -> Result<(), Failure> {
         }
         (ok, failed)
     });
+    Ok(Client {
+        watcher,
+        stop,
+        task,
+    })
+}
 
-    // 1. Steady state.
-    let phase = |msg: &str| println!("\n▶ {msg}");
-    phase("steady state: keepers attest once, then only on change or as a heartbeat");
-    let until = Instant::now() + Duration::from_millis(slot_ms * 12);
-    let mut last_line = Instant::now() - Duration::from_secs(10);
+/// Phase 1: nothing fails; keepers attest while their streaks build, then fall quiet.
+async fn steady(d: &mut Demo) {
+    d.phase("steady state: keepers attest what they see, then only on change or as a heartbeat");
+    let until = Instant::now() + Duration::from_millis(d.slot_ms * 12);
     while Instant::now() < until {
-        if last_line.elapsed() >= Duration::from_millis(slot_ms * 4) {
-            println!("  {}", status_line(&read(&chain, &network).await?, &names));
-            last_line = Instant::now();
-        }
+        let state = d.sb.state();
+        d.line(&state, 4);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
 
-    // 2. The fault.
-    let before = read(&chain, &network).await?;
-    phase(&format!(
+/// Phase 2: the fault, until the chain records the migration.
+async fn fail(
+    d: &mut Demo,
+    scenario: Scenario,
+    client: &Client,
+) -> Result<(MigrationRecord, Duration), Failure> {
+    let before = d.sb.topology().history_total;
+    d.phase(&format!(
         "fault: ep0 (primary of group 0) {}",
-        a.scenario.story()
+        scenario.story()
     ));
-    net.faults
-        .set("ep0", a.scenario.fault())
-        .map_err(Failure::world)?;
+    d.sb.fault("ep0", scenario.fault());
     let fault_at = Instant::now();
-    let deadline = fault_at + Duration::from_millis(slot_ms * 150);
+    let deadline = fault_at + Duration::from_millis(d.slot_ms * 150);
     let migrated = loop {
-        let v = read(&chain, &network).await?;
-        if v.topology.history_total > before.topology.history_total {
-            break v;
+        let state = d.sb.state();
+        if state.topology.history_total > before {
+            break state;
         }
         if Instant::now() > deadline {
-            let _ = stop.send(true);
             return Err(Failure::world(
                 "no migration happened in time: this is a bug, please report it",
             ));
         }
-        if last_line.elapsed() >= Duration::from_millis(slot_ms * 3) {
-            println!("  {}", status_line(&v, &names));
-            last_line = Instant::now();
-        }
+        d.line(&state, 3);
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let failover_time = fault_at.elapsed();
+    let took = fault_at.elapsed();
     let m = *migrated
         .topology
         .recent_migrations()
         .next()
         .expect("a migration record");
-    let name = |id: u32| {
-        migrated
-            .topology
-            .endpoint(id)
-            .map_or(format!("#{id}"), |e| {
-                names
-                    .iter()
-                    .find(|(u, _)| u == e.url())
-                    .map_or(format!("#{id}"), |(_, n)| n.clone())
-            })
-    };
-    phase(&format!(
-        "MIGRATION after {:.1} s: group {} {} → {}  (rule {:?}; {} keepers voted; median lag {} slots, latency {} ms; epoch {} → {})",
-        failover_time.as_secs_f64(),
+    d.phase(&format!(
+        "MIGRATION after {:.1} s: group {} {} → {}  (rule {:?}: {}; {} keepers voted; median lag {} slots, latency {} ms; epoch {} → {})",
+        took.as_secs_f64(),
         m.group,
-        name(m.from_id),
-        name(m.to_id),
+        d.name(&migrated, m.from_id),
+        d.name(&migrated, m.to_id),
         Reason::from_u8(m.rule),
+        describe::reason(Reason::from_u8(m.rule)),
         m.voter_count,
         m.median_slot_lag,
         m.median_latency_ms,
         m.new_epoch - 1,
         m.new_epoch
     ));
-    let ejected = migrated.topology.endpoint(m.from_id).copied();
-    if let Some(e) = ejected {
-        println!(
+    if let Some(e) = migrated.topology.endpoint(m.from_id) {
+        say!(
             "  {} quarantined until slot {} ({} ejection{}), no governance vote needed",
-            name(e.id),
+            d.name(&migrated, e.id),
             e.quarantine_until_slot,
             e.ejection_count,
             if e.ejection_count == 1 { "" } else { "s" }
         );
     }
-    println!("  {}", status_line(&migrated, &names));
-    let mut follow = watcher.subscribe();
+    say!("  {}", status_line(&migrated, &d.sb.net.endpoint_urls()));
+    let mut view = client.watcher.subscribe();
     let _ = tokio::time::timeout(
         Duration::from_secs(5),
-        follow.wait_for(|v| v.epoch >= migrated.topology.epoch),
+        view.wait_for(|v| v.epoch >= migrated.topology.epoch),
     )
     .await;
-    println!(
+    say!(
         "  clients following the topology now use {}",
-        watcher
+        client
+            .watcher
             .current()
             .primary(0)
             .map_or("?".into(), |p| p.url.clone())
     );
+    Ok((m, took))
+}
 
-    // 3. Recovery, probation, readmission.
-    tokio::time::sleep(Duration::from_millis(slot_ms * 5)).await;
-    phase("ep0 recovers; it must sit out its quarantine and stay healthy for the probation period");
-    net.faults
-        .set("ep0", Fault::Healthy)
-        .map_err(Failure::world)?;
-    let deadline = Instant::now() + Duration::from_millis(slot_ms * 300);
-    let readmitted = loop {
-        let v = read(&chain, &network).await?;
-        if v.topology.endpoint(m.from_id).and_then(|e| e.role()) == Some(Role::Standby) {
-            break v;
+/// Phase 3: the failed node recovers, sits out quarantine and probation, is readmitted.
+async fn recover(d: &mut Demo, m: &MigrationRecord) -> Result<ChainState, Failure> {
+    tokio::time::sleep(Duration::from_millis(d.slot_ms * 5)).await;
+    d.phase(
+        "ep0 recovers; it must sit out its quarantine and stay healthy for the probation period",
+    );
+    d.sb.fault("ep0", Fault::Healthy);
+    let deadline = Instant::now() + Duration::from_millis(d.slot_ms * 300);
+    loop {
+        let state = d.sb.state();
+        if state.topology.endpoint(m.from_id).and_then(|e| e.role()) == Some(Role::Standby) {
+            d.phase(&format!(
+                "READMITTED: {} is a standby again (slot {})",
+                d.name(&state, m.from_id),
+                state.slot
+            ));
+            say!("  {}", status_line(&state, &d.sb.net.endpoint_urls()));
+            return Ok(state);
         }
         if Instant::now() > deadline {
-            let _ = stop.send(true);
             return Err(Failure::world(
                 "ep0 was not readmitted in time: this is a bug, please report it",
             ));
         }
-        if last_line.elapsed() >= Duration::from_millis(slot_ms * 6) {
-            println!("  {}", status_line(&v, &names));
-            last_line = Instant::now();
-        }
+        d.line(&state, 6);
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    phase(&format!(
-        "READMITTED: {} is a standby again (slot {})",
-        name(m.from_id),
-        readmitted.slot
-    ));
-    println!("  {}", status_line(&readmitted, &names));
+    }
+}
 
-    // 4. Summary.
-    let _ = stop.send(true);
-    let (ok, failed) = client.await.unwrap_or((0, 0));
-    let (attestations, _, readmissions, races) = sent(&stats);
-    // migrations as the chain recorded them (an attestation that completes a quorum
-    // migrates in its own transaction, so keepers rarely send a separate trigger)
-    let migrations = readmitted.topology.history_total;
-    println!("\n■ summary");
-    println!(
+/// Phase 4: what it took.
+async fn summary(d: &mut Demo, client: Client, took: Duration, end: &ChainState) {
+    let _ = client.stop.send(true);
+    let (ok, failed) = client.task.await.unwrap_or((0, 0));
+    // let every keeper finish what it is sending, so the counts are final
+    d.sb.stop_keepers().await;
+    let attestations = d.sb.total(|s| &s.attestations_sent);
+    let readmissions = d.sb.total(|s| &s.readmissions_sent);
+    let races = d.sb.total(|s| &s.races_lost);
+    say!("\n■ summary");
+    say!(
         "  fault → migration confirmed    {:.1} s",
-        failover_time.as_secs_f64()
+        took.as_secs_f64()
     );
-    println!("  migrations / readmissions       {migrations} / {readmissions} (transactions that lost a race: {races})");
-    println!("  keeper attestations             {attestations}");
-    println!(
-        "  client requests                 {ok} served, {failed} failed (routed by FailoverRpc)"
+    // migrations as the chain recorded them: the attestation that completes a quorum
+    // migrates in its own transaction
+    say!(
+        "  migrations / readmissions       {} / {readmissions} (transactions that lost a race: {races})",
+        end.topology.history_total
     );
-    println!(
+    say!("  keeper attestations             {attestations} (4 keepers, the whole story)");
+    say!("  client requests                 {ok} served, {failed} failed (routed by FailoverRpc)");
+    say!(
         "  total demo time                 {:.0} s",
-        started.elapsed().as_secs_f64()
+        d.started.elapsed().as_secs_f64()
     );
     if failed > 0 {
-        println!("  note: {failed} client requests failed during the failover");
+        say!("  note: {failed} client requests failed during the failover");
     }
+}
 
-    if a.keep_running {
-        // Register the handlers before announcing anything: tokio's ctrl_c() only
-        // installs its handler when first polled, and a signal before that kills us.
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut interrupt =
-            signal(SignalKind::interrupt()).map_err(|e| Failure::world(e.to_string()))?;
-        let mut terminate =
-            signal(SignalKind::terminate()).map_err(|e| Failure::world(e.to_string()))?;
-        println!("\nstill running (Ctrl-C to stop):");
-        println!(
-            "  JSON-RPC   {}\n  WebSocket  {}\n  admin      {}\n  network    {network}",
-            net.rpc_url,
-            net.ws_url,
-            net.admin_url.clone().unwrap_or_default()
-        );
-        println!(
-            "  dashboard  `npm --prefix app ci && npm --prefix app run dev`, then open\n             http://localhost:5173/?rpc={}&network={network}",
-            net.rpc_url
-        );
-        // Name the endpoint that serves group 0 now (the demo moved the role), so the
-        // suggested fault really triggers a failover.
-        let primary = read(&chain, &network)
-            .await
-            .ok()
-            .and_then(|v| v.topology.primary_of(0).map(|e| e.url().to_string()))
-            .and_then(|url| {
-                names
-                    .iter()
-                    .find(|(u, _)| *u == url)
-                    .map(|(_, n)| n.clone())
-            })
-            .unwrap_or_else(|| "ep0".into());
-        println!(
-            "  fail group 0's primary ({primary}) and watch the failover:\n             curl -X POST -d frozen {}/endpoints/{primary}/fault",
-            net.admin_url.clone().unwrap_or_default()
-        );
-        let (restart, restart_rx) = tokio::sync::watch::channel(false);
-        for k in &keepers {
-            let cfg = load_keeper_config(
-                None,
-                Vec::<(String, String)>::new(),
-                &[
-                    ("network", network.to_string()),
-                    ("url", net.rpc_url.clone()),
-                    ("probe_interval_ms", probe_ms.to_string()),
-                ],
-            )
-            .map_err(|e| Failure::world(e.to_string()))?;
-            if let Ok(keeper) = Keeper::new(cfg, k.insecure_clone()).await {
-                tokio::spawn(keeper.run(restart_rx.clone()));
-            }
-        }
-        tokio::select! {
-            _ = interrupt.recv() => {}
-            _ = terminate.recv() => {}
-        }
-        let _ = restart.send(true);
+/// Phase 5 (`--keep-running`): everything stays up until Ctrl-C.
+async fn keep_running(d: &mut Demo, shutdown: &mut Shutdown) -> Result<(), Failure> {
+    for k in 0..d.sb.keepers.len() {
+        d.sb.start_keeper(k).await.map_err(Failure::world)?;
     }
-    net.shutdown();
+    let net = &d.sb.net;
+    say!("\nstill running (Ctrl-C to stop):");
+    say!(
+        "  JSON-RPC   {}\n  WebSocket  {}\n  admin      {}\n  network    {}",
+        net.rpc_url,
+        net.ws_url,
+        net.admin_url.clone().unwrap_or_default(),
+        d.sb.network
+    );
+    say!(
+        "  dashboard  `npm --prefix app ci && npm --prefix app run dev`, then open\n             http://localhost:5173/?rpc={}&network={}",
+        net.rpc_url, d.sb.network
+    );
+    // Name the endpoint that serves group 0 now (the demo moved the role), so the
+    // suggested fault really triggers a failover.
+    let state = d.sb.state();
+    let primary = state.topology.primary_of(0).map_or("ep0".to_string(), |e| {
+        endpoint_name(&state, &net.endpoint_urls(), e.id)
+    });
+    say!(
+        "  fail group 0's primary ({primary}) and watch the failover:\n             curl -X POST -d frozen {}/endpoints/{primary}/fault",
+        net.admin_url.clone().unwrap_or_default()
+    );
+    shutdown.wait().await;
+    Ok(())
+}
+
+pub async fn demo(a: DemoArgs) -> Result<(), Failure> {
+    let mut shutdown =
+        Shutdown::install().map_err(|e| Failure::world(format!("signal handlers: {e}")))?;
+    lifeline_localnet::console::divert()
+        .map_err(|e| Failure::world(format!("cannot set up the console: {e}")))?;
+    let mut d = setup(&a).await?;
+    let client = follow(&d).await?;
+    steady(&mut d).await;
+    let (m, took) = fail(&mut d, a.scenario, &client).await?;
+    let end = recover(&mut d, &m).await?;
+    summary(&mut d, client, took, &end).await;
+    if a.keep_running {
+        keep_running(&mut d, &mut shutdown).await?;
+    }
+    d.sb.stop_keepers().await;
     Ok(())
 }

@@ -1,25 +1,24 @@
-//! `lifeline`: the operator CLI: `localnet`, `status`, `apply` (topology as code), and the
-//! authority's levers (`failover`, `pause`, `resume`, `authority`, `guardian`).
-//! Bad input (including an RPC URL that does not answer) is a one-line error and exit
-//! code 2; a transaction the program refuses is exit code 1, with the error's name.
+//! `lifeline`: the operator CLI. `localnet` and `demo` run everything locally; `status`
+//! shows a network; `apply` is topology as code; the other subcommands are the
+//! authority's single levers. Every input is checked before anything is sent; the exit
+//! code says what kind of failure it was (see `lifeline --help`).
 mod chain;
 mod commands;
 mod demo;
-mod plan;
-mod status;
+mod failure;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use lifeline_localnet::{Localnet, LocalnetConfig};
+
+use commands::*;
 
 #[derive(Parser)]
 #[command(
     name = "lifeline",
     version,
-    about = "Lifeline: network disaster recovery for Solana protocols"
+    about = "Lifeline: network disaster recovery for Solana protocols",
+    after_help = failure::EXIT_CODES
 )]
 struct Cli {
     #[command(subcommand)]
@@ -30,118 +29,47 @@ struct Cli {
 enum Command {
     /// Run a local Solana cluster with the Lifeline program loaded (no Solana toolchain
     /// needed), served over JSON-RPC and WebSocket on 127.0.0.1, with optional
-    /// fault-injecting RPC endpoints in front of it. Stops on Ctrl-C.
-    Localnet(LocalnetArgs),
+    /// fault-injecting endpoints in front of it. Stops on Ctrl-C.
+    Localnet(localnet::LocalnetArgs),
     /// The failover story on an embedded default: a local cluster, four keepers, a fault,
     /// the migration with its evidence, quarantine, probation and readmission.
     Demo(demo::DemoArgs),
-    /// Show a network: policy, keepers, each group's endpoints with role and quorum
-    /// verdict, recent migrations.
-    Status(commands::StatusArgs),
+    /// Show a network: who controls it, the policy, every keeper and when it last attested,
+    /// each group's endpoints with the keepers' verdict, recent migrations.
+    Status(status::StatusArgs),
     /// Topology as code: diff a declarative file against chain, print the plan, apply it.
-    /// Applying the same file twice changes nothing the second time.
-    Apply(commands::ApplyArgs),
-    /// Create a network.
+    /// Applying the same file twice changes nothing the second time; apply never undoes a
+    /// failover the keepers made.
+    Apply(apply::ApplyArgs),
+    /// Create or close a network.
     #[command(subcommand)]
-    Network(commands::NetworkCommand),
+    Network(network::NetworkCommand),
     /// Change the failover policy.
     #[command(subcommand)]
-    Policy(commands::PolicyCommand),
+    Policy(policy::PolicyCommand),
     /// Add, update or remove endpoints.
     #[command(subcommand)]
-    Endpoint(commands::EndpointCommand),
-    /// Add or remove keepers.
+    Endpoint(endpoint::EndpointCommand),
+    /// Add, relabel or remove keepers.
     #[command(subcommand)]
-    Keeper(commands::KeeperCommand),
+    Keeper(keeper::KeeperCommand),
     /// Manual failover (authority): promote a standby to primary of its group.
-    Failover(commands::FailoverArgs),
+    Failover(failover::FailoverArgs),
     /// Pause automatic migration and readmission (authority or guardian).
-    Pause(commands::Common),
-    /// Resume automatic migration and readmission (authority or guardian).
-    Resume(commands::Common),
+    Pause(Common),
+    /// Resume automatic migration and readmission (the authority, or the guardian if it
+    /// paused).
+    Resume(Common),
     /// Two-step authority transfer.
     #[command(subcommand)]
-    Authority(commands::AuthorityCommand),
+    Authority(authority::AuthorityCommand),
     /// The guardian may only pause and resume.
     #[command(subcommand)]
-    Guardian(commands::GuardianCommand),
-}
-
-#[derive(clap::Args)]
-struct LocalnetArgs {
-    /// JSON-RPC port.
-    #[arg(long, default_value_t = 8899)]
-    rpc_port: u16,
-    /// PubSub (WebSocket) port.
-    #[arg(long, default_value_t = 8900)]
-    ws_port: u16,
-    /// Admin API port for changing endpoint faults (GET /endpoints,
-    /// POST /endpoints/NAME/fault with e.g. `frozen` or `lagging 20`).
-    #[arg(long, default_value_t = 8890)]
-    admin_port: u16,
-    /// Simulated RPC endpoints to start in front of the cluster (ep0, ep1, …).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
-    endpoints: u16,
-    /// Port of the first simulated endpoint; the others follow.
-    #[arg(long, default_value_t = 8901)]
-    endpoint_base_port: u16,
-    /// Slot duration in milliseconds.
-    #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u64).range(50..=10_000))]
-    slot_ms: u64,
-    /// Persist accounts in DIR, so a restart keeps the network state. Without it,
-    /// state lives in memory only.
-    #[arg(long, value_name = "DIR")]
-    ledger: Option<PathBuf>,
-}
-
-async fn localnet(args: LocalnetArgs) -> ExitCode {
-    let started = Instant::now();
-    let config = LocalnetConfig {
-        rpc_port: args.rpc_port,
-        ws_port: args.ws_port,
-        admin_port: Some(args.admin_port),
-        endpoints: args.endpoints as usize,
-        endpoint_base_port: args.endpoint_base_port,
-        slot_duration: Duration::from_millis(args.slot_ms),
-        ledger: args.ledger.clone(),
-        ..LocalnetConfig::default()
-    };
-    let net = match Localnet::start(config).await {
-        Ok(net) => net,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut shutdown = match Shutdown::install() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot install signal handlers: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    println!(
-        "Lifeline localnet ready in {} ms",
-        started.elapsed().as_millis()
-    );
-    println!("  program id   {}", lifeline::ID);
-    println!("  JSON-RPC     {}", net.rpc_url);
-    println!("  WebSocket    {}", net.ws_url);
-    if let Some(admin) = &net.admin_url {
-        println!("  admin API    {admin}");
-    }
-    for ep in net.faults.endpoints() {
-        println!("  endpoint     {} {}", ep.name, ep.url());
-    }
-    match &args.ledger {
-        Some(dir) => println!("  ledger       {}", dir.display()),
-        None => println!("  ledger       (in memory; use --ledger DIR to keep state)"),
-    }
-    println!("Ctrl-C to stop.");
-    shutdown.wait().await;
-    println!("stopping…");
-    net.shutdown();
-    ExitCode::SUCCESS
+    Guardian(guardian::GuardianCommand),
+    /// Write a new keypair file (Solana CLI format).
+    Keygen(keygen::KeygenArgs),
+    /// Request lamports from a cluster that gives them away (localnet, devnet).
+    Airdrop(airdrop::AirdropArgs),
 }
 
 /// The in-process Solana runtime (solana-program-test's logger) logs every transaction at
@@ -150,30 +78,6 @@ fn quiet_runtime_logs() {
     if std::env::var_os("RUST_LOG").is_none() {
         // SAFETY: called first thing in main, before any other thread exists.
         unsafe { std::env::set_var("RUST_LOG", "error") };
-    }
-}
-
-/// SIGINT/SIGTERM handlers, registered at once (tokio's ctrl_c() registers only when
-/// first polled; a signal before that would kill the process uncleanly).
-struct Shutdown {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-}
-
-impl Shutdown {
-    fn install() -> std::io::Result<Self> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Self {
-            interrupt: signal(SignalKind::interrupt())?,
-            terminate: signal(SignalKind::terminate())?,
-        })
-    }
-
-    async fn wait(&mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
     }
 }
 
@@ -187,26 +91,30 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
-        Command::Localnet(args) => return runtime.block_on(localnet(args)),
-        Command::Demo(a) => runtime.block_on(demo::demo(a)),
-        Command::Status(a) => runtime.block_on(commands::status(a)),
-        Command::Apply(a) => runtime.block_on(commands::apply(a)),
-        Command::Network(c) => runtime.block_on(commands::network(c)),
-        Command::Policy(c) => runtime.block_on(commands::policy(c)),
-        Command::Endpoint(c) => runtime.block_on(commands::endpoint(c)),
-        Command::Keeper(c) => runtime.block_on(commands::keeper(c)),
-        Command::Failover(a) => runtime.block_on(commands::failover(a)),
-        Command::Pause(a) => runtime.block_on(commands::set_paused(a, true)),
-        Command::Resume(a) => runtime.block_on(commands::set_paused(a, false)),
-        Command::Authority(c) => runtime.block_on(commands::authority(c)),
-        Command::Guardian(c) => runtime.block_on(commands::guardian(c)),
-    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Localnet(a) => localnet::run(a).await,
+            Command::Demo(a) => demo::demo(a).await,
+            Command::Status(a) => status::run(a).await,
+            Command::Apply(a) => apply::run(a).await,
+            Command::Network(c) => network::run(c).await,
+            Command::Policy(c) => policy::run(c).await,
+            Command::Endpoint(c) => endpoint::run(c).await,
+            Command::Keeper(c) => keeper::run(c).await,
+            Command::Failover(a) => failover::run(a).await,
+            Command::Pause(a) => pause::run(a, true).await,
+            Command::Resume(a) => pause::run(a, false).await,
+            Command::Authority(c) => authority::run(c).await,
+            Command::Guardian(c) => guardian::run(c).await,
+            Command::Keygen(a) => keygen::run(a).await,
+            Command::Airdrop(a) => airdrop::run(a).await,
+        }
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("error: {}", f.message);
-            ExitCode::from(if f.input { 2 } else { 1 })
+            ExitCode::from(f.kind.exit_code())
         }
     }
 }

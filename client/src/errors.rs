@@ -38,6 +38,17 @@ pub fn from_client_error(e: &ClientError) -> Option<LifelineError> {
         .and_then(from_transaction_error)
 }
 
+/// Whether the RPC could not be reached at all (connection refused, DNS, timeout), as
+/// opposed to answering with an error.
+pub fn is_unreachable(e: &ClientError) -> bool {
+    use solana_rpc_client_api::client_error::ErrorKind;
+    match e.kind() {
+        ErrorKind::Reqwest(r) => r.is_connect() || r.is_timeout() || r.is_request(),
+        ErrorKind::Io(_) => true,
+        _ => false,
+    }
+}
+
 /// "Name: message" for a program error, as operators read it.
 pub fn describe(e: LifelineError) -> String {
     format!("{}: {}", e.name(), e)

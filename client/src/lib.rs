@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod describe;
 pub mod errors;
 pub mod events;
+pub mod history;
 pub mod ix;
 pub mod kinds;
 pub mod pda;

@@ -19,8 +19,12 @@ pub struct ChainState {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("RPC: {0}")]
-    Rpc(String),
+    #[error("RPC: {message}")]
+    Rpc {
+        message: String,
+        /// The RPC could not be reached at all.
+        unreachable: bool,
+    },
     #[error("{0} is not a Lifeline network (no such account)")]
     Missing(Pubkey),
     #[error("{address} is not a Lifeline {what}: {reason}")]
@@ -43,7 +47,10 @@ impl ChainState {
         let resp = rpc
             .get_multiple_accounts_with_commitment(&[*network, topology, ballot], commitment)
             .await
-            .map_err(|e| ReadError::Rpc(e.to_string()))?;
+            .map_err(|e| ReadError::Rpc {
+                message: e.to_string(),
+                unreachable: crate::errors::is_unreachable(&e),
+            })?;
         let [n, t, b] = [&resp.value[0], &resp.value[1], &resp.value[2]];
         let (Some(n), Some(t), Some(b)) = (n, t, b) else {
             return Err(ReadError::Missing(*network));

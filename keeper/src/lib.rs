@@ -11,6 +11,7 @@ pub mod migrator;
 pub mod probe;
 pub mod reference;
 pub mod send;
+pub mod signals;
 pub mod stats;
 pub mod window;
 

@@ -108,6 +108,8 @@ fn init_logs(format: &str) {
 }
 
 async fn run(config: KeeperConfig) -> Result<(), String> {
+    let mut shutdown = lifeline_keeper::signals::Shutdown::install()
+        .map_err(|e| format!("cannot install signal handlers: {e}"))?;
     let path = config.keypair_path();
     let keypair = solana_keypair::read_keypair_file(&path)
         .map_err(|e| format!("cannot read keypair {}: {e}", path.display()))?;
@@ -134,12 +136,7 @@ async fn run(config: KeeperConfig) -> Result<(), String> {
             .await;
     });
     let daemon = tokio::spawn(keeper.run(stop_rx));
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| format!("cannot install SIGTERM handler: {e}"))?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    shutdown.wait().await;
     tracing::info!("shutting down");
     let _ = stop.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), daemon).await;

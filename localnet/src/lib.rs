@@ -3,6 +3,7 @@
 //! endpoints in front of it. What the keeper, the SDK, the dashboard and the end-to-end
 //! tests talk to instead of solana-test-validator (which only loads SBF builds).
 pub mod cluster;
+pub mod console;
 pub mod faults;
 pub mod ledger;
 pub mod program;
