@@ -1,6 +1,9 @@
 //! Keeper configuration, layered: the TOML file, then `LIFELINE_<FIELD>` environment
-//! variables, then command-line overrides. Every default is a named function; every error
-//! names the field and says what is wrong.
+//! variables, then command-line flags. Every field is declared once, in `keeper_config!`
+//! below: the struct, its defaults, the flags (`--probe-interval-ms`), the environment
+//! variables and the documentation all come from that list. Each layer is read on its own,
+//! so an error names where the bad value came from (the file and its line, the variable,
+//! or the flag) and the field.
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,82 +14,106 @@ use serde::{Deserialize, Serialize};
 
 pub const ENV_PREFIX: &str = "LIFELINE_";
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeeperConfig {
-    /// The Network account this keeper attests for (required).
-    pub network: String,
-    /// The keeper's keypair file (solana CLI convention).
-    #[serde(default = "default_keypair")]
-    pub keypair: String,
-    /// The keeper's own RPC: a URL or a moniker (mainnet-beta, devnet, testnet, localhost).
-    #[serde(default = "default_url")]
-    pub url: String,
-    /// More RPCs to fail over to when `url` does not answer.
-    #[serde(default)]
-    pub rpc_urls: Vec<String>,
-    /// PubSub URL; derived from `url` when absent (http→ws, port + 1).
-    #[serde(default)]
-    pub ws_url: Option<String>,
-    #[serde(default = "default_commitment")]
-    pub commitment: String,
-    #[serde(default = "default_probe_interval_ms")]
-    pub probe_interval_ms: u64,
-    /// Per-probe timeout; default: the policy's `latency_down_ms`, so a slow endpoint is
-    /// judged down by latency (a shorter timeout makes it at most degraded).
-    #[serde(default)]
-    pub probe_timeout_ms: Option<u64>,
-    /// Recent probes the error rate is measured over; default: derived from the policy so
-    /// that one failure crosses `error_degraded_bps` (10 % → 10 probes).
-    #[serde(default)]
-    pub window_probes: Option<u32>,
-    /// Extra RPCs whose slot joins the lag reference (beyond the probed endpoints).
-    #[serde(default)]
-    pub reference_rpc_urls: Vec<String>,
-    #[serde(default = "default_max_concurrency")]
-    pub max_concurrency: usize,
-    /// Cap on the priority fee, micro-lamports per compute unit.
-    #[serde(default = "default_priority_fee_cap")]
-    pub priority_fee_cap_microlamports: u64,
-    /// The turn length for permissionless transactions: for each action the keepers take
-    /// turns in an order derived from the action, each waiting its position × this before
-    /// sending (and re-checking the chain first). About one slot keeps races rare.
-    #[serde(default = "default_jitter_ms")]
-    pub jitter_ms: u64,
-    /// Where /metrics and /healthz are served.
-    #[serde(default = "default_metrics_addr")]
-    pub metrics_addr: String,
-    /// "text" or "json".
-    #[serde(default = "default_log_format")]
-    pub log_format: String,
+/// One configuration field, for tools that list or document the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub short: Option<char>,
 }
 
-fn default_keypair() -> String {
-    "~/.config/solana/id.json".into()
+macro_rules! keeper_config {
+    ($( $(#[doc = $doc:literal])+ $name:ident : $ty:ty = $default:expr $(, short = $short:literal)? ;)+) => {
+        #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct KeeperConfig {
+            $( $(#[doc = $doc])+ pub $name: $ty, )+
+        }
+
+        /// One layer: every field optional.
+        #[derive(Clone, Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Layer {
+            $( #[serde(default)] $name: Option<$ty>, )+
+        }
+
+        impl Layer {
+            /// `other` wins where it has a value.
+            fn over(self, other: Layer) -> Layer {
+                Layer { $( $name: other.$name.or(self.$name), )+ }
+            }
+
+            fn resolve(self) -> Result<KeeperConfig, ConfigError> {
+                Ok(KeeperConfig {
+                    $( $name: match self.$name {
+                        Some(v) => v,
+                        None => default_for(stringify!($name), $default)?,
+                    }, )+
+                })
+            }
+        }
+
+        /// Every field, in declaration order.
+        pub const FIELDS: &[Field] = &[
+            $( Field {
+                name: stringify!($name),
+                doc: concat!($($doc, "\n"),+),
+                short: keeper_config!(@short $($short)?),
+            }, )+
+        ];
+    };
+    (@short $c:literal) => { Some($c) };
+    (@short) => { None };
 }
-fn default_url() -> String {
-    "localhost".into()
+
+/// A field whose default is `None` is required.
+fn default_for<T>(name: &'static str, default: Option<T>) -> Result<T, ConfigError> {
+    default.ok_or(ConfigError::Invalid {
+        field: name,
+        message: "is required (in the file, as LIFELINE_NETWORK, or --network)".into(),
+    })
 }
-fn default_commitment() -> String {
-    "confirmed".into()
-}
-fn default_probe_interval_ms() -> u64 {
-    1_000
-}
-fn default_max_concurrency() -> usize {
-    32
-}
-fn default_priority_fee_cap() -> u64 {
-    100_000
-}
-fn default_jitter_ms() -> u64 {
-    400
-}
-fn default_metrics_addr() -> String {
-    "127.0.0.1:9464".into()
-}
-fn default_log_format() -> String {
-    "text".into()
+
+keeper_config! {
+    /// The Network account this keeper attests for (required).
+    network: String = None;
+    /// The keeper's keypair file (solana CLI convention).
+    keypair: String = Some("~/.config/solana/id.json".into()), short = 'k';
+    /// The keeper's own RPC: a URL or a moniker (mainnet-beta, devnet, testnet,
+    /// localhost). It sends the keeper's transactions and is part of the lag reference.
+    url: String = Some("localhost".into()), short = 'u';
+    /// More RPCs to fail over to when `url` does not answer; also part of the lag
+    /// reference.
+    rpc_urls: Vec<String> = Some(Vec::new());
+    /// The keeper's PubSub: the reference slot is followed by a slot subscription here
+    /// (between polls of the RPCs). Default: derived from `url` (http→ws, port + 1).
+    ws_url: Option<String> = Some(None);
+    /// The commitment the keeper reads the network at (processed, confirmed, finalized).
+    /// Probes always compare processed slots.
+    commitment: String = Some("confirmed".into());
+    /// How often each endpoint is probed; a suspect endpoint is probed again after a
+    /// quarter of this.
+    probe_interval_ms: u64 = Some(1_000);
+    /// Per-probe timeout. Default: the policy's `latency_down_ms`, so a slow endpoint is
+    /// judged down by latency; a shorter timeout makes it at most degraded.
+    probe_timeout_ms: Option<u64> = Some(None);
+    /// Recent probes the error rate is measured over. Default: derived from the policy so
+    /// one failure crosses `error_degraded_bps` (10 % → 10 probes).
+    window_probes: Option<u32> = Some(None);
+    /// More RPCs whose slot joins the lag reference (never used to send).
+    reference_rpc_urls: Vec<String> = Some(Vec::new());
+    /// Probes in flight at most.
+    max_concurrency: usize = Some(32);
+    /// Cap on the priority fee, micro-lamports per compute unit.
+    priority_fee_cap_microlamports: u64 = Some(100_000);
+    /// The turn length for permissionless transactions: per action the keepers take turns
+    /// in an order derived from the action, each waiting its position × this (about a
+    /// slot keeps races rare).
+    jitter_ms: u64 = Some(400);
+    /// Where /metrics and /healthz are served.
+    metrics_addr: String = Some("127.0.0.1:9464".into());
+    /// "text" or "json".
+    log_format: String = Some("text".into());
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -149,6 +176,12 @@ impl KeeperConfig {
             .collect()
     }
 
+    pub fn ws_url(&self) -> String {
+        self.ws_url
+            .clone()
+            .unwrap_or_else(|| derive_ws_url(&resolve_url(&self.url)))
+    }
+
     /// The commitment chain state is read at (probes always compare processed slots).
     pub fn commitment_config(&self) -> solana_commitment_config::CommitmentConfig {
         use solana_commitment_config::CommitmentConfig;
@@ -157,12 +190,6 @@ impl KeeperConfig {
             "finalized" => CommitmentConfig::finalized(),
             _ => CommitmentConfig::confirmed(),
         }
-    }
-
-    pub fn ws_url(&self) -> String {
-        self.ws_url
-            .clone()
-            .unwrap_or_else(|| derive_ws_url(&resolve_url(&self.url)))
     }
 
     /// The effective per-probe timeout under `policy`.
@@ -258,25 +285,6 @@ impl KeeperConfig {
     }
 }
 
-/// The field names, for the environment layer (only these are read from LIFELINE_*).
-const FIELDS: &[&str] = &[
-    "network",
-    "keypair",
-    "url",
-    "rpc_urls",
-    "ws_url",
-    "commitment",
-    "probe_interval_ms",
-    "probe_timeout_ms",
-    "window_probes",
-    "reference_rpc_urls",
-    "max_concurrency",
-    "priority_fee_cap_microlamports",
-    "jitter_ms",
-    "metrics_addr",
-    "log_format",
-];
-
 /// A value from the environment or a flag: TOML syntax when it parses as such (numbers,
 /// booleans, arrays), otherwise a plain string; list fields also accept `a,b,c`.
 fn layer_value(field: &str, raw: &str) -> toml::Value {
@@ -295,60 +303,133 @@ fn layer_value(field: &str, raw: &str) -> toml::Value {
     toml::Value::String(raw.to_string())
 }
 
+/// One value from `origin` (an environment variable or a flag) as a one-field layer.
+fn single(origin: &str, field: &str, raw: &str) -> Result<Layer, ConfigError> {
+    let as_layer = |value: toml::Value| {
+        let mut table = toml::Table::new();
+        table.insert(field.to_string(), value);
+        Layer::deserialize(table)
+    };
+    // `--keypair 123` is a string field given something that looks like a number: fall
+    // back to the plain string before blaming the value.
+    as_layer(layer_value(field, raw))
+        .or_else(|first| as_layer(toml::Value::String(raw.to_string())).map_err(|_| first))
+        .map_err(|e| ConfigError::Parse {
+            origin: origin.to_string(),
+            message: format!("`{field}`: {}", e.message()),
+        })
+}
+
+/// The file layer; an error names the file, the line and the field.
+fn file_layer(path: &Path) -> Result<Layer, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    toml::from_str::<Layer>(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start].matches('\n').count() + 1)
+            .map_or(String::new(), |l| format!(" line {l}"));
+        ConfigError::Parse {
+            origin: format!("{}{line}", path.display()),
+            message: e.message().to_string(),
+        }
+    })
+}
+
+/// What `load` also has to say: settings that look meant for the keeper but are not.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Warnings(pub Vec<String>);
+
 /// Builds the configuration: `file` (if any), then `env` (LIFELINE_<FIELD>), then
-/// `overrides` (field, value) from flags; then validates it.
+/// `overrides` (field, value) from flags; then validates it. Unknown `LIFELINE_*`
+/// variables are returned as warnings.
+pub fn load_with_warnings(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+    overrides: &[(&str, String)],
+) -> Result<(KeeperConfig, Warnings), ConfigError> {
+    let mut layer = match file {
+        Some(path) => file_layer(path)?,
+        None => Layer::default(),
+    };
+    let mut warnings = Warnings::default();
+    let env: BTreeMap<String, String> = env.into_iter().collect();
+    let known: Vec<String> = FIELDS
+        .iter()
+        .map(|f| format!("{ENV_PREFIX}{}", f.name.to_uppercase()))
+        .collect();
+    for (var, raw) in &env {
+        let Some(name) = var.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        match FIELDS.iter().find(|f| f.name.to_uppercase() == name) {
+            Some(f) => layer = layer.over(single(var, f.name, raw)?),
+            None if ["URL", "KEYPAIR", "PROGRAM_LOGS"].contains(&name) => {}
+            None => warnings.0.push(format!(
+                "{var} is not a keeper setting and is ignored (known: {})",
+                known.join(", ")
+            )),
+        }
+    }
+    for (field, raw) in overrides {
+        layer = layer.over(single(
+            &format!("--{}", field.replace('_', "-")),
+            field,
+            raw,
+        )?);
+    }
+    let config = layer.resolve()?;
+    config.validate()?;
+    Ok((config, warnings))
+}
+
+/// `load_with_warnings` without the warnings.
 pub fn load(
     file: Option<&Path>,
     env: impl IntoIterator<Item = (String, String)>,
     overrides: &[(&str, String)],
 ) -> Result<KeeperConfig, ConfigError> {
-    let mut table = match file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
-            text.parse::<toml::Table>()
-                .map_err(|e| ConfigError::Parse {
-                    origin: path.display().to_string(),
-                    message: e.message().to_string(),
-                })?
-        }
-        None => toml::Table::new(),
-    };
-    let env: BTreeMap<String, String> = env.into_iter().collect();
-    for field in FIELDS {
-        if let Some(raw) = env.get(&format!("{ENV_PREFIX}{}", field.to_uppercase())) {
-            table.insert(field.to_string(), layer_value(field, raw));
-        }
+    load_with_warnings(file, env, overrides).map(|(c, _)| c)
+}
+
+/// Every field as a flag (`--probe-interval-ms`, and `-k`/`-u` for the keypair and URL),
+/// generated from `FIELDS`.
+#[derive(Clone, Debug, Default)]
+pub struct Flags(pub Vec<(&'static str, String)>);
+
+impl clap::Args for Flags {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.args(FIELDS.iter().map(|f| {
+            let mut arg = clap::Arg::new(f.name)
+                .long(f.name.replace('_', "-"))
+                .value_name("VALUE")
+                .help(f.doc.split_whitespace().collect::<Vec<_>>().join(" "));
+            if let Some(c) = f.short {
+                arg = arg.short(c);
+            }
+            arg
+        }))
     }
-    for (field, raw) in overrides {
-        table.insert(field.to_string(), layer_value(field, raw));
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
-    let origin = file.map_or("configuration".to_string(), |p| p.display().to_string());
-    // Re-read the merged layers as TOML text: toml's errors then carry a span, which
-    // names the key a type error is about.
-    let text = toml::to_string(&table).map_err(|e| ConfigError::Parse {
-        origin: origin.clone(),
-        message: e.to_string(),
-    })?;
-    let config: KeeperConfig = toml::from_str(&text).map_err(|e| {
-        let key = e
-            .span()
-            .and_then(|span| text[..span.start].lines().last().map(str::to_string))
-            .and_then(|line| line.split('=').next().map(|k| k.trim().to_string()))
-            .filter(|k| !k.is_empty());
-        let message = e.message().to_string();
-        ConfigError::Parse {
-            origin,
-            message: match key {
-                Some(k) => format!("`{k}`: {message}"),
-                None => message,
-            },
-        }
-    })?;
-    config.validate()?;
-    Ok(config)
+}
+
+impl clap::FromArgMatches for Flags {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Ok(Self(
+            FIELDS
+                .iter()
+                .filter_map(|f| m.get_one::<String>(f.name).map(|v| (f.name, v.clone())))
+                .collect(),
+        ))
+    }
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -357,33 +438,26 @@ mod tests {
 
     const NET: &str = "5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ";
 
-    fn file(contents: &str) -> tempfile_lite::TempFile {
-        tempfile_lite::TempFile::new(contents)
-    }
-
-    /// A tiny temp-file helper (no extra dependency).
-    mod tempfile_lite {
-        pub struct TempFile(pub std::path::PathBuf);
-        impl TempFile {
-            pub fn new(contents: &str) -> Self {
-                static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-                let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let p = std::env::temp_dir()
-                    .join(format!("lifeline-keeper-{}-{n}.toml", std::process::id()));
-                std::fs::write(&p, contents).unwrap();
-                Self(p)
-            }
+    struct TempFile(PathBuf);
+    impl TempFile {
+        fn new(contents: &str) -> Self {
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let p = std::env::temp_dir()
+                .join(format!("lifeline-keeper-{}-{n}.toml", std::process::id()));
+            std::fs::write(&p, contents).unwrap();
+            Self(p)
         }
-        impl Drop for TempFile {
-            fn drop(&mut self) {
-                let _ = std::fs::remove_file(&self.0);
-            }
+    }
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
         }
     }
 
     #[test]
     fn defaults_then_file_then_env_then_flags() {
-        let f = file(&format!(
+        let f = TempFile::new(&format!(
             "network = \"{NET}\"\nprobe_interval_ms = 2000\nurl = \"devnet\"\n"
         ));
         let c = load(Some(&f.0), vec![], &[]).unwrap();
@@ -426,10 +500,6 @@ mod tests {
                 "LIFELINE_RPC_URLS".to_string(),
                 "http://a:1,http://b:2".to_string(),
             ),
-            (
-                "LIFELINE_RPC_URL".to_string(),
-                "ignored: not a field".to_string(),
-            ),
         ];
         let c = load(Some(&f.0), env.clone(), &[]).unwrap();
         assert_eq!(c.probe_interval_ms, 3_000, "env beats file");
@@ -437,7 +507,6 @@ mod tests {
             c.rpc_urls(),
             vec!["https://api.devnet.solana.com", "http://a:1", "http://b:2"]
         );
-
         let c = load(
             Some(&f.0),
             env,
@@ -450,6 +519,17 @@ mod tests {
         assert_eq!(c.probe_interval_ms, 4_000, "flags beat env");
         assert_eq!(c.rpc_urls()[0], "http://127.0.0.1:8899");
         assert_eq!(c.ws_url(), "ws://127.0.0.1:8900");
+        let given = load(
+            Some(&f.0),
+            vec![],
+            &[("ws_url", "ws://10.0.0.1:7000".into())],
+        )
+        .unwrap();
+        assert_eq!(
+            given.ws_url(),
+            "ws://10.0.0.1:7000",
+            "a given ws_url is used as is"
+        );
         assert!(c.to_toml().contains("probe_interval_ms = 4000"));
     }
 
@@ -461,26 +541,44 @@ mod tests {
     }
 
     #[test]
-    fn bad_input_names_the_problem() {
+    fn errors_name_the_layer_and_the_field() {
         let missing = load(None, vec![], &[]).unwrap_err();
         assert!(missing.to_string().contains("network"), "{missing}");
 
-        let f = file(&format!("network = \"{NET}\"\nprobe_intervall_ms = 5\n"));
+        let f = TempFile::new(&format!("network = \"{NET}\"\n\nprobe_intervall_ms = 5\n"));
         let unknown = load(Some(&f.0), vec![], &[]).unwrap_err().to_string();
-        assert!(unknown.contains("probe_intervall_ms"), "{unknown}");
-
-        let f = file("network = \n");
-        let malformed = load(Some(&f.0), vec![], &[]).unwrap_err();
+        assert!(unknown.contains("line 3"), "{unknown}");
         assert!(
-            matches!(malformed, ConfigError::Parse { .. }),
-            "{malformed}"
+            unknown.contains("unknown field `probe_intervall_ms`"),
+            "{unknown}"
         );
 
+        let f = TempFile::new("network = \n");
+        assert!(matches!(
+            load(Some(&f.0), vec![], &[]).unwrap_err(),
+            ConfigError::Parse { .. }
+        ));
         let nofile = load(Some(Path::new("/nonexistent/keeper.toml")), vec![], &[]).unwrap_err();
         assert!(
             nofile.to_string().contains("/nonexistent/keeper.toml"),
             "{nofile}"
         );
+
+        // a bad environment value is blamed on the variable, not the file
+        let f = TempFile::new(&format!("network = \"{NET}\"\n"));
+        let env = vec![(
+            "LIFELINE_PROBE_INTERVAL_MS".to_string(),
+            "\"soon\"".to_string(),
+        )];
+        let e = load(Some(&f.0), env, &[]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("LIFELINE_PROBE_INTERVAL_MS: `probe_interval_ms`"),
+            "{e}"
+        );
+        let e = load(Some(&f.0), vec![], &[("jitter_ms", "x".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--jitter-ms: `jitter_ms`"), "{e}");
 
         let base = vec![("LIFELINE_NETWORK".to_string(), NET.to_string())];
         let cases: Vec<(&str, &str, &str)> = vec![
@@ -490,7 +588,6 @@ mod tests {
             ("commitment", "max", "commitment"),
             ("probe_interval_ms", "10", "probe_interval_ms"),
             ("probe_timeout_ms", "0", "probe_timeout_ms"),
-            ("probe_interval_ms", "\"soon\"", "probe_interval_ms"),
             ("window_probes", "0", "window_probes"),
             ("metrics_addr", "everywhere", "metrics_addr"),
             ("log_format", "xml", "log_format"),
@@ -501,6 +598,33 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains(needle), "{field}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_lifeline_variable_is_a_warning_naming_the_known_ones() {
+        let env = vec![
+            ("LIFELINE_NETWORK".to_string(), NET.to_string()),
+            ("LIFELINE_PROBE_INTERVALL_MS".to_string(), "500".to_string()),
+            ("PATH".to_string(), "/bin".to_string()),
+        ];
+        let (_, w) = load_with_warnings(None, env, &[]).unwrap();
+        assert_eq!(w.0.len(), 1, "{w:?}");
+        assert!(w.0[0].starts_with("LIFELINE_PROBE_INTERVALL_MS is not a keeper setting"));
+        assert!(w.0[0].contains("LIFELINE_PROBE_INTERVAL_MS"));
+    }
+
+    #[test]
+    fn every_field_has_a_flag_a_variable_and_a_documented_line_in_the_example() {
+        let example = include_str!("../keeper.example.toml");
+        for f in FIELDS {
+            assert!(!f.doc.is_empty());
+            assert!(
+                example.contains(&format!("\n{} =", f.name))
+                    || example.contains(&format!("\n# {} =", f.name)),
+                "{} is not in keeper.example.toml",
+                f.name
+            );
         }
     }
 

@@ -60,6 +60,8 @@ pub struct Keeper {
     shared: Arc<Shared>,
     /// The seq of this keeper's row when it started.
     start_seq: u64,
+    /// The network's policy when it started (the daemon follows later changes).
+    policy: lifeline::state::Policy,
 }
 
 impl Keeper {
@@ -92,12 +94,18 @@ impl Keeper {
         shared.stats.in_set.store(true, Ordering::Relaxed);
         Ok(Self {
             start_seq: row.seq,
+            policy: state.network.policy,
             shared,
         })
     }
 
     pub fn stats(&self) -> Arc<KeeperStats> {
         self.shared.stats.clone()
+    }
+
+    /// The network's policy as read at start (what the derived settings follow).
+    pub fn policy(&self) -> &lifeline::state::Policy {
+        &self.policy
     }
 
     pub fn pubkey(&self) -> Pubkey {

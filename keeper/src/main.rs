@@ -1,24 +1,29 @@
 //! `lifeline-keeper`: the keeper daemon.
 //!
 //!   lifeline-keeper run --config keeper.toml
-//!   lifeline-keeper check-config --config keeper.toml
+//!   lifeline-keeper check-config --config keeper.toml [--online]
 //!
 //! Configuration is layered: the TOML file, then LIFELINE_<FIELD> environment variables,
-//! then these flags. Bad input (configuration, keypair, unreachable RPC, unknown network)
-//! is a one-line error and exit code 2.
+//! then flags (one per field, generated from the field list in config.rs). Bad input
+//! (configuration, keypair, unreachable RPC, unknown network, a key not in the set) is a
+//! one-line error and exit code 2.
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use lifeline_keeper::config::{load, KeeperConfig};
+use lifeline_keeper::config::{load_with_warnings, Flags, KeeperConfig};
 use lifeline_keeper::Keeper;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
 
 #[derive(Parser)]
 #[command(
     name = "lifeline-keeper",
     version,
-    about = "Lifeline keeper: probes a network's endpoints, attests their health on chain, and triggers failover"
+    about = "Lifeline keeper: probes a network's endpoints, attests their health on chain, and triggers failover",
+    after_help = "Every setting can come from the file, a LIFELINE_<FIELD> variable (e.g. LIFELINE_PROBE_INTERVAL_MS=500) or a flag; flags win over variables, variables over the file.\n\nExit codes: 0 ok, 1 internal failure, 2 bad input (configuration, keypair, network, RPC)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -28,77 +33,50 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the keeper until SIGINT/SIGTERM.
-    Run(Flags),
-    /// Validate the configuration and print the effective values.
-    CheckConfig(Flags),
+    Run(Source),
+    /// Validate the configuration and the keypair file and print the effective values.
+    CheckConfig {
+        #[command(flatten)]
+        source: Source,
+        /// Also check that the network exists, that this key is in its keeper set, and
+        /// print the settings derived from the network's policy.
+        #[arg(long)]
+        online: bool,
+    },
 }
 
 #[derive(Args)]
-struct Flags {
+struct Source {
     /// TOML configuration file (optional: everything can come from LIFELINE_* and flags).
     #[arg(long, short = 'c', value_name = "FILE")]
     config: Option<PathBuf>,
-    /// The Network account to attest for.
-    #[arg(long)]
-    network: Option<String>,
-    /// Keypair file [default: ~/.config/solana/id.json].
-    #[arg(long, short = 'k')]
-    keypair: Option<String>,
-    /// RPC URL or moniker: mainnet-beta, devnet, testnet, localhost.
-    #[arg(long, short = 'u')]
-    url: Option<String>,
-    /// processed, confirmed or finalized.
-    #[arg(long)]
-    commitment: Option<String>,
-    #[arg(long)]
-    probe_interval_ms: Option<u64>,
-    /// Per-probe timeout [default: 800 ms or 80 % of the interval].
-    #[arg(long)]
-    probe_timeout_ms: Option<u64>,
-    /// Where /metrics and /healthz are served.
-    #[arg(long)]
-    metrics_addr: Option<String>,
-    /// text or json.
-    #[arg(long)]
-    log_format: Option<String>,
+    #[command(flatten)]
+    flags: Flags,
 }
 
-fn overrides(f: &Flags) -> Vec<(&'static str, String)> {
-    let mut o: Vec<(&'static str, String)> = Vec::new();
-    let quoted = |s: &String| format!("{:?}", s);
-    if let Some(v) = &f.network {
-        o.push(("network", quoted(v)));
+fn config(source: &Source) -> Result<KeeperConfig, String> {
+    let (config, warnings) =
+        load_with_warnings(source.config.as_deref(), std::env::vars(), &source.flags.0)
+            .map_err(|e| e.to_string())?;
+    for w in warnings.0 {
+        eprintln!("warning: {w}");
     }
-    if let Some(v) = &f.keypair {
-        o.push(("keypair", quoted(v)));
-    }
-    if let Some(v) = &f.url {
-        o.push(("url", quoted(v)));
-    }
-    if let Some(v) = &f.commitment {
-        o.push(("commitment", quoted(v)));
-    }
-    if let Some(v) = f.probe_interval_ms {
-        o.push(("probe_interval_ms", v.to_string()));
-    }
-    if let Some(v) = &f.metrics_addr {
-        o.push(("metrics_addr", quoted(v)));
-    }
-    if let Some(v) = &f.log_format {
-        o.push(("log_format", quoted(v)));
-    }
-    o
+    Ok(config)
 }
 
-fn config(f: &Flags) -> Result<KeeperConfig, String> {
-    load(f.config.as_deref(), std::env::vars(), &overrides(f)).map_err(|e| e.to_string())
+fn read_keypair(config: &KeeperConfig) -> Result<Keypair, String> {
+    let path = config.keypair_path();
+    solana_keypair::read_keypair_file(&path)
+        .map_err(|e| format!("cannot read keypair {}: {e}", path.display()))
 }
 
 fn init_logs(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // colour only for a person at a terminal: files and journald get plain text
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
@@ -107,12 +85,70 @@ fn init_logs(format: &str) {
     }
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// `check-config`: the effective configuration as TOML on stdout, derived values as
+/// comments; with `online`, the chain checks too.
+fn check_config(config: KeeperConfig, online: bool) -> Result<(), String> {
+    let keypair = read_keypair(&config)?;
+    print!("{}", config.to_toml());
+    println!("# keeper key: {}", keypair.pubkey());
+    println!(
+        "# rpc urls (failover order): {}",
+        config.rpc_urls().join(", ")
+    );
+    println!("# ws url: {}", config.ws_url());
+    println!(
+        "# confirm interval (re-probe of a suspect endpoint): {} ms",
+        config.confirm_interval().as_millis()
+    );
+    if !online {
+        if config.probe_timeout_ms.is_none() || config.window_probes.is_none() {
+            println!(
+                "# probe timeout and error window follow the network's policy: --online shows them"
+            );
+        }
+        eprintln!(
+            "configuration is valid (offline: the network and the keeper set were not checked)"
+        );
+        return Ok(());
+    }
+    let network = config.network.clone();
+    let keeper = runtime()?
+        .block_on(Keeper::new(config.clone(), keypair))
+        .map_err(|e| e.to_string())?;
+    let policy = keeper.policy();
+    println!(
+        "# probe timeout: {} ms{}",
+        config.probe_timeout(policy).as_millis(),
+        if config.probe_timeout_ms.is_none() {
+            " (the policy's latency_down_ms)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "# error window: {} probes{}",
+        config.error_window(policy),
+        if config.window_probes.is_none() {
+            " (derived from the policy's error_degraded_bps)"
+        } else {
+            ""
+        }
+    );
+    eprintln!(
+        "configuration is valid; network {network} exists and {} is in its keeper set",
+        keeper.pubkey()
+    );
+    Ok(())
+}
+
 async fn run(config: KeeperConfig) -> Result<(), String> {
     let mut shutdown = lifeline_keeper::signals::Shutdown::install()
         .map_err(|e| format!("cannot install signal handlers: {e}"))?;
-    let path = config.keypair_path();
-    let keypair = solana_keypair::read_keypair_file(&path)
-        .map_err(|e| format!("cannot read keypair {}: {e}", path.display()))?;
+    let keypair = read_keypair(&config)?;
     let keeper = Keeper::new(config.clone(), keypair)
         .await
         .map_err(|e| e.to_string())?;
@@ -145,31 +181,16 @@ async fn run(config: KeeperConfig) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (flags, check_only) = match &cli.command {
-        Command::Run(f) => (f, false),
-        Command::CheckConfig(f) => (f, true),
-    };
-    let config = match config(flags) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+    let result = match &cli.command {
+        Command::Run(source) => config(source).and_then(|config| {
+            init_logs(&config.log_format);
+            runtime()?.block_on(run(config))
+        }),
+        Command::CheckConfig { source, online } => {
+            config(source).and_then(|config| check_config(config, *online))
         }
     };
-    if check_only {
-        print!("{}", config.to_toml());
-        eprintln!("configuration is valid");
-        return ExitCode::SUCCESS;
-    }
-    init_logs(&config.log_format);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(config)) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

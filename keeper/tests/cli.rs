@@ -3,6 +3,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use solana_keypair::Keypair;
+use solana_signer::Signer;
 
 const NET: &str = "5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ";
 
@@ -25,9 +26,14 @@ fn temp(name: &str, contents: &str) -> std::path::PathBuf {
 
 #[test]
 fn check_config_prints_the_effective_configuration() {
+    let key = temp("check.json", "");
+    solana_keypair::write_keypair_file(&Keypair::new(), &key).unwrap();
     let cfg = temp(
         "ok.toml",
-        &format!("network = \"{NET}\"\nprobe_interval_ms = 1500\n"),
+        &format!(
+            "network = \"{NET}\"\nprobe_interval_ms = 1500\nkeypair = \"{}\"\n",
+            key.display()
+        ),
     );
     let out = keeper()
         .args(["check-config", "--config"])
@@ -45,6 +51,105 @@ fn check_config_prints_the_effective_configuration() {
     assert!(stdout.contains("probe_interval_ms = 1500"), "{stdout}");
     assert!(stdout.contains("jitter_ms = 250"), "{stdout}");
     assert!(stdout.contains("url = \"devnet\""), "{stdout}");
+    assert!(
+        stdout.contains("# rpc urls (failover order): https://api.devnet.solana.com"),
+        "derived values are printed: {stdout}"
+    );
+    assert!(
+        stdout.contains("# ws url: wss://api.devnet.solana.com"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("# confirm interval (re-probe of a suspect endpoint): 375 ms"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("offline"), "{stderr}");
+
+    // an unknown LIFELINE_* variable is a warning, not an error
+    let out = keeper()
+        .args(["check-config", "--config"])
+        .arg(&cfg)
+        .env("LIFELINE_PROBE_INTERVALL_MS", "500")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: LIFELINE_PROBE_INTERVALL_MS is not a keeper setting"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_online_checks_the_network_and_the_keeper_set() {
+    let sb = lifeline_sandbox::Sandbox::start(lifeline_sandbox::SandboxConfig {
+        endpoints: 1,
+        keepers: 1,
+        daemons: 0,
+        ..lifeline_sandbox::SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let member = temp("member.json", "");
+    solana_keypair::write_keypair_file(&sb.keepers[0], &member).unwrap();
+    let stranger = temp("stranger.json", "");
+    solana_keypair::write_keypair_file(&Keypair::new(), &stranger).unwrap();
+    let network = sb.network.to_string();
+    let url = sb.net.rpc_url.clone();
+    let check = move |key: std::path::PathBuf, network: String| {
+        let url = url.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                keeper()
+                    .args([
+                        "check-config",
+                        "--online",
+                        "--network",
+                        &network,
+                        "-u",
+                        &url,
+                        "-k",
+                    ])
+                    .arg(&key)
+                    .output()
+                    .unwrap()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let out = check(member, network.clone()).await;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    let policy = &sb.state().network.policy;
+    assert!(
+        stdout.contains(&format!(
+            "# probe timeout: {} ms (the policy's latency_down_ms)",
+            policy.latency_down_ms
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("# error window: "), "{stdout}");
+    assert!(stderr.contains("is in its keeper set"), "{stderr}");
+
+    let out = check(stranger, network).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("not in the network's keeper set"),
+        "{stderr}"
+    );
+
+    let key = temp("member2.json", "");
+    solana_keypair::write_keypair_file(&sb.keepers[0], &key).unwrap();
+    let out = check(key, Keypair::new().pubkey().to_string()).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.to_lowercase().contains("network"), "{stderr}");
 }
 
 #[test]
@@ -109,6 +214,17 @@ fn bad_input_is_one_clear_line_and_exit_code_2() {
         (
             vec![
                 "run".into(),
+                "--network".into(),
+                NET.into(),
+                "--keypair".into(),
+                "/nonexistent/id.json".into(),
+            ],
+            vec![],
+            "cannot read keypair /nonexistent/id.json",
+        ),
+        (
+            vec![
+                "check-config".into(),
                 "--network".into(),
                 NET.into(),
                 "--keypair".into(),
@@ -274,8 +390,11 @@ async fn run_serves_metrics_and_stops_cleanly_on_sigterm() {
 #[test]
 fn the_example_configuration_is_valid() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/keeper.example.toml");
+    let key = temp("example.json", "");
+    solana_keypair::write_keypair_file(&Keypair::new(), &key).unwrap();
     let out = keeper()
-        .args(["check-config", "--config", example, "--network", NET])
+        .args(["check-config", "--config", example, "--network", NET, "-k"])
+        .arg(&key)
         .output()
         .unwrap();
     assert!(
