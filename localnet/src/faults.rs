@@ -190,7 +190,13 @@ impl FaultEndpoint {
             Fault::Lagging { slots } => Some(now.saturating_sub(slots)),
             _ => None,
         };
-        (s.fault, SlotView { cap })
+        (
+            s.fault,
+            SlotView {
+                cap,
+                ..SlotView::default()
+            },
+        )
     }
 
     /// A cheap deterministic sequence (no RNG needed): request n fails when the running

@@ -7,12 +7,14 @@ use solana_account::{AccountSharedData, ReadableAccount};
 use solana_account_decoder::{encode_ui_account, UiAccount, UiAccountEncoding};
 use solana_clock::Slot;
 use solana_commitment_config::{CommitmentConfig, CommitmentLevel};
+use solana_hash::Hash;
 use solana_message::{SanitizedMessage, SimpleAddressLoader, VersionedMessage};
 use solana_pubkey::Pubkey;
 use solana_rpc_client_api::config::*;
 use solana_rpc_client_api::filter::RpcFilterType;
 use solana_rpc_client_api::response::*;
 use solana_runtime::bank::Bank;
+use solana_sha256_hasher::hashv;
 use solana_transaction_status_client_types::{
     EncodedConfirmedTransactionWithStatusMeta, EncodedTransaction,
     EncodedTransactionWithStatusMeta, TransactionConfirmationStatus, TransactionStatus,
@@ -30,16 +32,29 @@ const MAX_SIGNATURES_FOR_ADDRESS: usize = 1_000;
 const MAX_AIRDROP_LAMPORTS: u64 = 1_000 * 1_000_000_000;
 pub const CORE_VERSION: &str = "3.1.12";
 
-/// How a fault-injecting endpoint distorts what it reports: the slot it claims to be at.
+/// How a fault-injecting endpoint distorts what it reports: the slot it claims to be at,
+/// and whether it is on another fork.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SlotView {
     /// Serve as if the node had processed no slot beyond this one (frozen / lagging node).
     pub cap: Option<Slot>,
+    /// Serve blockhashes of another fork: each one a deterministic hash of the cluster's.
+    pub forked: bool,
 }
 
 impl SlotView {
     fn apply(&self, slot: Slot) -> Slot {
         self.cap.map_or(slot, |cap| cap.min(slot))
+    }
+
+    /// The blockhash this node reports for the cluster's `blockhash`: itself, or on
+    /// another fork a different hash for the same slot (SHA-256 of a tag and the real one).
+    pub fn blockhash(&self, blockhash: Hash) -> Hash {
+        if self.forked {
+            hashv(&[b"lifeline-localnet: another fork", blockhash.as_ref()])
+        } else {
+            blockhash
+        }
     }
 }
 
@@ -190,431 +205,473 @@ impl Rpc {
         self.dispatch_in(method, params, SlotView::default()).await
     }
 
-    /// Answers `method` as a node whose view of the chain is `view`.
+    /// Answers `method` as a node whose view of the chain is `view`. Each method is one
+    /// function below with the same shape, `(&self, params, view)`: adding a method is
+    /// that function and its line here.
     pub async fn dispatch_in(&self, method: &str, p: Value, view: SlotView) -> R {
+        let p = &p;
         match method {
-            "getHealth" => Ok(json!("ok")),
-            "getVersion" => to_value(RpcVersionInfo {
-                solana_core: CORE_VERSION.into(),
-                feature_set: Some(0),
-            }),
-            "getGenesisHash" => Ok(json!(self.cluster.genesis_hash().to_string())),
-            "getIdentity" => to_value(RpcIdentity {
-                identity: lifeline::ID.to_string(),
-            }),
-            "getSlot" => {
-                let c: RpcContextConfig = optional(&p, 0, "config")?;
-                let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
-                Ok(json!(view.apply(bank.slot())))
-            }
-            "getBlockHeight" => {
-                let c: RpcContextConfig = optional(&p, 0, "config")?;
-                let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
-                let behind = bank.slot() - view.apply(bank.slot());
-                Ok(json!(bank.block_height().saturating_sub(behind)))
-            }
-            "getEpochInfo" => {
-                let c: RpcContextConfig = optional(&p, 0, "config")?;
-                let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
-                let slot = view.apply(bank.slot());
-                let schedule = bank.epoch_schedule();
-                let (epoch, slot_index) = schedule.get_epoch_and_slot_index(slot);
-                to_value(solana_epoch_info::EpochInfo {
-                    epoch,
-                    slot_index,
-                    slots_in_epoch: schedule.get_slots_in_epoch(epoch),
-                    absolute_slot: slot,
-                    block_height: bank.block_height().saturating_sub(bank.slot() - slot),
-                    transaction_count: Some(bank.transaction_count()),
-                })
-            }
-            "getLatestBlockhash" => {
-                let c: RpcContextConfig = optional(&p, 0, "config")?;
-                let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
-                let blockhash = bank.last_blockhash();
-                let last_valid_block_height = bank
-                    .get_blockhash_last_valid_block_height(&blockhash)
-                    .unwrap_or_default();
-                to_value(Response {
-                    context: context(view.apply(bank.slot())),
-                    value: RpcBlockhash {
-                        blockhash: blockhash.to_string(),
-                        last_valid_block_height,
-                    },
-                })
-            }
-            "isBlockhashValid" => {
-                let hash: String = required(&p, 0, "blockhash")?;
-                let hash = hash.parse::<solana_hash::Hash>().map_err(|_| {
-                    RpcError::invalid_params(format!(
-                        "Invalid param: {hash:?} is not a valid blockhash"
-                    ))
-                })?;
-                let c: RpcContextConfig = optional(&p, 1, "config")?;
-                let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
-                to_value(Response {
-                    context: context(view.apply(bank.slot())),
-                    value: bank.is_blockhash_valid(&hash),
-                })
-            }
-            "getFeeForMessage" => {
-                let encoded: String = required(&p, 0, "message")?;
-                let bytes = base64::Engine::decode(&base64::prelude::BASE64_STANDARD, &encoded)
-                    .map_err(|e| {
-                        RpcError::invalid_params(format!(
-                            "Invalid param: invalid base64 message: {e}"
-                        ))
-                    })?;
-                let message: VersionedMessage = bincode::deserialize(&bytes).map_err(|e| {
-                    RpcError::invalid_params(format!(
-                        "Invalid param: failed to deserialize message: {e}"
-                    ))
-                })?;
-                let c: RpcContextConfig = optional(&p, 1, "config")?;
-                let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
-                let sanitized = solana_message::SanitizedVersionedMessage::try_new(message)
+            "getHealth" => self.get_health(p, view),
+            "getVersion" => self.get_version(p, view),
+            "getGenesisHash" => self.get_genesis_hash(p, view),
+            "getIdentity" => self.get_identity(p, view),
+            "getSlot" => self.get_slot(p, view),
+            "getBlockHeight" => self.get_block_height(p, view),
+            "getEpochInfo" => self.get_epoch_info(p, view),
+            "getLatestBlockhash" => self.get_latest_blockhash(p, view),
+            "isBlockhashValid" => self.is_blockhash_valid(p, view),
+            "getFeeForMessage" => self.get_fee_for_message(p, view),
+            "getBalance" => self.get_balance(p, view),
+            "getMinimumBalanceForRentExemption" => self.get_minimum_balance(p, view),
+            "getAccountInfo" => self.get_account_info(p, view),
+            "getMultipleAccounts" => self.get_multiple_accounts(p, view),
+            "getProgramAccounts" => self.get_program_accounts(p, view),
+            "getRecentPrioritizationFees" => self.get_recent_prioritization_fees(p, view),
+            "requestAirdrop" => self.request_airdrop(p, view).await,
+            "sendTransaction" => self.send_transaction(p, view).await,
+            "simulateTransaction" => self.simulate_transaction(p, view).await,
+            "getSignatureStatuses" => self.get_signature_statuses(p, view),
+            "getTransaction" => self.get_transaction(p, view),
+            "getSignaturesForAddress" => self.get_signatures_for_address(p, view),
+            _ => Err(RpcError::method_not_found(method)),
+        }
+    }
+
+    fn get_health(&self, _: &Value, _: SlotView) -> R {
+        Ok(json!("ok"))
+    }
+
+    fn get_version(&self, _: &Value, _: SlotView) -> R {
+        to_value(RpcVersionInfo {
+            solana_core: CORE_VERSION.into(),
+            feature_set: Some(0),
+        })
+    }
+
+    fn get_genesis_hash(&self, _: &Value, _: SlotView) -> R {
+        Ok(json!(self.cluster.genesis_hash().to_string()))
+    }
+
+    fn get_identity(&self, _: &Value, _: SlotView) -> R {
+        to_value(RpcIdentity {
+            identity: lifeline::ID.to_string(),
+        })
+    }
+
+    /// The bank for a context config at parameter `i` (commitment, minContextSlot).
+    fn context_bank(&self, p: &Value, i: usize, view: SlotView) -> Result<Arc<Bank>, RpcError> {
+        let c: RpcContextConfig = optional(p, i, "config")?;
+        self.bank_at_least(c.commitment, c.min_context_slot, view)
+    }
+
+    fn get_slot(&self, p: &Value, view: SlotView) -> R {
+        let bank = self.context_bank(p, 0, view)?;
+        Ok(json!(view.apply(bank.slot())))
+    }
+
+    fn get_block_height(&self, p: &Value, view: SlotView) -> R {
+        let bank = self.context_bank(p, 0, view)?;
+        let behind = bank.slot() - view.apply(bank.slot());
+        Ok(json!(bank.block_height().saturating_sub(behind)))
+    }
+
+    fn get_epoch_info(&self, p: &Value, view: SlotView) -> R {
+        let bank = self.context_bank(p, 0, view)?;
+        let slot = view.apply(bank.slot());
+        let schedule = bank.epoch_schedule();
+        let (epoch, slot_index) = schedule.get_epoch_and_slot_index(slot);
+        to_value(solana_epoch_info::EpochInfo {
+            epoch,
+            slot_index,
+            slots_in_epoch: schedule.get_slots_in_epoch(epoch),
+            absolute_slot: slot,
+            block_height: bank.block_height().saturating_sub(bank.slot() - slot),
+            transaction_count: Some(bank.transaction_count()),
+        })
+    }
+
+    fn get_latest_blockhash(&self, p: &Value, view: SlotView) -> R {
+        let bank = self.context_bank(p, 0, view)?;
+        let blockhash = bank.last_blockhash();
+        let last_valid_block_height = bank
+            .get_blockhash_last_valid_block_height(&blockhash)
+            .unwrap_or_default();
+        to_value(Response {
+            context: context(view.apply(bank.slot())),
+            value: RpcBlockhash {
+                blockhash: view.blockhash(blockhash).to_string(),
+                last_valid_block_height,
+            },
+        })
+    }
+
+    fn is_blockhash_valid(&self, p: &Value, view: SlotView) -> R {
+        let hash: String = required(p, 0, "blockhash")?;
+        let hash = hash.parse::<solana_hash::Hash>().map_err(|_| {
+            RpcError::invalid_params(format!("Invalid param: {hash:?} is not a valid blockhash"))
+        })?;
+        let bank = self.context_bank(p, 1, view)?;
+        to_value(Response {
+            context: context(view.apply(bank.slot())),
+            value: bank.is_blockhash_valid(&hash),
+        })
+    }
+
+    fn get_fee_for_message(&self, p: &Value, view: SlotView) -> R {
+        let encoded: String = required(p, 0, "message")?;
+        let bytes =
+            base64::Engine::decode(&base64::prelude::BASE64_STANDARD, &encoded).map_err(|e| {
+                RpcError::invalid_params(format!("Invalid param: invalid base64 message: {e}"))
+            })?;
+        let message: VersionedMessage = bincode::deserialize(&bytes).map_err(|e| {
+            RpcError::invalid_params(format!("Invalid param: failed to deserialize message: {e}"))
+        })?;
+        let bank = self.context_bank(p, 1, view)?;
+        let sanitized = solana_message::SanitizedVersionedMessage::try_new(message)
+            .ok()
+            .and_then(|m| {
+                SanitizedMessage::try_new(m, SimpleAddressLoader::Disabled, &Default::default())
                     .ok()
-                    .and_then(|m| {
-                        SanitizedMessage::try_new(
-                            m,
-                            SimpleAddressLoader::Disabled,
-                            &Default::default(),
-                        )
-                        .ok()
-                    });
-                let fee = sanitized.and_then(|m| bank.get_fee_for_message(&m));
-                to_value(Response {
-                    context: context(view.apply(bank.slot())),
-                    value: fee,
-                })
+            });
+        let fee = sanitized.and_then(|m| bank.get_fee_for_message(&m));
+        to_value(Response {
+            context: context(view.apply(bank.slot())),
+            value: fee,
+        })
+    }
+
+    fn get_balance(&self, p: &Value, view: SlotView) -> R {
+        let key = params::pubkey(p, 0)?;
+        let bank = self.context_bank(p, 1, view)?;
+        to_value(Response {
+            context: context(view.apply(bank.slot())),
+            value: bank.get_balance(&key),
+        })
+    }
+
+    fn get_minimum_balance(&self, p: &Value, _: SlotView) -> R {
+        let len: usize = required(p, 0, "data length")?;
+        if len > 10 * 1024 * 1024 {
+            return Err(RpcError::invalid_params(
+                "Invalid param: data length exceeds 10 MiB",
+            ));
+        }
+        let bank = self.cluster.working_bank();
+        Ok(json!(bank.get_minimum_balance_for_rent_exemption(len)))
+    }
+
+    fn get_account_info(&self, p: &Value, view: SlotView) -> R {
+        let key = params::pubkey(p, 0)?;
+        let c: RpcAccountInfoConfig = optional(p, 1, "config")?;
+        let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
+        let value = bank
+            .get_account(&key)
+            .map(|a| encode(&key, &a, &c))
+            .transpose()?;
+        to_value(Response {
+            context: context(view.apply(bank.slot())),
+            value,
+        })
+    }
+
+    fn get_multiple_accounts(&self, p: &Value, view: SlotView) -> R {
+        let keys: Vec<String> = required(p, 0, "pubkeys")?;
+        if keys.len() > MAX_MULTIPLE_ACCOUNTS {
+            return Err(RpcError::invalid_params(format!(
+                "Too many inputs provided; max {MAX_MULTIPLE_ACCOUNTS}"
+            )));
+        }
+        let keys = keys
+            .iter()
+            .map(|k| params::parse_pubkey(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let c: RpcAccountInfoConfig = optional(p, 1, "config")?;
+        let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
+        let value = keys
+            .iter()
+            .map(|k| bank.get_account(k).map(|a| encode(k, &a, &c)).transpose())
+            .collect::<Result<Vec<_>, _>>()?;
+        to_value(Response {
+            context: context(view.apply(bank.slot())),
+            value,
+        })
+    }
+
+    fn get_program_accounts(&self, p: &Value, view: SlotView) -> R {
+        let program = params::pubkey(p, 0)?;
+        let c: RpcProgramAccountsConfig = optional(p, 1, "config")?;
+        let filters = c.filters.clone().unwrap_or_default();
+        for f in &filters {
+            f.verify()
+                .map_err(|e| RpcError::invalid_params(format!("Invalid param: filter: {e}")))?;
+            if matches!(f, RpcFilterType::TokenAccountState) {
+                return Err(RpcError::invalid_params(
+                    "Invalid param: tokenAccountState filters are not supported by this localnet",
+                ));
             }
-            "getBalance" => {
-                let key = params::pubkey(&p, 0)?;
-                let c: RpcContextConfig = optional(&p, 1, "config")?;
-                let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
-                to_value(Response {
-                    context: context(view.apply(bank.slot())),
-                    value: bank.get_balance(&key),
-                })
+        }
+        let bank = self.bank_at_least(
+            c.account_config.commitment,
+            c.account_config.min_context_slot,
+            view,
+        )?;
+        let mut accounts: Vec<RpcKeyedAccount> = Vec::new();
+        for (key, account) in Cluster::program_accounts(&bank, &program) {
+            if filters.iter().all(|f| filter_allows(f, account.data())) {
+                accounts.push(RpcKeyedAccount {
+                    pubkey: key.to_string(),
+                    account: encode(&key, &account, &c.account_config)?,
+                });
             }
-            "getMinimumBalanceForRentExemption" => {
-                let len: usize = required(&p, 0, "data length")?;
-                if len > 10 * 1024 * 1024 {
-                    return Err(RpcError::invalid_params(
-                        "Invalid param: data length exceeds 10 MiB",
-                    ));
-                }
-                let bank = self.cluster.working_bank();
-                Ok(json!(bank.get_minimum_balance_for_rent_exemption(len)))
-            }
-            "getAccountInfo" => {
-                let key = params::pubkey(&p, 0)?;
-                let c: RpcAccountInfoConfig = optional(&p, 1, "config")?;
-                let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
-                let value = bank
-                    .get_account(&key)
-                    .map(|a| encode(&key, &a, &c))
-                    .transpose()?;
-                to_value(Response {
-                    context: context(view.apply(bank.slot())),
-                    value,
-                })
-            }
-            "getMultipleAccounts" => {
-                let keys: Vec<String> = required(&p, 0, "pubkeys")?;
-                if keys.len() > MAX_MULTIPLE_ACCOUNTS {
-                    return Err(RpcError::invalid_params(format!(
-                        "Too many inputs provided; max {MAX_MULTIPLE_ACCOUNTS}"
-                    )));
-                }
-                let keys = keys
-                    .iter()
-                    .map(|k| params::parse_pubkey(k))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let c: RpcAccountInfoConfig = optional(&p, 1, "config")?;
-                let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
-                let value = keys
-                    .iter()
-                    .map(|k| bank.get_account(k).map(|a| encode(k, &a, &c)).transpose())
-                    .collect::<Result<Vec<_>, _>>()?;
-                to_value(Response {
-                    context: context(view.apply(bank.slot())),
-                    value,
-                })
-            }
-            "getProgramAccounts" => {
-                let program = params::pubkey(&p, 0)?;
-                let c: RpcProgramAccountsConfig = optional(&p, 1, "config")?;
-                let filters = c.filters.clone().unwrap_or_default();
-                for f in &filters {
-                    f.verify().map_err(|e| {
-                        RpcError::invalid_params(format!("Invalid param: filter: {e}"))
-                    })?;
-                    if matches!(f, RpcFilterType::TokenAccountState) {
-                        return Err(RpcError::invalid_params(
-                            "Invalid param: tokenAccountState filters are not supported by this localnet",
-                        ));
-                    }
-                }
-                let bank = self.bank_at_least(
-                    c.account_config.commitment,
-                    c.account_config.min_context_slot,
-                    view,
-                )?;
-                let mut accounts: Vec<RpcKeyedAccount> = Vec::new();
-                for (key, account) in Cluster::program_accounts(&bank, &program) {
-                    if filters.iter().all(|f| filter_allows(f, account.data())) {
-                        accounts.push(RpcKeyedAccount {
-                            pubkey: key.to_string(),
-                            account: encode(&key, &account, &c.account_config)?,
-                        });
-                    }
-                }
-                if c.sort_results.unwrap_or(true) {
-                    accounts.sort_by(|a, b| a.pubkey.cmp(&b.pubkey));
-                }
-                if c.with_context.unwrap_or(false) {
-                    to_value(Response {
-                        context: context(view.apply(bank.slot())),
-                        value: accounts,
-                    })
-                } else {
-                    to_value(accounts)
-                }
-            }
-            "getRecentPrioritizationFees" => {
-                let keys: Vec<String> = optional(&p, 0, "addresses")?;
-                if keys.len() > 128 {
-                    return Err(RpcError::invalid_params(
-                        "Too many inputs provided; max 128",
-                    ));
-                }
-                for k in &keys {
-                    params::parse_pubkey(k)?;
-                }
-                // No fee market on a single local node: every recent slot's minimum is 0.
-                let slot = view.apply(self.cluster.root_bank().slot());
-                let fees: Vec<RpcPrioritizationFee> = (slot.saturating_sub(149)..=slot)
-                    .map(|slot| RpcPrioritizationFee {
-                        slot,
-                        prioritization_fee: 0,
-                    })
-                    .collect();
-                to_value(fees)
-            }
-            "requestAirdrop" => {
-                let to = params::pubkey(&p, 0)?;
-                let lamports: u64 = required(&p, 1, "lamports")?;
-                if lamports == 0 || lamports > MAX_AIRDROP_LAMPORTS {
-                    return Err(RpcError::invalid_params(format!(
-                        "Invalid param: lamports must be 1..={MAX_AIRDROP_LAMPORTS}"
-                    )));
-                }
-                let cluster = self.cluster.clone();
-                let sig = tokio::task::spawn_blocking(move || cluster.airdrop(&to, lamports))
-                    .await
-                    .map_err(|e| RpcError::internal(e.to_string()))?
-                    .map_err(|e| match e {
-                        SendError::Rejected(err) => {
-                            RpcError::internal(format!("airdrop failed: {err}"))
-                        }
-                        SendError::Preflight(sim) => preflight_error(*sim),
-                    })?;
-                Ok(json!(sig.to_string()))
-            }
-            "sendTransaction" => {
-                let encoded: String = required(&p, 0, "transaction")?;
-                let c: RpcSendTransactionConfig = optional(&p, 1, "config")?;
-                let tx = params::transaction(&encoded, c.encoding)?;
-                let cluster = self.cluster.clone();
-                let sig = tokio::task::spawn_blocking(move || {
-                    cluster.send_transaction(tx, c.skip_preflight)
-                })
+        }
+        if c.sort_results.unwrap_or(true) {
+            accounts.sort_by(|a, b| a.pubkey.cmp(&b.pubkey));
+        }
+        if c.with_context.unwrap_or(false) {
+            to_value(Response {
+                context: context(view.apply(bank.slot())),
+                value: accounts,
+            })
+        } else {
+            to_value(accounts)
+        }
+    }
+
+    fn get_recent_prioritization_fees(&self, p: &Value, view: SlotView) -> R {
+        let keys: Vec<String> = optional(p, 0, "addresses")?;
+        if keys.len() > 128 {
+            return Err(RpcError::invalid_params(
+                "Too many inputs provided; max 128",
+            ));
+        }
+        for k in &keys {
+            params::parse_pubkey(k)?;
+        }
+        // No fee market on a single local node: every recent slot's minimum is 0.
+        let slot = view.apply(self.cluster.root_bank().slot());
+        let fees: Vec<RpcPrioritizationFee> = (slot.saturating_sub(149)..=slot)
+            .map(|slot| RpcPrioritizationFee {
+                slot,
+                prioritization_fee: 0,
+            })
+            .collect();
+        to_value(fees)
+    }
+
+    async fn request_airdrop(&self, p: &Value, _: SlotView) -> R {
+        let to = params::pubkey(p, 0)?;
+        let lamports: u64 = required(p, 1, "lamports")?;
+        if lamports == 0 || lamports > MAX_AIRDROP_LAMPORTS {
+            return Err(RpcError::invalid_params(format!(
+                "Invalid param: lamports must be 1..={MAX_AIRDROP_LAMPORTS}"
+            )));
+        }
+        let cluster = self.cluster.clone();
+        let sig = tokio::task::spawn_blocking(move || cluster.airdrop(&to, lamports))
+            .await
+            .map_err(|e| RpcError::internal(e.to_string()))?
+            .map_err(|e| match e {
+                SendError::Rejected(err) => RpcError::internal(format!("airdrop failed: {err}")),
+                SendError::Preflight(sim) => preflight_error(*sim),
+            })?;
+        Ok(json!(sig.to_string()))
+    }
+
+    async fn send_transaction(&self, p: &Value, _: SlotView) -> R {
+        let encoded: String = required(p, 0, "transaction")?;
+        let c: RpcSendTransactionConfig = optional(p, 1, "config")?;
+        let tx = params::transaction(&encoded, c.encoding)?;
+        let cluster = self.cluster.clone();
+        let sig =
+            tokio::task::spawn_blocking(move || cluster.send_transaction(tx, c.skip_preflight))
                 .await
                 .map_err(|e| RpcError::internal(e.to_string()))?
-                .map_err(|e| match e {
-                    SendError::Preflight(sim) => preflight_error(*sim),
-                    SendError::Rejected(
-                        solana_transaction_error::TransactionError::SignatureFailure,
-                    ) => RpcError::new(-32003, "Transaction signature verification failure"),
-                    SendError::Rejected(err) => {
-                        let data = serde_json::to_value(simulation_result(
-                            Simulation {
-                                slot: 0,
-                                err: Some(err.clone()),
-                                logs: vec![],
-                                units: 0,
-                                return_data: None,
-                                inner_instructions: None,
-                            },
-                            None,
-                        ))
-                        .unwrap_or(Value::Null);
-                        RpcError::new(-32002, format!("Transaction simulation failed: {err}"))
-                            .with_data(data)
-                    }
-                })?;
-                Ok(json!(sig.to_string()))
+                .map_err(send_error)?;
+        Ok(json!(sig.to_string()))
+    }
+
+    async fn simulate_transaction(&self, p: &Value, view: SlotView) -> R {
+        let encoded: String = required(p, 0, "transaction")?;
+        let c: RpcSimulateTransactionConfig = optional(p, 1, "config")?;
+        if c.sig_verify && c.replace_recent_blockhash {
+            return Err(RpcError::invalid_params(
+                "sigVerify may not be used with replaceRecentBlockhash",
+            ));
+        }
+        let mut tx = params::transaction(&encoded, c.encoding)?;
+        let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
+        let replacement = if c.replace_recent_blockhash {
+            let working = self.cluster.working_bank();
+            let blockhash = working.last_blockhash();
+            tx.message.set_recent_blockhash(blockhash);
+            Some(RpcBlockhash {
+                blockhash: view.blockhash(blockhash).to_string(),
+                last_valid_block_height: working
+                    .get_blockhash_last_valid_block_height(&blockhash)
+                    .unwrap_or_default(),
+            })
+        } else {
+            None
+        };
+        drop(bank);
+        let cluster = self.cluster.clone();
+        let sig_verify = c.sig_verify;
+        let sim = tokio::task::spawn_blocking(move || cluster.simulate(tx, sig_verify))
+            .await
+            .map_err(|e| RpcError::internal(e.to_string()))?
+            .map_err(|err| match err {
+                solana_transaction_error::TransactionError::SignatureFailure => {
+                    RpcError::new(-32003, "Transaction signature verification failure")
+                }
+                err => RpcError::invalid_params(format!("invalid transaction: {err}")),
+            })?;
+        let accounts = c
+            .accounts
+            .as_ref()
+            .map(|cfg| self.simulation_accounts(cfg))
+            .transpose()?;
+        let slot = view.apply(sim.slot);
+        let mut result = simulation_result(sim, accounts);
+        result.replacement_blockhash = replacement;
+        if !c.inner_instructions {
+            result.inner_instructions = None;
+        }
+        to_value(Response {
+            context: context(slot),
+            value: result,
+        })
+    }
+
+    /// The accounts a simulation was asked to return, as they are after it.
+    fn simulation_accounts(
+        &self,
+        cfg: &RpcSimulateTransactionAccountsConfig,
+    ) -> Result<Vec<Option<UiAccount>>, RpcError> {
+        let bank = self.cluster.working_bank();
+        let config = RpcAccountInfoConfig {
+            encoding: cfg.encoding,
+            ..Default::default()
+        };
+        cfg.addresses
+            .iter()
+            .map(|a| {
+                let k = params::parse_pubkey(a)?;
+                bank.get_account(&k)
+                    .map(|acc| encode(&k, &acc, &config))
+                    .transpose()
+            })
+            .collect()
+    }
+
+    fn get_signature_statuses(&self, p: &Value, view: SlotView) -> R {
+        let sigs: Vec<String> = required(p, 0, "signatures")?;
+        if sigs.len() > MAX_SIGNATURE_STATUSES {
+            return Err(RpcError::invalid_params(format!(
+                "Too many inputs provided; max {MAX_SIGNATURE_STATUSES}"
+            )));
+        }
+        let working = self.cluster.working_bank().slot();
+        let mut statuses = Vec::with_capacity(sigs.len());
+        for s in &sigs {
+            let sig = params::parse_signature(s)?;
+            statuses.push(self.cluster.transaction(&sig).map(|r| status(&r, working)));
+        }
+        to_value(Response {
+            context: context(view.apply(working)),
+            value: statuses,
+        })
+    }
+
+    fn get_transaction(&self, p: &Value, _: SlotView) -> R {
+        let s: String = required(p, 0, "signature")?;
+        let sig = params::parse_signature(&s)?;
+        let c: RpcTransactionConfig = match p.get(1) {
+            Some(Value::String(_)) => RpcTransactionConfig {
+                encoding: optional(p, 1, "encoding")?,
+                ..Default::default()
+            },
+            _ => optional(p, 1, "config")?,
+        };
+        let working = self.cluster.working_bank().slot();
+        let record = self.cluster.transaction(&sig).filter(|r| {
+            // processed-only transactions are not visible at confirmed/finalized
+            matches!(
+                c.commitment.map(|c| c.commitment),
+                Some(CommitmentLevel::Processed)
+            ) || r.slot < working
+        });
+        match record {
+            None => Ok(Value::Null),
+            Some(r) => to_value(encode_transaction(
+                &r,
+                c.encoding.unwrap_or(UiTransactionEncoding::Json),
+            )?),
+        }
+    }
+
+    fn get_signatures_for_address(&self, p: &Value, _: SlotView) -> R {
+        let address = params::pubkey(p, 0)?;
+        let c: RpcSignaturesForAddressConfig = optional(p, 1, "config")?;
+        let limit = c.limit.unwrap_or(MAX_SIGNATURES_FOR_ADDRESS);
+        if limit == 0 || limit > MAX_SIGNATURES_FOR_ADDRESS {
+            return Err(RpcError::invalid_params(format!(
+                "Invalid limit; max {MAX_SIGNATURES_FOR_ADDRESS}"
+            )));
+        }
+        let signature = |s: &Option<String>| s.as_deref().map(params::parse_signature).transpose();
+        let before = signature(&c.before)?;
+        let until = signature(&c.until)?;
+        let working = self.cluster.working_bank().slot();
+        let mut out = Vec::new();
+        let mut started = before.is_none();
+        for (sig, r) in self
+            .cluster
+            .signatures_for_address(&address, MAX_SIGNATURES_FOR_ADDRESS)
+        {
+            if Some(sig) == until {
+                break;
             }
-            "simulateTransaction" => {
-                let encoded: String = required(&p, 0, "transaction")?;
-                let c: RpcSimulateTransactionConfig = optional(&p, 1, "config")?;
-                if c.sig_verify && c.replace_recent_blockhash {
-                    return Err(RpcError::invalid_params(
-                        "sigVerify may not be used with replaceRecentBlockhash",
-                    ));
-                }
-                let mut tx = params::transaction(&encoded, c.encoding)?;
-                let bank = self.bank_at_least(c.commitment, c.min_context_slot, view)?;
-                let replacement = if c.replace_recent_blockhash {
-                    let working = self.cluster.working_bank();
-                    let blockhash = working.last_blockhash();
-                    tx.message.set_recent_blockhash(blockhash);
-                    Some(RpcBlockhash {
-                        blockhash: blockhash.to_string(),
-                        last_valid_block_height: working
-                            .get_blockhash_last_valid_block_height(&blockhash)
-                            .unwrap_or_default(),
-                    })
-                } else {
-                    None
-                };
-                drop(bank);
-                let cluster = self.cluster.clone();
-                let sig_verify = c.sig_verify;
-                let sim = tokio::task::spawn_blocking(move || cluster.simulate(tx, sig_verify))
-                    .await
-                    .map_err(|e| RpcError::internal(e.to_string()))?
-                    .map_err(|err| match err {
-                        solana_transaction_error::TransactionError::SignatureFailure => {
-                            RpcError::new(-32003, "Transaction signature verification failure")
-                        }
-                        err => RpcError::invalid_params(format!("invalid transaction: {err}")),
-                    })?;
-                let accounts = match &c.accounts {
-                    Some(cfg) => {
-                        let bank = self.cluster.working_bank();
-                        let config = RpcAccountInfoConfig {
-                            encoding: cfg.encoding,
-                            ..Default::default()
-                        };
-                        Some(
-                            cfg.addresses
-                                .iter()
-                                .map(|a| {
-                                    let k = params::parse_pubkey(a)?;
-                                    bank.get_account(&k)
-                                        .map(|acc| encode(&k, &acc, &config))
-                                        .transpose()
-                                })
-                                .collect::<Result<Vec<_>, _>>()?,
-                        )
-                    }
-                    None => None,
-                };
-                let slot = view.apply(sim.slot);
-                let mut result = simulation_result(sim, accounts);
-                result.replacement_blockhash = replacement;
-                if !c.inner_instructions {
-                    result.inner_instructions = None;
-                }
-                to_value(Response {
-                    context: context(slot),
-                    value: result,
-                })
+            if !started {
+                started = Some(sig) == before;
+                continue;
             }
-            "getSignatureStatuses" => {
-                let sigs: Vec<String> = required(&p, 0, "signatures")?;
-                if sigs.len() > MAX_SIGNATURE_STATUSES {
-                    return Err(RpcError::invalid_params(format!(
-                        "Too many inputs provided; max {MAX_SIGNATURE_STATUSES}"
-                    )));
-                }
-                let working = self.cluster.working_bank().slot();
-                let mut statuses = Vec::with_capacity(sigs.len());
-                for s in &sigs {
-                    let sig = params::parse_signature(s)?;
-                    statuses.push(self.cluster.transaction(&sig).map(|r| status(&r, working)));
-                }
-                to_value(Response {
-                    context: context(view.apply(working)),
-                    value: statuses,
-                })
+            out.push(RpcConfirmedTransactionStatusWithSignature {
+                signature: sig.to_string(),
+                slot: r.slot,
+                err: r.err.clone().map(Into::into),
+                memo: None,
+                block_time: Some(r.block_time),
+                confirmation_status: Some(confirmation(&r, working)),
+            });
+            if out.len() >= limit {
+                break;
             }
-            "getTransaction" => {
-                let s: String = required(&p, 0, "signature")?;
-                let sig = params::parse_signature(&s)?;
-                let c: RpcTransactionConfig = match p.get(1) {
-                    Some(Value::String(_)) => RpcTransactionConfig {
-                        encoding: optional(&p, 1, "encoding")?,
-                        ..Default::default()
-                    },
-                    _ => optional(&p, 1, "config")?,
-                };
-                let working = self.cluster.working_bank().slot();
-                let record = self.cluster.transaction(&sig).filter(|r| {
-                    // processed-only transactions are not visible at confirmed/finalized
-                    matches!(
-                        c.commitment.map(|c| c.commitment),
-                        Some(CommitmentLevel::Processed)
-                    ) || r.slot < working
-                });
-                match record {
-                    None => Ok(Value::Null),
-                    Some(r) => to_value(encode_transaction(
-                        &r,
-                        c.encoding.unwrap_or(UiTransactionEncoding::Json),
-                    )?),
-                }
-            }
-            "getSignaturesForAddress" => {
-                let address = params::pubkey(&p, 0)?;
-                let c: RpcSignaturesForAddressConfig = optional(&p, 1, "config")?;
-                let limit = c.limit.unwrap_or(MAX_SIGNATURES_FOR_ADDRESS);
-                if limit == 0 || limit > MAX_SIGNATURES_FOR_ADDRESS {
-                    return Err(RpcError::invalid_params(format!(
-                        "Invalid limit; max {MAX_SIGNATURES_FOR_ADDRESS}"
-                    )));
-                }
-                let before = c
-                    .before
-                    .as_deref()
-                    .map(params::parse_signature)
-                    .transpose()?;
-                let until = c
-                    .until
-                    .as_deref()
-                    .map(params::parse_signature)
-                    .transpose()?;
-                let working = self.cluster.working_bank().slot();
-                let mut out = Vec::new();
-                let mut started = before.is_none();
-                for (sig, r) in self
-                    .cluster
-                    .signatures_for_address(&address, MAX_SIGNATURES_FOR_ADDRESS)
-                {
-                    if Some(sig) == until {
-                        break;
-                    }
-                    if !started {
-                        started = Some(sig) == before;
-                        continue;
-                    }
-                    out.push(RpcConfirmedTransactionStatusWithSignature {
-                        signature: sig.to_string(),
-                        slot: r.slot,
-                        err: r.err.clone().map(Into::into),
-                        memo: None,
-                        block_time: Some(r.block_time),
-                        confirmation_status: Some(confirmation(&r, working)),
-                    });
-                    if out.len() >= limit {
-                        break;
-                    }
-                }
-                to_value(out)
-            }
-            _ => Err(RpcError::method_not_found(method)),
+        }
+        to_value(out)
+    }
+}
+
+/// sendTransaction's errors, as a validator words them.
+fn send_error(e: SendError) -> RpcError {
+    match e {
+        SendError::Preflight(sim) => preflight_error(*sim),
+        SendError::Rejected(solana_transaction_error::TransactionError::SignatureFailure) => {
+            RpcError::new(-32003, "Transaction signature verification failure")
+        }
+        SendError::Rejected(err) => {
+            let data = serde_json::to_value(simulation_result(
+                Simulation {
+                    slot: 0,
+                    err: Some(err.clone()),
+                    logs: vec![],
+                    units: 0,
+                    return_data: None,
+                    inner_instructions: None,
+                },
+                None,
+            ))
+            .unwrap_or(Value::Null);
+            RpcError::new(-32002, format!("Transaction simulation failed: {err}")).with_data(data)
         }
     }
 }
