@@ -1,15 +1,19 @@
 //! PubSub over WebSocket: accountSubscribe, programSubscribe, signatureSubscribe and
 //! slotSubscribe (with their unsubscribes), in Solana's notification shapes. Notifications
 //! are sent when a transaction commits (account, program, signature) and when a slot ends.
+//! The simulated WebSocket endpoints serve the same connections through a `Distortion`.
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use solana_account::ReadableAccount;
@@ -23,6 +27,7 @@ use solana_rpc_client_api::response::{
 };
 use solana_signature::Signature;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
 
 use crate::cluster::{Cluster, ClusterEvent};
 use crate::rpc::{account_encoding, filter_allows, RpcError};
@@ -30,10 +35,61 @@ use crate::rpc::{account_encoding, filter_allows, RpcError};
 /// Subscriptions one connection may hold.
 const MAX_SUBSCRIPTIONS: usize = 1_000;
 
+/// Messages queued for one connection's writer.
+const OUTBOX: usize = 1_024;
+
+/// A PubSub server over one cluster: its connections share the subscription ids.
 #[derive(Clone)]
-struct PubSub {
+pub struct PubSub {
     cluster: Arc<Cluster>,
     next_id: Arc<AtomicU64>,
+}
+
+/// How a connection departs from what the cluster does: not at all on the localnet's own
+/// server (`Faithful`); by its fault on a simulated WebSocket endpoint. Asked at every
+/// message, so a fault change applies to open connections at once.
+pub trait Distortion: Send + Sync + 'static {
+    /// An error to answer this request with instead of handling it.
+    fn fail(&self, _method: &str) -> Option<RpcError> {
+        None
+    }
+    /// The slot notification to send when the cluster ends a slot, if any.
+    fn slot(&self, info: SlotInfo) -> Option<SlotInfo> {
+        Some(info)
+    }
+    /// Whether account, program and signature notifications are sent.
+    fn commits(&self) -> bool {
+        true
+    }
+    /// How long each outgoing message is held back.
+    fn delay(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// The cluster as it is.
+pub struct Faithful;
+
+impl Distortion for Faithful {}
+
+impl PubSub {
+    pub fn new(cluster: Arc<Cluster>) -> Self {
+        Self {
+            cluster,
+            next_id: Arc::new(AtomicU64::new(1)),
+        }
+    }
+
+    /// Serves one connection through `distortion` until the client leaves or `dropped`
+    /// resolves (then the socket is dropped as it is, without a close frame).
+    pub async fn serve<D: Distortion>(
+        self,
+        socket: WebSocket,
+        distortion: Arc<D>,
+        dropped: impl Future<Output = ()> + Send,
+    ) {
+        connection(self, socket, distortion, dropped).await
+    }
 }
 
 enum Sub {
@@ -63,14 +119,15 @@ impl Sub {
 }
 
 pub fn router(cluster: Arc<Cluster>) -> Router {
-    Router::new().route("/", get(upgrade)).with_state(PubSub {
-        cluster,
-        next_id: Arc::new(AtomicU64::new(1)),
-    })
+    Router::new()
+        .route("/", get(upgrade))
+        .with_state(PubSub::new(cluster))
 }
 
 async fn upgrade(State(state): State<PubSub>, ws: WebSocketUpgrade) -> impl IntoResponse {
-    ws.on_upgrade(move |socket| connection(state, socket))
+    ws.on_upgrade(move |socket| {
+        connection(state, socket, Arc::new(Faithful), std::future::pending())
+    })
 }
 
 fn notification(method: &str, subscription: u64, result: Value) -> Message {
@@ -114,12 +171,24 @@ fn key_param(params: &Value) -> Result<Pubkey, RpcError> {
     crate::rpc::parse_pubkey(s)
 }
 
-async fn connection(state: PubSub, socket: WebSocket) {
-    let (mut tx, mut rx) = socket.split();
+async fn connection<D: Distortion>(
+    state: PubSub,
+    socket: WebSocket,
+    distortion: Arc<D>,
+    dropped: impl Future<Output = ()> + Send,
+) {
+    let (sink, mut rx) = socket.split();
+    let (outbox, queue) = mpsc::channel(OUTBOX);
+    let writer = tokio::spawn(write(sink, queue, distortion.clone()));
     let mut events = state.cluster.subscribe();
     let mut subs: HashMap<u64, Sub> = HashMap::new();
+    tokio::pin!(dropped);
     loop {
-        tokio::select! {
+        let messages = tokio::select! {
+            _ = &mut dropped => {
+                writer.abort();
+                return;
+            }
             msg = rx.next() => {
                 let Some(Ok(msg)) = msg else { break };
                 let text = match msg {
@@ -127,35 +196,55 @@ async fn connection(state: PubSub, socket: WebSocket) {
                     Message::Close(_) => break,
                     _ => continue,
                 };
-                let (out, immediate) = handle(&state, &mut subs, &text);
-                if tx.send(out).await.is_err() {
-                    break;
-                }
-                for m in immediate {
-                    if tx.send(m).await.is_err() {
-                        return;
-                    }
-                }
+                let (reply, mut immediate) = handle(&state, &mut subs, &text, distortion.as_ref());
+                immediate.insert(0, reply);
+                immediate
             }
             ev = events.recv() => {
-                let ev = match ev {
-                    Ok(ev) => ev,
+                match ev {
+                    Ok(ev) => notifications(&state.cluster, &mut subs, &ev, distortion.as_ref()),
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => break,
-                };
-                for m in notifications(&state.cluster, &mut subs, &ev) {
-                    if tx.send(m).await.is_err() {
-                        return;
-                    }
                 }
             }
+        };
+        let now = Instant::now();
+        for m in messages {
+            if outbox.send((now, m)).await.is_err() {
+                return;
+            }
+        }
+    }
+    drop(outbox);
+    let _ = writer.await;
+}
+
+/// Sends a connection's messages in order, each held back by the distortion's delay from
+/// the moment it was made.
+async fn write<D: Distortion>(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut queue: mpsc::Receiver<(Instant, Message)>,
+    distortion: Arc<D>,
+) {
+    while let Some((made, m)) = queue.recv().await {
+        let delay = distortion.delay();
+        if !delay.is_zero() {
+            tokio::time::sleep_until((made + delay).into()).await;
+        }
+        if sink.send(m).await.is_err() {
+            return;
         }
     }
 }
 
 /// Answers one client message; also returns notifications due immediately (a signature
 /// that already landed).
-fn handle(state: &PubSub, subs: &mut HashMap<u64, Sub>, text: &str) -> (Message, Vec<Message>) {
+fn handle(
+    state: &PubSub,
+    subs: &mut HashMap<u64, Sub>,
+    text: &str,
+    distortion: &impl Distortion,
+) -> (Message, Vec<Message>) {
     let req: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -178,6 +267,9 @@ fn handle(state: &PubSub, subs: &mut HashMap<u64, Sub>, text: &str) -> (Message,
             vec![],
         );
     };
+    if let Some(e) = distortion.fail(method) {
+        return (reply(id, Err(e)), vec![]);
+    }
     let params = req.get("params").cloned().unwrap_or(Value::Array(vec![]));
     let mut immediate = Vec::new();
     let result = (|| -> Result<Value, RpcError> {
@@ -263,21 +355,23 @@ fn notifications(
     cluster: &Cluster,
     subs: &mut HashMap<u64, Sub>,
     ev: &ClusterEvent,
+    distortion: &impl Distortion,
 ) -> Vec<Message> {
     let mut out = Vec::new();
     match ev {
         ClusterEvent::Slot { slot, parent, root } => {
+            let info = distortion.slot(SlotInfo {
+                slot: *slot,
+                parent: *parent,
+                root: *root,
+            });
             for (id, sub) in subs.iter() {
-                if matches!(sub, Sub::Slot) {
-                    let info = SlotInfo {
-                        slot: *slot,
-                        parent: *parent,
-                        root: *root,
-                    };
+                if let (Sub::Slot, Some(info)) = (sub, &info) {
                     out.push(notification("slotNotification", *id, json!(info)));
                 }
             }
         }
+        ClusterEvent::Committed { .. } if !distortion.commits() => {}
         ClusterEvent::Committed {
             signature,
             slot,
