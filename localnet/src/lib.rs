@@ -1,6 +1,7 @@
 //! lifeline-localnet: a real Solana bank (solana-runtime) running the Lifeline program
-//! natively, served over JSON-RPC and PubSub on loopback, with fault-injecting RPC
-//! endpoints in front of it. What the keeper, the SDK, the dashboard and the end-to-end
+//! natively, served over JSON-RPC and PubSub on loopback, with fault-injecting simulated
+//! endpoints of every kind a topology holds (JSON-RPC, PubSub, oracle, gateway) in front
+//! of it. What the keeper, the SDK, the dashboard and the end-to-end
 //! tests talk to instead of solana-test-validator (which only loads SBF builds).
 pub mod cluster;
 pub mod console;
@@ -22,7 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use cluster::{Cluster, ClusterConfig, ClusterEvent};
-pub use faults::{Fault, Faults};
+pub use faults::{EndpointKind, Fault, FaultError, Faults, SimulatedEndpoint};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -46,9 +47,16 @@ pub struct LocalnetConfig {
     pub ws_port: u16,
     /// Admin API for faults; None = not served.
     pub admin_port: Option<u16>,
-    /// Simulated endpoints to start (named ep0, ep1, …).
+    /// Simulated RPC endpoints to start (named ep0, ep1, …).
     pub endpoints: usize,
-    /// First endpoint port (0 = ephemeral).
+    /// Simulated WebSocket (Solana PubSub) endpoints (ws0, ws1, …).
+    pub websocket_endpoints: usize,
+    /// Simulated oracle (HTTP price) endpoints (or0, or1, …).
+    pub oracle_endpoints: usize,
+    /// Simulated gateway (HTTP health) endpoints (gw0, gw1, …).
+    pub gateway_endpoints: usize,
+    /// First endpoint port (0 = ephemeral): the RPC endpoints', then the WebSocket,
+    /// oracle and gateway endpoints' ports follow in that order.
     pub endpoint_base_port: u16,
     pub slot_duration: Duration,
     pub ledger: Option<PathBuf>,
@@ -62,6 +70,9 @@ impl Default for LocalnetConfig {
             ws_port: 8900,
             admin_port: Some(8890),
             endpoints: 0,
+            websocket_endpoints: 0,
+            oracle_endpoints: 0,
+            gateway_endpoints: 0,
             endpoint_base_port: 8901,
             slot_duration: Duration::from_millis(400),
             ledger: None,
@@ -136,7 +147,12 @@ impl Localnet {
         let faults = Faults::start(
             rpc.clone(),
             config.host,
-            config.endpoints,
+            &[
+                (EndpointKind::Rpc, config.endpoints),
+                (EndpointKind::WebSocket, config.websocket_endpoints),
+                (EndpointKind::Oracle, config.oracle_endpoints),
+                (EndpointKind::Gateway, config.gateway_endpoints),
+            ],
             config.endpoint_base_port,
             stop_rx.clone(),
         )
@@ -161,9 +177,26 @@ impl Localnet {
         })
     }
 
-    /// URLs of the simulated endpoints, in order (ep0, ep1, …).
+    /// URLs of the simulated RPC endpoints, in order (ep0, ep1, …).
     pub fn endpoint_urls(&self) -> Vec<String> {
-        self.faults.endpoints().iter().map(|e| e.url()).collect()
+        self.faults
+            .of_kind(EndpointKind::Rpc)
+            .map(|e| e.url())
+            .collect()
+    }
+
+    /// Every simulated endpoint, of every kind, in port order (RPC, WebSocket, oracle,
+    /// gateway): its name (for `faults.set`), kind and URL.
+    pub fn simulated(&self) -> Vec<SimulatedEndpoint> {
+        self.faults
+            .endpoints()
+            .iter()
+            .map(|e| SimulatedEndpoint {
+                name: e.name.clone(),
+                kind: e.kind,
+                url: e.url(),
+            })
+            .collect()
     }
 
     /// Bootstrap helper: transfers `lamports` from the faucet to each key.
