@@ -68,6 +68,81 @@ fn localnet_starts_prints_its_urls_and_serves() {
     assert!(status.success(), "{status:?}");
 }
 
+/// A port whose next `n - 1` ports are free too.
+fn free_ports(n: u16) -> u16 {
+    loop {
+        let base = free_port();
+        if base < 65_000
+            && (1..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok())
+        {
+            return base;
+        }
+    }
+}
+
+#[test]
+fn localnet_starts_endpoints_of_every_kind() {
+    let (rpc, ws, admin, base) = (free_port(), free_port(), free_port(), free_ports(4));
+    let mut child = lifeline()
+        .args(["localnet", "--rpc-port", &rpc.to_string()])
+        .args([
+            "--ws-port",
+            &ws.to_string(),
+            "--admin-port",
+            &admin.to_string(),
+        ])
+        .args(["--endpoints", "rpc=1,websocket=1,oracle=1,gateway=1"])
+        .args(["--endpoint-base-port", &base.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Ctrl-C");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let out = seen.join("\n");
+    for expected in [
+        format!("ep0 http://127.0.0.1:{base} (rpc)"),
+        format!("ws0 ws://127.0.0.1:{} (websocket)", base + 1),
+        format!(
+            "or0 http://127.0.0.1:{}/price#/price/publish_time (oracle)",
+            base + 2
+        ),
+        format!("gw0 http://127.0.0.1:{}/health (gateway)", base + 3),
+    ] {
+        assert!(out.contains(&expected), "{expected} in\n{out}");
+    }
+    let http = reqwest::blocking::Client::new();
+    let list: serde_json::Value = http
+        .get(format!("http://127.0.0.1:{admin}/endpoints"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let kinds: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["rpc", "websocket", "oracle", "gateway"]);
+    let health = http
+        .get(format!("http://127.0.0.1:{}/health", base + 3))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    unsafe_kill(child.id());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
 fn unsafe_kill(pid: u32) {
     let _ = Command::new("kill")
         .arg("-TERM")
@@ -82,6 +157,18 @@ fn bad_input_is_a_clear_error_and_exit_code_2() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["localnet", "--rpc-port", "notaport"], "invalid value"),
         (vec!["localnet", "--endpoints", "1000"], "1000"),
+        (
+            vec!["localnet", "--endpoints", "rpc=2,smtp=1"],
+            "unknown endpoint kind `smtp`",
+        ),
+        (
+            vec!["localnet", "--endpoints", "rpc=2,oracle=many"],
+            "`many` is not a whole number",
+        ),
+        (
+            vec!["localnet", "--endpoints", "gateway=65"],
+            "more than 64",
+        ),
         (vec!["localnet", "--slot-ms", "1"], "slot-ms"),
         (vec!["localnet", "--frobnicate"], "unexpected argument"),
         (vec!["teleport"], "unrecognized subcommand"),

@@ -3,7 +3,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use lifeline_keeper::signals::Shutdown;
-use lifeline_localnet::{Localnet, LocalnetConfig};
+use lifeline_localnet::faults::{kind_name, kind_names, parse_kind};
+use lifeline_localnet::{EndpointKind, Localnet, LocalnetConfig};
 
 use crate::chain::Failure;
 use lifeline_localnet::say;
@@ -20,10 +21,13 @@ pub struct LocalnetArgs {
     /// POST /endpoints/NAME/fault with e.g. `frozen` or `lagging 20`).
     #[arg(long, default_value_t = 8890)]
     pub admin_port: u16,
-    /// Simulated RPC endpoints to start in front of the cluster (ep0, ep1, …).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=64))]
-    pub endpoints: u16,
-    /// Port of the first simulated endpoint; the others follow.
+    /// Simulated endpoints to start in front of the cluster: N RPC endpoints (ep0, ep1, …),
+    /// or by kind, e.g. `rpc=3,websocket=2,oracle=1,gateway=1` (ws0…, or0…, gw0…; at
+    /// most 64 of each).
+    #[arg(long, default_value = "0", value_name = "N|KIND=N,…", value_parser = parse_endpoints)]
+    pub endpoints: EndpointCounts,
+    /// Port of the first simulated endpoint; the others follow (RPC, then WebSocket,
+    /// oracle and gateway endpoints).
     #[arg(long, default_value_t = 8901)]
     pub endpoint_base_port: u16,
     /// Slot duration in milliseconds.
@@ -33,6 +37,68 @@ pub struct LocalnetArgs {
     /// state lives in memory only.
     #[arg(long, value_name = "DIR")]
     pub ledger: Option<PathBuf>,
+}
+
+/// How many simulated endpoints of each kind `--endpoints` asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndpointCounts {
+    pub rpc: usize,
+    pub websocket: usize,
+    pub oracle: usize,
+    pub gateway: usize,
+}
+
+const MAX_PER_KIND: usize = 64;
+
+impl EndpointCounts {
+    fn count_mut(&mut self, kind: EndpointKind) -> &mut usize {
+        match kind {
+            EndpointKind::WebSocket => &mut self.websocket,
+            EndpointKind::Oracle => &mut self.oracle,
+            EndpointKind::Gateway => &mut self.gateway,
+            _ => &mut self.rpc,
+        }
+    }
+}
+
+/// `N` (that many RPC endpoints) or `KIND=N,…` with kinds rpc, websocket (or ws),
+/// oracle and gateway, each at most once.
+fn parse_endpoints(s: &str) -> Result<EndpointCounts, String> {
+    let number = |n: &str, what: &str| -> Result<usize, String> {
+        let n: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("{what}: `{n}` is not a whole number"))?;
+        if n > MAX_PER_KIND {
+            return Err(format!("{what}: {n} is more than {MAX_PER_KIND}"));
+        }
+        Ok(n)
+    };
+    let mut counts = EndpointCounts::default();
+    if !s.contains('=') {
+        counts.rpc = number(s, "rpc endpoints")?;
+        return Ok(counts);
+    }
+    let mut seen = Vec::new();
+    for part in s.split(',') {
+        let (kind, n) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}`: expected KIND=N, e.g. websocket=2"))?;
+        let kind = parse_kind(kind.trim()).ok_or_else(|| {
+            let known: Vec<&str> = kind_names().collect();
+            format!(
+                "unknown endpoint kind `{}` (kinds: {})",
+                kind.trim(),
+                known.join(", ")
+            )
+        })?;
+        if seen.contains(&kind) {
+            return Err(format!("{} is given twice", kind_name(kind)));
+        }
+        seen.push(kind);
+        *counts.count_mut(kind) = number(n, kind_name(kind))?;
+    }
+    Ok(counts)
 }
 
 pub async fn run(args: LocalnetArgs) -> Result<(), Failure> {
@@ -46,7 +112,10 @@ pub async fn run(args: LocalnetArgs) -> Result<(), Failure> {
         rpc_port: args.rpc_port,
         ws_port: args.ws_port,
         admin_port: Some(args.admin_port),
-        endpoints: args.endpoints as usize,
+        endpoints: args.endpoints.rpc,
+        websocket_endpoints: args.endpoints.websocket,
+        oracle_endpoints: args.endpoints.oracle,
+        gateway_endpoints: args.endpoints.gateway,
         endpoint_base_port: args.endpoint_base_port,
         slot_duration: Duration::from_millis(args.slot_ms),
         ledger: args.ledger.clone(),
@@ -65,8 +134,13 @@ pub async fn run(args: LocalnetArgs) -> Result<(), Failure> {
     if let Some(admin) = &net.admin_url {
         say!("  admin API    {admin}");
     }
-    for ep in net.faults.endpoints() {
-        say!("  endpoint     {} {}", ep.name, ep.url());
+    for ep in net.simulated() {
+        say!(
+            "  endpoint     {} {} ({})",
+            ep.name,
+            ep.url,
+            kind_name(ep.kind)
+        );
     }
     match &args.ledger {
         Some(dir) => say!("  ledger       {}", dir.display()),
@@ -83,4 +157,48 @@ pub async fn run(args: LocalnetArgs) -> Result<(), Failure> {
     say!("stopping…");
     net.shutdown();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_takes_a_number_or_counts_by_kind() {
+        let rpc = |n| EndpointCounts {
+            rpc: n,
+            ..Default::default()
+        };
+        assert_eq!(parse_endpoints("0"), Ok(rpc(0)));
+        assert_eq!(parse_endpoints("4"), Ok(rpc(4)));
+        assert_eq!(
+            parse_endpoints("rpc=3,websocket=2,oracle=1,gateway=1"),
+            Ok(EndpointCounts {
+                rpc: 3,
+                websocket: 2,
+                oracle: 1,
+                gateway: 1
+            })
+        );
+        assert_eq!(
+            parse_endpoints("ws=2"),
+            Ok(EndpointCounts {
+                websocket: 2,
+                ..Default::default()
+            })
+        );
+        for (bad, says) in [
+            ("1000", "more than 64"),
+            ("x", "not a whole number"),
+            ("smtp=1", "unknown endpoint kind `smtp`"),
+            ("rpc=x", "not a whole number"),
+            ("rpc=-1", "not a whole number"),
+            ("rpc=65", "more than 64"),
+            ("rpc=1,rpc=2", "twice"),
+            ("rpc=1,oracle", "expected KIND=N"),
+        ] {
+            let e = parse_endpoints(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
 }
