@@ -21,6 +21,7 @@ use solana_accounts_db::accounts_index::ScanConfig;
 use solana_clock::{Clock, Slot, MAX_PROCESSING_AGE};
 use solana_cluster_type::ClusterType;
 use solana_fee_calculator::{FeeRateGovernor, DEFAULT_TARGET_LAMPORTS_PER_SIGNATURE};
+use solana_genesis_config::GenesisConfig;
 use solana_hash::Hash;
 use solana_keypair::Keypair;
 use solana_message::inner_instruction::InnerInstructionsList;
@@ -180,57 +181,8 @@ impl Cluster {
 
         let faucet = Keypair::new();
         let collector = Pubkey::new_unique();
-        let fee_rate_governor = FeeRateGovernor {
-            lamports_per_signature: DEFAULT_TARGET_LAMPORTS_PER_SIGNATURE / 2,
-            ..FeeRateGovernor::default()
-        };
-        let mut genesis = create_genesis_config_with_leader_ex(
-            1_000_000_000 * LAMPORTS_PER_SOL,
-            &faucet.pubkey(),
-            &collector,
-            &Pubkey::new_unique(),
-            &Pubkey::new_unique(),
-            None,
-            1_000_000 * LAMPORTS_PER_SOL,
-            42,
-            fee_rate_governor,
-            Rent::default(),
-            ClusterType::Development,
-            &FeatureSet::all_enabled(),
-            vec![],
-        );
-        genesis.ticks_per_slot = TICKS_PER_SLOT;
-        let tick = config.slot_duration / TICKS_PER_SLOT as u32;
-        genesis.poh_config = PohConfig::new_sleep(tick);
-        genesis.creation_time = unix_now();
-
-        let bank0 = Bank::new_from_genesis(
-            &genesis,
-            Arc::new(RuntimeConfig::default()),
-            Vec::new(),
-            None,
-            ACCOUNTS_DB_CONFIG_FOR_TESTING,
-            None,
-            None,
-            Arc::default(),
-            None,
-            None,
-        );
-        let rent = Rent::default();
-        for (id, account) in solana_program_binaries::spl_programs(&rent) {
-            bank0.store_account(&id, &account);
-        }
-        for (id, account) in
-            solana_program_binaries::core_bpf_programs(&rent, |f| genesis.accounts.contains_key(f))
-        {
-            bank0.store_account(&id, &account);
-        }
-        let (id, name, entry) = program::builtin();
-        bank0.add_builtin(
-            id,
-            name,
-            ProgramCacheEntry::new_builtin(0, name.len(), entry),
-        );
+        let genesis = genesis(&faucet.pubkey(), &collector, config.slot_duration);
+        let bank0 = bank0(&genesis);
         let mut touched = HashSet::new();
         let mut start_slot = 1;
         if let Some(saved) = saved {
@@ -587,6 +539,67 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A development genesis: the faucet and the collector funded, every feature on, fees at
+/// half the default, ticks paced for `slot_duration`.
+fn genesis(faucet: &Pubkey, collector: &Pubkey, slot_duration: Duration) -> GenesisConfig {
+    let fee_rate_governor = FeeRateGovernor {
+        lamports_per_signature: DEFAULT_TARGET_LAMPORTS_PER_SIGNATURE / 2,
+        ..FeeRateGovernor::default()
+    };
+    let mut genesis = create_genesis_config_with_leader_ex(
+        1_000_000_000 * LAMPORTS_PER_SOL,
+        faucet,
+        collector,
+        &Pubkey::new_unique(),
+        &Pubkey::new_unique(),
+        None,
+        1_000_000 * LAMPORTS_PER_SOL,
+        42,
+        fee_rate_governor,
+        Rent::default(),
+        ClusterType::Development,
+        &FeatureSet::all_enabled(),
+        vec![],
+    );
+    genesis.ticks_per_slot = TICKS_PER_SLOT;
+    let tick = slot_duration / TICKS_PER_SLOT as u32;
+    genesis.poh_config = PohConfig::new_sleep(tick);
+    genesis.creation_time = unix_now();
+    genesis
+}
+
+/// Slot 0 from `genesis`, with the SPL and core BPF programs and Lifeline as a builtin.
+fn bank0(genesis: &GenesisConfig) -> Bank {
+    let bank0 = Bank::new_from_genesis(
+        genesis,
+        Arc::new(RuntimeConfig::default()),
+        Vec::new(),
+        None,
+        ACCOUNTS_DB_CONFIG_FOR_TESTING,
+        None,
+        None,
+        Arc::default(),
+        None,
+        None,
+    );
+    let rent = Rent::default();
+    for (id, account) in solana_program_binaries::spl_programs(&rent) {
+        bank0.store_account(&id, &account);
+    }
+    for (id, account) in
+        solana_program_binaries::core_bpf_programs(&rent, |f| genesis.accounts.contains_key(f))
+    {
+        bank0.store_account(&id, &account);
+    }
+    let (id, name, entry) = program::builtin();
+    bank0.add_builtin(
+        id,
+        name,
+        ProgramCacheEntry::new_builtin(0, name.len(), entry),
+    );
+    bank0
 }
 
 fn unix_now() -> i64 {

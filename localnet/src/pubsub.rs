@@ -25,6 +25,7 @@ use solana_rpc_client_api::config::{
 use solana_rpc_client_api::response::{
     ProcessedSignatureResult, RpcKeyedAccount, RpcResponseContext, RpcSignatureResult, SlotInfo,
 };
+use solana_runtime::bank::Bank;
 use solana_signature::Signature;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -248,92 +249,103 @@ fn handle(
     let req: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            return (
-                reply(
-                    Value::Null,
-                    Err(RpcError::parse(format!("Parse error: {e}"))),
-                ),
-                vec![],
-            )
+            let e = RpcError::parse(format!("Parse error: {e}"));
+            return (reply(Value::Null, Err(e)), vec![]);
         }
     };
     let id = req.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = req.get("method").and_then(Value::as_str) else {
-        return (
-            reply(
-                id,
-                Err(RpcError::invalid_request("Invalid request: missing method")),
-            ),
-            vec![],
-        );
+        let e = RpcError::invalid_request("Invalid request: missing method");
+        return (reply(id, Err(e)), vec![]);
     };
     if let Some(e) = distortion.fail(method) {
         return (reply(id, Err(e)), vec![]);
     }
     let params = req.get("params").cloned().unwrap_or(Value::Array(vec![]));
     let mut immediate = Vec::new();
-    let result = (|| -> Result<Value, RpcError> {
-        let new_sub = |subs: &mut HashMap<u64, Sub>, sub: Sub| -> Result<u64, RpcError> {
-            if subs.len() >= MAX_SUBSCRIPTIONS {
-                return Err(RpcError::invalid_request(format!(
-                    "Too many subscriptions (max {MAX_SUBSCRIPTIONS})"
-                )));
-            }
-            let id = state.next_id.fetch_add(1, Ordering::Relaxed);
-            subs.insert(id, sub);
-            Ok(id)
-        };
-        match method {
-            "accountSubscribe" => {
-                let key = key_param(&params)?;
-                let config: RpcAccountInfoConfig = param(&params, 1)?;
-                Ok(json!(new_sub(subs, Sub::Account { key, config })?))
-            }
-            "programSubscribe" => {
-                let program = key_param(&params)?;
-                let config: RpcProgramAccountsConfig = param(&params, 1)?;
-                for f in config.filters.iter().flatten() {
-                    f.verify().map_err(|e| {
-                        RpcError::invalid_params(format!("Invalid param: filter: {e}"))
-                    })?;
-                }
-                Ok(json!(new_sub(subs, Sub::Program { program, config })?))
-            }
-            "signatureSubscribe" => {
-                let s = params
-                    .get(0)
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| RpcError::invalid_params("Invalid params: missing signature"))?;
-                let signature = crate::rpc::parse_signature(s)?;
-                let _config: RpcSignatureSubscribeConfig = param(&params, 1)?;
-                let id = new_sub(subs, Sub::Signature { signature })?;
-                if let Some(r) = state.cluster.transaction(&signature) {
-                    immediate.push(signature_notification(id, r.slot, r.err));
-                    subs.remove(&id);
-                }
-                Ok(json!(id))
-            }
-            "slotSubscribe" => Ok(json!(new_sub(subs, Sub::Slot)?)),
-            "accountUnsubscribe"
-            | "programUnsubscribe"
-            | "signatureUnsubscribe"
-            | "slotUnsubscribe" => {
-                let id: u64 = params.get(0).and_then(Value::as_u64).ok_or_else(|| {
-                    RpcError::invalid_params("Invalid params: missing subscription id")
-                })?;
-                let kind = method.trim_end_matches("Unsubscribe");
-                match subs.get(&id) {
-                    Some(s) if s.kind() == kind => {
-                        subs.remove(&id);
-                        Ok(json!(true))
-                    }
-                    _ => Err(RpcError::invalid_params("Invalid subscription id.")),
-                }
-            }
-            other => Err(RpcError::method_not_found(other)),
-        }
-    })();
+    let result = call(state, subs, method, &params, &mut immediate);
     (reply(id, result), immediate)
+}
+
+/// One subscribe or unsubscribe request.
+fn call(
+    state: &PubSub,
+    subs: &mut HashMap<u64, Sub>,
+    method: &str,
+    params: &Value,
+    immediate: &mut Vec<Message>,
+) -> Result<Value, RpcError> {
+    let sub = match method {
+        "accountSubscribe" => Sub::Account {
+            key: key_param(params)?,
+            config: param(params, 1)?,
+        },
+        "programSubscribe" => program_sub(params)?,
+        "signatureSubscribe" => signature_sub(params)?,
+        "slotSubscribe" => Sub::Slot,
+        "accountUnsubscribe"
+        | "programUnsubscribe"
+        | "signatureUnsubscribe"
+        | "slotUnsubscribe" => return unsubscribe(subs, method, params),
+        other => return Err(RpcError::method_not_found(other)),
+    };
+    if subs.len() >= MAX_SUBSCRIPTIONS {
+        return Err(RpcError::invalid_request(format!(
+            "Too many subscriptions (max {MAX_SUBSCRIPTIONS})"
+        )));
+    }
+    let id = state.next_id.fetch_add(1, Ordering::Relaxed);
+    // A signature that already landed is notified at once, and the subscription ends.
+    let landed = match &sub {
+        Sub::Signature { signature } => state.cluster.transaction(signature),
+        _ => None,
+    };
+    match landed {
+        Some(r) => immediate.push(signature_notification(id, r.slot, r.err)),
+        None => {
+            subs.insert(id, sub);
+        }
+    }
+    Ok(json!(id))
+}
+
+fn program_sub(params: &Value) -> Result<Sub, RpcError> {
+    let program = key_param(params)?;
+    let config: RpcProgramAccountsConfig = param(params, 1)?;
+    for f in config.filters.iter().flatten() {
+        f.verify()
+            .map_err(|e| RpcError::invalid_params(format!("Invalid param: filter: {e}")))?;
+    }
+    Ok(Sub::Program { program, config })
+}
+
+fn signature_sub(params: &Value) -> Result<Sub, RpcError> {
+    let s = params
+        .get(0)
+        .and_then(Value::as_str)
+        .ok_or_else(|| RpcError::invalid_params("Invalid params: missing signature"))?;
+    let signature = crate::rpc::parse_signature(s)?;
+    let _config: RpcSignatureSubscribeConfig = param(params, 1)?;
+    Ok(Sub::Signature { signature })
+}
+
+fn unsubscribe(
+    subs: &mut HashMap<u64, Sub>,
+    method: &str,
+    params: &Value,
+) -> Result<Value, RpcError> {
+    let id: u64 = params
+        .get(0)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| RpcError::invalid_params("Invalid params: missing subscription id"))?;
+    let kind = method.trim_end_matches("Unsubscribe");
+    match subs.get(&id) {
+        Some(s) if s.kind() == kind => {
+            subs.remove(&id);
+            Ok(json!(true))
+        }
+        _ => Err(RpcError::invalid_params("Invalid subscription id.")),
+    }
 }
 
 fn signature_notification(
@@ -357,21 +369,21 @@ fn notifications(
     ev: &ClusterEvent,
     distortion: &impl Distortion,
 ) -> Vec<Message> {
-    let mut out = Vec::new();
     match ev {
         ClusterEvent::Slot { slot, parent, root } => {
-            let info = distortion.slot(SlotInfo {
+            let Some(info) = distortion.slot(SlotInfo {
                 slot: *slot,
                 parent: *parent,
                 root: *root,
-            });
-            for (id, sub) in subs.iter() {
-                if let (Sub::Slot, Some(info)) = (sub, &info) {
-                    out.push(notification("slotNotification", *id, json!(info)));
-                }
-            }
+            }) else {
+                return vec![];
+            };
+            subs.iter()
+                .filter(|(_, sub)| matches!(sub, Sub::Slot))
+                .map(|(id, _)| notification("slotNotification", *id, json!(info)))
+                .collect()
         }
-        ClusterEvent::Committed { .. } if !distortion.commits() => {}
+        ClusterEvent::Committed { .. } if !distortion.commits() => vec![],
         ClusterEvent::Committed {
             signature,
             slot,
@@ -379,55 +391,17 @@ fn notifications(
             writable,
         } => {
             let bank = cluster.working_bank();
+            let mut out = Vec::new();
             let mut done = Vec::new();
             for (id, sub) in subs.iter() {
                 match sub {
                     Sub::Account { key, config } if writable.contains(key) => {
-                        if let Some(account) = bank.get_account(key) {
-                            let encoding = account_encoding(
-                                config.encoding.or(Some(UiAccountEncoding::Base64)),
-                            );
-                            let ui =
-                                encode_ui_account(key, &account, encoding, None, config.data_slice);
-                            out.push(notification(
-                                "accountNotification",
-                                *id,
-                                json!({ "context": RpcResponseContext::new(*slot), "value": ui }),
-                            ));
-                        }
+                        out.extend(account_notification(&bank, *id, key, config, *slot));
                     }
                     Sub::Program { program, config } => {
                         for key in writable.iter() {
-                            let Some(account) = bank.get_account(key) else {
-                                continue;
-                            };
-                            if account.owner() != program {
-                                continue;
-                            }
-                            let filters = config.filters.as_deref().unwrap_or(&[]);
-                            if !filters.iter().all(|f| filter_allows(f, account.data())) {
-                                continue;
-                            }
-                            let encoding = account_encoding(
-                                config
-                                    .account_config
-                                    .encoding
-                                    .or(Some(UiAccountEncoding::Base64)),
-                            );
-                            let keyed = RpcKeyedAccount {
-                                pubkey: key.to_string(),
-                                account: encode_ui_account(
-                                    key,
-                                    &account,
-                                    encoding,
-                                    None,
-                                    config.account_config.data_slice,
-                                ),
-                            };
-                            out.push(notification(
-                                "programNotification",
-                                *id,
-                                json!({ "context": RpcResponseContext::new(*slot), "value": keyed }),
+                            out.extend(program_notification(
+                                &bank, *id, key, program, config, *slot,
                             ));
                         }
                     }
@@ -441,7 +415,62 @@ fn notifications(
             for id in done {
                 subs.remove(&id);
             }
+            out
         }
     }
-    out
+}
+
+fn account_notification(
+    bank: &Bank,
+    id: u64,
+    key: &Pubkey,
+    config: &RpcAccountInfoConfig,
+    slot: u64,
+) -> Option<Message> {
+    let account = bank.get_account(key)?;
+    let encoding = account_encoding(config.encoding.or(Some(UiAccountEncoding::Base64)));
+    let ui = encode_ui_account(key, &account, encoding, None, config.data_slice);
+    Some(notification(
+        "accountNotification",
+        id,
+        json!({ "context": RpcResponseContext::new(slot), "value": ui }),
+    ))
+}
+
+/// A program subscription's notification for the written account `key`, if the program
+/// owns it and the filters let it through.
+fn program_notification(
+    bank: &Bank,
+    id: u64,
+    key: &Pubkey,
+    program: &Pubkey,
+    config: &RpcProgramAccountsConfig,
+    slot: u64,
+) -> Option<Message> {
+    let account = bank.get_account(key)?;
+    let filters = config.filters.as_deref().unwrap_or(&[]);
+    if account.owner() != program || !filters.iter().all(|f| filter_allows(f, account.data())) {
+        return None;
+    }
+    let encoding = account_encoding(
+        config
+            .account_config
+            .encoding
+            .or(Some(UiAccountEncoding::Base64)),
+    );
+    let keyed = RpcKeyedAccount {
+        pubkey: key.to_string(),
+        account: encode_ui_account(
+            key,
+            &account,
+            encoding,
+            None,
+            config.account_config.data_slice,
+        ),
+    };
+    Some(notification(
+        "programNotification",
+        id,
+        json!({ "context": RpcResponseContext::new(slot), "value": keyed }),
+    ))
 }
