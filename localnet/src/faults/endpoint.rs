@@ -95,8 +95,7 @@ impl FaultEndpoint {
         fault.validate().map_err(FaultError::BadFault)?;
         let slot = self.rpc.cluster().working_bank().slot();
         let mut s = self.state.lock().unwrap();
-        // Setting `frozen` again keeps the point it froze at.
-        if !(fault == Fault::Frozen && s.fault == Fault::Frozen) {
+        if fault.refreezes(s.fault) {
             s.frozen_at = FrozenAt {
                 slot,
                 unix_ms: unix_ms(),

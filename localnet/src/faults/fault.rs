@@ -128,6 +128,12 @@ impl Fault {
         }
     }
 
+    /// Whether setting this fault over `previous` takes a new frozen point (FrozenAt):
+    /// always, except `frozen` set again, which stays where it froze.
+    pub fn refreezes(&self, previous: Fault) -> bool {
+        !(*self == Fault::Frozen && previous == Fault::Frozen)
+    }
+
     /// Whether the port is open `elapsed` after the fault was set.
     pub fn open(&self, elapsed: Duration) -> bool {
         match self {
@@ -342,6 +348,7 @@ mod tests {
             1_000
         );
         assert!(Fault::Forked.slot_view(30, frozen).forked);
+        assert!(Fault::Frozen.refreezes(Fault::Healthy) && !Fault::Frozen.refreezes(Fault::Frozen));
         let flap = Fault::Flapping { period_ms: 100 };
         assert!(flap.open(Duration::from_millis(50)) && !flap.open(Duration::from_millis(150)));
     }
