@@ -138,3 +138,25 @@ impl lifeline_client::plan::Target for Signed<'_> {
         })
     }
 }
+
+/// Checks each oracle endpoint about to be registered (`label`, `url`): its answer must
+/// hold a timestamp where its URL's pointer says, or the keepers would judge it down from
+/// the first probe. An oracle that does not answer now is only a warning: a standby may be
+/// registered before it is up.
+pub async fn check_oracles<'a>(
+    oracles: impl IntoIterator<Item = (String, &'a str)>,
+) -> Result<(), Failure> {
+    let http = reqwest::Client::new();
+    for (label, url) in oracles {
+        match lifeline_client::kinds::check_oracle(&http, url, Duration::from_secs(5)).await {
+            Ok(_) => {}
+            Err(lifeline_client::kinds::OracleCheck::NoAnswer(why)) => {
+                eprintln!("warning: {label}: cannot check its answer now ({why})")
+            }
+            Err(lifeline_client::kinds::OracleCheck::Bad(why)) => {
+                return Err(Failure::input(format!("{label}: {why}")))
+            }
+        }
+    }
+    Ok(())
+}

@@ -41,6 +41,74 @@ pub fn oracle_pointer(url: &str) -> Option<&str> {
         .filter(|p| p.starts_with('/') && p.len() > 1)
 }
 
+/// A Unix timestamp in milliseconds from seconds, milliseconds or microseconds, as a
+/// number or a numeric string.
+fn timestamp_ms(v: &serde_json::Value) -> Option<u64> {
+    let n = match v {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if !n.is_finite() || n <= 0.0 {
+        return None;
+    }
+    let ms = if n < 1e11 {
+        n * 1e3
+    } else if n < 1e14 {
+        n
+    } else {
+        n / 1e3
+    };
+    Some(ms as u64)
+}
+
+/// The timestamp (Unix milliseconds) an oracle's answer `body` holds where its URL's
+/// pointer says: what the keeper judges an oracle's freshness by, and what `apply` and
+/// `endpoint add` check before an oracle is registered.
+pub fn oracle_timestamp_ms(url: &str, body: &[u8]) -> Result<u64, String> {
+    let pointer = oracle_pointer(url)
+        .ok_or("the URL has no JSON pointer fragment (…#/price/publish_time)")?;
+    let doc: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
+    let found = doc
+        .pointer(pointer)
+        .ok_or_else(|| format!("{pointer} finds nothing in the answer"))?;
+    timestamp_ms(found).ok_or_else(|| format!("{pointer} finds {found}, not a Unix timestamp"))
+}
+
+/// Why an oracle's answer could not be checked, or what is wrong with it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum OracleCheck {
+    /// No answer (down, or not reachable from here): nothing to judge yet.
+    NoAnswer(String),
+    /// It answered, and its pointer finds no timestamp: the keepers would judge it down.
+    Bad(String),
+}
+
+/// GETs an oracle's URL (without the fragment) and checks its pointer finds a timestamp:
+/// what `lifeline apply` and `lifeline endpoint add` run before registering an oracle.
+pub async fn check_oracle(
+    http: &reqwest::Client,
+    url: &str,
+    timeout: std::time::Duration,
+) -> Result<u64, OracleCheck> {
+    let fetch = url.split_once('#').map_or(url, |(u, _)| u);
+    let resp = http
+        .get(fetch)
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| OracleCheck::NoAnswer(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(OracleCheck::NoAnswer(format!("HTTP {}", resp.status())));
+    }
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| OracleCheck::NoAnswer(e.to_string()))?;
+    oracle_timestamp_ms(url, &body).map_err(OracleCheck::Bad)
+}
+
 /// What `kind` needs of its URL, beyond the program's generic rules.
 pub fn check_url(kind: EndpointKind, url: &str) -> Result<(), String> {
     let http = url.starts_with("http://") || url.starts_with("https://");

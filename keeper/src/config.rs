@@ -95,7 +95,7 @@ keeper_config! {
     /// quarter of this.
     probe_interval_ms: u64 = Some(1_000);
     /// Per-probe timeout. Default: the policy's `latency_down_ms`, so a slow endpoint is
-    /// judged down by latency; a shorter timeout makes it at most degraded.
+    /// judged by its latency; below that, a probe that times out counts as an error.
     probe_timeout_ms: Option<u64> = Some(None);
     /// Recent probes the error rate is measured over. Default: derived from the policy so
     /// one failure crosses `error_degraded_bps` (10 % → 10 probes).

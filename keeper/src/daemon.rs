@@ -23,10 +23,10 @@ use crate::attest::should_attest;
 use crate::attester::{AttestRequest, Attester};
 use crate::config::KeeperConfig;
 use crate::migrator::Migrator;
-use crate::probe;
+use crate::probe::{Forks, Probers, SlotStream, Target};
 use crate::reference::References;
 use crate::stats::{unix_ms, EndpointGauges, KeeperStats};
-use crate::window::{Outcome, Probe, Tracker};
+use crate::window::{Freshness, Outcome, Probe, Tracker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeeperError {
@@ -124,13 +124,21 @@ impl Keeper {
                 .iter()
                 .map(|u| lifeline_client::urls::resolve_url(u)),
         );
+        let ws_url = config.ws_url();
+        trusted.push(ws_url.clone());
         let confirm = config.confirm_interval();
         let references = References::new(&trusted, (confirm * 8).max(Duration::from_secs(2)));
+        let forks = Arc::new(Forks::default());
         let (attest_tx, attest_rx) = watch::channel(None::<AttestRequest>);
         let (nudge_tx, nudge_rx) = watch::channel(0u64);
         let mut tasks = JoinSet::new();
+        tasks.spawn(references.clone().follow(
+            SlotStream::pubsub(&ws_url, Duration::from_secs(5)),
+            shutdown.clone(),
+        ));
         tasks.spawn(references.clone().poll(
             shared.http.clone(),
+            forks.clone(),
             confirm,
             Duration::from_millis(config.probe_interval_ms.max(1_000)),
             shutdown.clone(),
@@ -139,6 +147,7 @@ impl Keeper {
         tasks.spawn(Migrator::new(shared.clone()).run(nudge_rx, shutdown.clone()));
         let prober = Prober {
             shared: shared.clone(),
+            probers: Arc::new(Probers::new(shared.http.clone(), references.clone(), forks)),
             references,
             tracker: Tracker::default(),
             schedule: BTreeMap::new(),
@@ -153,16 +162,9 @@ impl Keeper {
     }
 }
 
-/// One endpoint to probe.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Target {
-    id: u32,
-    url: String,
-    kind: EndpointKind,
-}
-
 struct Prober {
     shared: Arc<Shared>,
+    probers: Arc<Probers>,
     references: Arc<References>,
     tracker: Tracker,
     /// Next probe due per endpoint.
@@ -235,6 +237,7 @@ impl Prober {
                 }
                 self.schedule.retain(|id, _| live.contains(id));
                 self.state = Some((state, Instant::now()));
+                self.probers.retain(&self.targets());
                 true
             }
             Err(e) => {
@@ -299,14 +302,14 @@ impl Prober {
             if !(due && flying.is_empty() || overdue) || self.probes.len() >= max {
                 continue;
             }
-            let http = self.shared.http.clone();
+            let probers = self.probers.clone();
             self.in_flight.entry(t.id).or_default().push(now);
             self.schedule.insert(
                 t.id,
                 now + Duration::from_millis(self.shared.config.probe_interval_ms),
             );
             self.probes
-                .spawn(async move { (probe_target(&http, &t, timeout).await, now) });
+                .spawn(async move { (probers.probe(&t, timeout).await, now) });
         }
     }
 
@@ -325,7 +328,13 @@ impl Prober {
 
     /// Folds a finished probe into the tracker and schedules the endpoint's next probe:
     /// at the confirm cadence while it looks bad, else a full interval after this one.
-    fn complete(&mut self, probe: Probe, started: Instant, interval: Duration, confirm: Duration) {
+    fn complete(
+        &mut self,
+        mut probe: Probe,
+        started: Instant,
+        interval: Duration,
+        confirm: Duration,
+    ) {
         if let Some(v) = self.in_flight.get_mut(&probe.endpoint_id) {
             v.retain(|s| *s != started);
         }
@@ -335,8 +344,17 @@ impl Prober {
         let Some(endpoint) = state.topology.endpoint(probe.endpoint_id) else {
             return;
         };
-        self.shared.stats.record_probe(&probe);
         let policy = state.network.policy;
+        // A timeout shorter than the policy's latency_down_ms cannot measure how slow the
+        // endpoint is: the probe failed (it counts in the error rate), as in most health
+        // checkers. At the default timeout it is judged by its latency.
+        if probe.outcome == Outcome::TimedOut
+            && self.shared.config.probe_timeout(&policy).as_millis()
+                < policy.latency_down_ms as u128
+        {
+            probe.outcome = Outcome::Failed;
+        }
+        self.shared.stats.record_probe(&probe);
         let reference = self.references.for_endpoint(endpoint.url());
         let window = self.shared.config.error_window(&policy);
         let o = self
@@ -357,7 +375,7 @@ impl Prober {
         );
         let suspect = judged.verdict != lifeline::state::Verdict::Healthy
             || o.stalled_slots > 0
-            || !matches!(probe.outcome, Outcome::Ok { .. });
+            || !matches!(probe.outcome, Outcome::Ok(_));
         let next = if suspect {
             Instant::now() + confirm
         } else {
@@ -372,7 +390,11 @@ impl Prober {
                 kind: format!("{:?}", endpoint.kind().unwrap_or(EndpointKind::Other))
                     .to_lowercase(),
                 latency_ms: o.latency_ms,
-                slot_lag: probe.slot().and(reference).map(|_| o.slot_lag as u64),
+                slot_lag: match probe.outcome {
+                    Outcome::Ok(Freshness::Slot(_)) => reference.map(|_| o.slot_lag as u64),
+                    Outcome::Ok(Freshness::AgeSlots(_)) => Some(o.slot_lag as u64),
+                    _ => None,
+                },
                 unreachable: probe.outcome == Outcome::Unreachable,
                 verdict: judged.verdict as u8,
                 consecutive_bad: o.consecutive_bad,
@@ -442,9 +464,4 @@ fn note_keepers(stats: &KeeperStats, state: &ChainState) {
 /// cached view between reads; every decision that matters re-reads the chain).
 fn slots_since(_state: &ChainState, age: Duration) -> u64 {
     (age.as_millis() / 400) as u64
-}
-
-/// Probes one endpoint the way its kind needs.
-async fn probe_target(http: &reqwest::Client, t: &Target, timeout: Duration) -> Probe {
-    probe::probe_rpc(http, t.id, &t.url, timeout).await
 }

@@ -1,15 +1,22 @@
-//! The lag reference: the highest processed slot among the keeper's own trusted RPCs
-//! (`url`, `rpc_urls`, `reference_rpc_urls`) that answered recently. Endpoints under
-//! judgement never raise it (a lying endpoint claiming a future slot would make every
-//! other endpoint look behind), and an RPC that is itself an endpoint is never that
-//! endpoint's own reference.
+//! The lag reference: the highest processed slot among the keeper's own trusted sources
+//! — its RPCs (`url`, `rpc_urls`, `reference_rpc_urls`, polled) and its PubSub (`ws_url`,
+//! a slot subscription) — that answered recently. Endpoints under judgement never raise
+//! it (a lying endpoint claiming a future slot would make every other endpoint look
+//! behind), and a source that is itself an endpoint is never that endpoint's reference.
+//! Polling the RPCs also collects the confirmed block hashes the fork check compares
+//! endpoints with, and every new slot's arrival time, which a stream endpoint's
+//! notification delay is measured from.
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::probe::cluster_slot;
+use crate::probe::{cluster_view, Forks, SlotStream};
+
+/// How many recent slots' arrival times are kept.
+const KEEP_ARRIVALS: usize = 1_024;
 
 struct Source {
     url: String,
@@ -24,6 +31,8 @@ pub struct References {
     started: Instant,
     /// A source that has not answered for this long no longer counts.
     max_age: Duration,
+    /// When the reference first reached each recent slot.
+    arrivals: Mutex<BTreeMap<u64, Instant>>,
 }
 
 impl References {
@@ -45,6 +54,7 @@ impl References {
                 .collect(),
             started: Instant::now(),
             max_age,
+            arrivals: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -54,7 +64,28 @@ impl References {
             s.slot.fetch_max(slot, Ordering::Relaxed);
             let ms = self.started.elapsed().as_millis() as u64;
             s.answered_ms.store(ms.max(1), Ordering::Relaxed);
+            let mut arrivals = self.arrivals.lock().unwrap();
+            arrivals.entry(slot).or_insert_with(Instant::now);
+            while arrivals.len() > KEEP_ARRIVALS {
+                arrivals.pop_first();
+            }
         }
+    }
+
+    /// How late (ms) a notification of `slot` that arrived `at` came: after the moment
+    /// the reference first reached `slot` or beyond. 0 when it came first, or when the
+    /// reference has not reached that slot.
+    pub fn delay(&self, slot: u64, at: Instant) -> u32 {
+        let arrivals = self.arrivals.lock().unwrap();
+        arrivals
+            .range(slot..)
+            .map(|(_, first)| *first)
+            .min()
+            .map_or(0, |first| {
+                at.saturating_duration_since(first)
+                    .as_millis()
+                    .min(u32::MAX as u128) as u32
+            })
     }
 
     /// The reference for judging the endpoint at `endpoint_url`: the highest slot among
@@ -78,10 +109,35 @@ impl References {
         self.for_endpoint("")
     }
 
-    /// Polls every source every `every` until `shutdown`.
+    /// Follows a PubSub slot subscription as one more source (the keeper's `ws_url`),
+    /// until `shutdown`.
+    pub async fn follow(self: Arc<Self>, stream: SlotStream, mut shutdown: watch::Receiver<bool>) {
+        let mut rx = stream.watch();
+        let mut warned = false;
+        loop {
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() { return },
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            let state = rx.borrow_and_update().clone();
+            if let Some((slot, _)) = state.last {
+                self.record(&stream.url, slot);
+            } else if state.failures > 0 && !warned {
+                warned = true;
+                tracing::warn!(url = %stream.url, "the keeper's ws_url does not stream slots; the reference relies on polling its RPCs");
+            }
+        }
+    }
+
+    /// Polls every RPC source every `every` until `shutdown`, and hands the confirmed
+    /// block hashes they serve to `forks`.
     pub async fn poll(
         self: Arc<Self>,
         http: reqwest::Client,
+        forks: Arc<Forks>,
         every: Duration,
         timeout: Duration,
         mut shutdown: watch::Receiver<bool>,
@@ -96,14 +152,21 @@ impl References {
             if *shutdown.borrow() {
                 return;
             }
-            let polls = self.sources.iter().map(|s| {
-                let http = http.clone();
-                let url = s.url.clone();
-                async move { (cluster_slot(&http, &url, timeout).await, url) }
-            });
-            for (slot, url) in futures_util::future::join_all(polls).await {
-                if let Some(slot) = slot {
-                    self.record(&url, slot);
+            let polls = self
+                .sources
+                .iter()
+                .filter(|s| s.url.starts_with("http"))
+                .map(|s| {
+                    let http = http.clone();
+                    let url = s.url.clone();
+                    async move { (cluster_view(&http, &url, timeout).await, url) }
+                });
+            for (view, url) in futures_util::future::join_all(polls).await {
+                if let Some(view) = view {
+                    self.record(&url, view.slot);
+                    if let Some((slot, hash)) = view.confirmed {
+                        forks.trusted_said(slot, &hash);
+                    }
                 }
             }
         }
@@ -139,6 +202,29 @@ mod tests {
         // a slot never goes backwards for a source
         r.record("http://b", 110);
         assert_eq!(r.best(), Some(120));
+    }
+
+    #[test]
+    fn a_notification_is_as_late_as_the_reference_was_early() {
+        let r = References::new(&["http://a".to_string()], Duration::from_secs(60));
+        r.record("http://a", 100);
+        let seen_100 = Instant::now();
+        std::thread::sleep(Duration::from_millis(30));
+        r.record("http://a", 103);
+        assert!(r.delay(100, seen_100 + Duration::from_millis(250)) >= 250);
+        // 101 was never polled: the reference reached it by the time it saw 103
+        let late = r.delay(101, Instant::now() + Duration::from_millis(100));
+        assert!((100..250).contains(&late), "{late}");
+        assert_eq!(
+            r.delay(100, seen_100 - Duration::from_millis(5)),
+            0,
+            "early"
+        );
+        assert_eq!(
+            r.delay(104, Instant::now()),
+            0,
+            "the reference is not there yet"
+        );
     }
 
     #[test]

@@ -16,15 +16,26 @@ use lifeline::state::{ObservationInput, Policy, Verdict, OBS_DIVERGENT, OBS_UNRE
 /// How one probe went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// The endpoint answered correctly; `slot` is what it serves (None for kinds without
-    /// a slot, such as an HTTP gateway).
-    Ok { slot: Option<u64> },
+    /// The endpoint answered correctly, with this much to say about how current it is.
+    Ok(Freshness),
     /// It answered, but with an error (HTTP 5xx/429, a JSON-RPC error, a bad body).
     Failed,
     /// No answer within the timeout: judged by latency (the probe took at least that long).
     TimedOut,
     /// It could not be reached at all (connection refused or reset, DNS failure).
     Unreachable,
+}
+
+/// How current an endpoint that answered is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Freshness {
+    /// Nothing to judge (an HTTP gateway): reachability, errors and latency decide.
+    Untimed,
+    /// The slot it serves, judged against the keeper's reference (RPC, PubSub, gRPC).
+    Slot(u64),
+    /// How old its data is, in slots (an oracle's timestamp age at 400 ms a slot): judged
+    /// by the lag thresholds directly, with no reference and no stall rule.
+    AgeSlots(u64),
 }
 
 /// One probe of one endpoint.
@@ -40,11 +51,11 @@ pub struct Probe {
 
 impl Probe {
     pub fn failed(&self) -> bool {
-        !matches!(self.outcome, Outcome::Ok { .. } | Outcome::TimedOut)
+        !matches!(self.outcome, Outcome::Ok(_) | Outcome::TimedOut)
     }
     pub fn slot(&self) -> Option<u64> {
         match self.outcome {
-            Outcome::Ok { slot } => slot,
+            Outcome::Ok(Freshness::Slot(slot)) => Some(slot),
             _ => None,
         }
     }
@@ -142,8 +153,9 @@ impl Tracker {
         let failures = s.recent.iter().filter(|f| **f).count();
         let error_bps = (failures * BPS_MAX as usize / s.recent.len()) as u16;
 
-        let (slot_lag, stalled_slots) = match (probe.slot(), reference) {
-            (Some(slot), Some(reference)) => {
+        let (slot_lag, stalled_slots) = match (probe.outcome, reference) {
+            (Outcome::Ok(Freshness::AgeSlots(age)), _) => (age, 0),
+            (Outcome::Ok(Freshness::Slot(slot)), Some(reference)) => {
                 let stalled = match s.last_slot {
                     Some((last, seen_at)) if last == slot => reference.saturating_sub(seen_at),
                     _ => {
@@ -211,7 +223,7 @@ mod tests {
     fn ok(id: u32, slot: u64, ms: u32) -> Probe {
         Probe {
             endpoint_id: id,
-            outcome: Outcome::Ok { slot: Some(slot) },
+            outcome: Outcome::Ok(Freshness::Slot(slot)),
             latency_ms: ms,
             divergent: false,
         }
@@ -379,8 +391,29 @@ mod tests {
     fn endpoints_without_a_slot_are_judged_by_reachability_errors_and_latency() {
         let p = policy();
         let mut t = Tracker::default();
-        let o = t.observe(&p, &with(1, Outcome::Ok { slot: None }, 30), Some(5_000));
+        let o = t.observe(
+            &p,
+            &with(1, Outcome::Ok(Freshness::Untimed), 30),
+            Some(5_000),
+        );
         assert_eq!((o.slot_lag, o.stalled_slots), (0, 0));
         assert_eq!(verdict(&p, &o).0, Verdict::Healthy);
+    }
+
+    #[test]
+    fn an_age_is_judged_by_the_lag_thresholds_without_a_reference_or_a_stall() {
+        let p = policy();
+        let mut t = Tracker::default();
+        let fresh = Outcome::Ok(Freshness::AgeSlots(1));
+        let o = t.observe(&p, &with(1, fresh, 30), None);
+        assert_eq!((o.slot_lag, o.stalled_slots), (1, 0));
+        assert_eq!(verdict(&p, &o).0, Verdict::Healthy);
+        // the same age again while the reference moves is not a stall: oracles publish at
+        // their own pace; only the age counts
+        let o = t.observe(&p, &with(1, fresh, 30), Some(9_999));
+        assert_eq!((o.slot_lag, o.stalled_slots), (1, 0));
+        let old = Outcome::Ok(Freshness::AgeSlots(p.lag_down_slots as u64));
+        let o = t.observe(&p, &with(1, old, 30), Some(9_999));
+        assert_eq!(verdict(&p, &o), (Verdict::Down, Reason::SlotLag));
     }
 }

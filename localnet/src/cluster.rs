@@ -9,7 +9,7 @@
 //! * `Bank::new_from_parent` is never called under the BankForks write lock: it takes the
 //!   program-cache lock, and transaction processing takes program cache → BankForks (read).
 //!   (solana-program-test's warp does exactly that and deadlocks under concurrent traffic.)
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -165,7 +165,13 @@ pub struct Cluster {
     ledger: Option<Ledger>,
     config: ClusterConfig,
     stopped: AtomicBool,
+    /// Each recent frozen slot's blockhash, so a node held back at an older slot (frozen,
+    /// lagging) serves that slot's hash, as a real one would.
+    frozen_hashes: Mutex<BTreeMap<Slot, Hash>>,
 }
+
+/// How many recent slots' blockhashes are kept for held-back views.
+const FROZEN_HASHES_KEPT: usize = 2_048;
 
 impl Cluster {
     /// Builds genesis, registers the Lifeline program, restores a persisted ledger if one
@@ -224,11 +230,17 @@ impl Cluster {
             ledger,
             config,
             stopped: AtomicBool::new(false),
+            frozen_hashes: Mutex::new(BTreeMap::new()),
         }))
     }
 
     pub fn genesis_hash(&self) -> Hash {
         self.genesis_hash
+    }
+
+    /// The blockhash slot `slot` ended with, while it is recent.
+    pub fn frozen_hash(&self, slot: Slot) -> Option<Hash> {
+        self.frozen_hashes.lock().unwrap().get(&slot).copied()
     }
 
     pub fn slot_duration(&self) -> Duration {
@@ -258,6 +270,12 @@ impl Cluster {
             // The last tick's hash becomes the new latest blockhash.
             parent.fill_bank_with_ticks_for_tests();
             parent.freeze();
+            let mut hashes = self.frozen_hashes.lock().unwrap();
+            hashes.insert(parent.slot(), parent.last_blockhash());
+            while hashes.len() > FROZEN_HASHES_KEPT {
+                hashes.pop_first();
+            }
+            drop(hashes);
             let child = Bank::new_from_parent(parent.clone(), &self.collector, parent.slot() + 1);
             // The natural Clock estimate runs ~25 % slow without votes: use wall time.
             let clock = child.clock();

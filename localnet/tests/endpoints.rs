@@ -205,3 +205,34 @@ async fn a_forked_endpoint_reports_another_blockhash_for_the_same_slot() {
         .unwrap();
     assert!(slot + 2 >= net.cluster.root_bank().slot());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_back_endpoint_serves_the_blockhash_of_the_slot_it_reports() {
+    let net = Localnet::start(LocalnetConfig {
+        endpoints: 2,
+        slot_duration: Duration::from_millis(50),
+        ..LocalnetConfig::ephemeral()
+    })
+    .await
+    .unwrap();
+    let urls = net.endpoint_urls();
+    net.faults.set("ep0", Fault::Lagging { slots: 5 }).unwrap();
+    net.faults.set("ep1", Fault::Frozen).unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    for url in &urls {
+        let v = rpc(
+            url,
+            "getLatestBlockhash",
+            json!([{ "commitment": "confirmed" }]),
+        )
+        .await;
+        let slot = v["result"]["context"]["slot"].as_u64().unwrap();
+        let hash = v["result"]["value"]["blockhash"].as_str().unwrap();
+        assert!(slot < net.cluster.root_bank().slot(), "{url} is held back");
+        assert_eq!(
+            Some(hash.to_string()),
+            net.cluster.frozen_hash(slot).map(|h| h.to_string()),
+            "{url} serves slot {slot}'s own hash, as a healthy node did at that slot"
+        );
+    }
+}

@@ -211,6 +211,7 @@ impl Sandbox {
         let mut fields: Vec<(&str, String)> = vec![
             ("network", self.network.to_string()),
             ("url", self.net.rpc_url.clone()),
+            ("ws_url", self.net.ws_url.clone()),
             (
                 "probe_interval_ms",
                 self.config.probe_interval.as_millis().to_string(),

@@ -8,7 +8,8 @@ use lifeline_client::plan::{self, Current, Spec};
 use solana_signer::Signer;
 
 use super::Cluster;
-use crate::chain::{load_keypair, Chain, Failure, Signed};
+use crate::chain::{check_oracles, load_keypair, Chain, Failure, Signed};
+use lifeline::state::EndpointKind;
 
 #[derive(clap::Args)]
 pub struct ApplyArgs {
@@ -50,6 +51,18 @@ pub async fn run(a: ApplyArgs) -> Result<(), Failure> {
         }),
     )
     .map_err(|e| Failure::input(format!("{}: {e}", a.file.display())))?;
+    let registered: Vec<&str> = state
+        .as_ref()
+        .map(|s| s.topology.endpoints().iter().map(|e| e.url()).collect())
+        .unwrap_or_default();
+    check_oracles(
+        spec.endpoints
+            .iter()
+            .filter(|e| e.kind == EndpointKind::Oracle && !registered.contains(&e.url.as_str()))
+            .map(|e| (e.label(), e.url.as_str())),
+    )
+    .await
+    .map_err(|f| Failure::input(format!("{}: {}", a.file.display(), f.message)))?;
     println!("network {:?} at {network}", spec.network.name);
     for note in &plan.notes {
         println!("note: {note}");

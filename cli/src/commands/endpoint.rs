@@ -6,7 +6,7 @@ use lifeline::state::{text, EndpointKind, Role};
 use lifeline_client::{ix, kinds};
 
 use super::{Common, Ctx};
-use crate::chain::Failure;
+use crate::chain::{check_oracles, Failure};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum RoleArg {
@@ -113,6 +113,9 @@ pub async fn run(c: EndpointCommand) -> Result<(), Failure> {
             priority,
         } => {
             check(kind, &url, &region, &provider)?;
+            if kind == EndpointKind::Oracle {
+                check_oracles([(format!("endpoint {url}"), url.as_str())]).await?;
+            }
             let ctx = Ctx::load(&common).await?;
             ctx.require_authority()?;
             let args = AddEndpointArgs {
@@ -154,6 +157,9 @@ pub async fn run(c: EndpointCommand) -> Result<(), Failure> {
                 region.as_deref().unwrap_or(""),
                 provider.as_deref().unwrap_or(""),
             )?;
+            if let (EndpointKind::Oracle, Some(new_url)) = (kind, &url) {
+                check_oracles([(format!("endpoint {id}"), new_url.as_str())]).await?;
+            }
             if matches!(role, Some(RoleArg::Primary)) {
                 return Err(Failure::input(
                     "promotion goes through `lifeline failover --group G --to ID`",

@@ -292,12 +292,25 @@ impl Rpc {
 
     fn get_latest_blockhash(&self, p: &Value, view: SlotView) -> R {
         let bank = self.context_bank(p, 0, view)?;
-        let blockhash = bank.last_blockhash();
+        let served = view.apply(bank.slot());
+        // A node held back at an older slot serves the hash it had there: a frozen bank's
+        // own, a working bank's parent's.
+        let held_back = (served < bank.slot())
+            .then(|| {
+                let ended = if bank.is_frozen() {
+                    served
+                } else {
+                    served.saturating_sub(1)
+                };
+                self.cluster.frozen_hash(ended)
+            })
+            .flatten();
+        let blockhash = held_back.unwrap_or_else(|| bank.last_blockhash());
         let last_valid_block_height = bank
             .get_blockhash_last_valid_block_height(&blockhash)
             .unwrap_or_default();
         to_value(Response {
-            context: context(view.apply(bank.slot())),
+            context: context(served),
             value: RpcBlockhash {
                 blockhash: view.blockhash(blockhash).to_string(),
                 last_valid_block_height,

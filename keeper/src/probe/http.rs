@@ -1,0 +1,136 @@
+//! HTTP services: `gateway` (GET the URL; any 2xx within the timeout is healthy) and
+//! `oracle` (GET the URL; its freshness is the age of the Unix timestamp the URL's
+//! fragment points at, as a JSON pointer: `https://prices.example/latest#/price/publish_time`;
+//! the fragment is never sent). An oracle's age becomes slots at 400 ms a slot and is
+//! judged by the policy's lag thresholds.
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::rpc::{probe_latency, transport_outcome};
+use crate::window::{Freshness, Outcome, Probe};
+
+/// The slot length an oracle's age is measured in (mainnet's target).
+pub const SLOT_MS: u64 = 400;
+/// A larger answer is an error (a health path or a price document is small).
+const MAX_BODY: usize = 1 << 20;
+
+fn finish(endpoint_id: u32, outcome: Outcome, started: Instant, timeout: Duration) -> Probe {
+    Probe {
+        endpoint_id,
+        outcome,
+        latency_ms: probe_latency(outcome, started, timeout),
+        divergent: false,
+    }
+}
+
+/// GETs `url` (without its fragment); the body when the answer is 2xx.
+async fn get(http: &reqwest::Client, url: &str, timeout: Duration) -> Result<Vec<u8>, Outcome> {
+    let url = url.split_once('#').map_or(url, |(u, _)| u);
+    let mut resp = http
+        .get(url)
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| transport_outcome(&e))?;
+    if !resp.status().is_success() {
+        return Err(Outcome::Failed);
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() <= MAX_BODY => {
+                body.extend_from_slice(&chunk)
+            }
+            Ok(Some(_)) => return Err(Outcome::Failed),
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => return Err(Outcome::TimedOut),
+            Err(_) => return Err(Outcome::Failed),
+        }
+    }
+}
+
+/// Probes an HTTP service: 2xx within the timeout.
+pub async fn probe_gateway(http: &reqwest::Client, id: u32, url: &str, timeout: Duration) -> Probe {
+    let started = Instant::now();
+    let outcome = match get(http, url, timeout).await {
+        Ok(_) => Outcome::Ok(Freshness::Untimed),
+        Err(o) => o,
+    };
+    finish(id, outcome, started, timeout)
+}
+
+/// Probes an oracle: the age of the timestamp its URL's fragment points at.
+pub async fn probe_oracle(http: &reqwest::Client, id: u32, url: &str, timeout: Duration) -> Probe {
+    let started = Instant::now();
+    let outcome = match get(http, url, timeout).await {
+        Err(o) => o,
+        Ok(body) => match oracle_age_ms(url, &body, unix_ms()) {
+            Ok(age_ms) => Outcome::Ok(Freshness::AgeSlots(age_ms / SLOT_MS)),
+            Err(e) => {
+                tracing::debug!(endpoint = id, "oracle answer: {e}");
+                Outcome::Failed
+            }
+        },
+    };
+    finish(id, outcome, started, timeout)
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// How old the oracle's data is: `now_ms` minus the timestamp the URL's pointer finds in
+/// `body`. A timestamp in the future is age 0 (clocks differ).
+pub fn oracle_age_ms(url: &str, body: &[u8], now_ms: u64) -> Result<u64, String> {
+    lifeline_client::kinds::oracle_timestamp_ms(url, body).map(|ts| now_ms.saturating_sub(ts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oracle_age_comes_from_the_pointed_timestamp_in_any_unit() {
+        let url = "http://o/latest?id=SOL#/parsed/0/price/publish_time";
+        let now = 1_800_000_000_000;
+        let doc = |t: &str| format!(r#"{{"parsed":[{{"price":{{"publish_time":{t}}}}}]}}"#);
+        assert_eq!(oracle_age_ms(url, doc("1800000000").as_bytes(), now), Ok(0));
+        assert_eq!(
+            oracle_age_ms(url, doc("1799999998").as_bytes(), now),
+            Ok(2_000),
+            "seconds"
+        );
+        assert_eq!(
+            oracle_age_ms(url, doc("1799999999600").as_bytes(), now),
+            Ok(400),
+            "ms"
+        );
+        assert_eq!(
+            oracle_age_ms(url, doc("1799999999000000").as_bytes(), now),
+            Ok(1_000),
+            "µs"
+        );
+        assert_eq!(
+            oracle_age_ms(url, doc("\"1799999990\"").as_bytes(), now),
+            Ok(10_000)
+        );
+        assert_eq!(
+            oracle_age_ms(url, doc("1800000005").as_bytes(), now),
+            Ok(0),
+            "future"
+        );
+    }
+
+    #[test]
+    fn an_oracle_answer_without_a_timestamp_is_an_error_that_says_why() {
+        let now = 1_800_000_000_000;
+        let e = oracle_age_ms("http://o#/a/b", br#"{"a":{"c":1}}"#, now).unwrap_err();
+        assert!(e.contains("/a/b finds nothing"), "{e}");
+        let e = oracle_age_ms("http://o#/a", br#"{"a":"soon"}"#, now).unwrap_err();
+        assert!(e.contains("not a Unix timestamp"), "{e}");
+        let e = oracle_age_ms("http://o#/a", b"<html>", now).unwrap_err();
+        assert!(e.contains("not JSON"), "{e}");
+        assert!(oracle_age_ms("http://o", br#"{"a":1}"#, now).is_err());
+    }
+}

@@ -1,0 +1,97 @@
+//! Probing endpoints, each the way its kind needs. Every prober reports the same figures
+//! (an `Outcome` with its freshness, and a latency), so the tracker, the engine and the
+//! program judge every kind by one set of rules:
+//!
+//! - `rpc`: one JSON-RPC batch (getSlot, getHealth, getLatestBlockhash); its slot is
+//!   judged against the keeper's reference, its confirmed block hash against the others'.
+//! - `websocket`: a persistent PubSub `slotSubscribe` (stream.rs); the slot is the last
+//!   one notified, the latency how late that notification came.
+//! - `gateway` (and `other`): GET the URL; 2xx within the timeout is healthy.
+//! - `oracle`: GET the URL; the age of the timestamp the URL's fragment points at.
+//! - `grpc`: a Yellowstone Geyser slot subscription (grpc.rs), judged like `websocket`.
+mod forks;
+mod http;
+mod rpc;
+mod stream;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lifeline::state::EndpointKind;
+
+pub use forks::Forks;
+pub use rpc::{cluster_view, ClusterView};
+pub use stream::{SlotStream, StreamOutcome};
+
+use crate::reference::References;
+use crate::window::Probe;
+
+/// One endpoint to probe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub id: u32,
+    pub url: String,
+    pub kind: EndpointKind,
+}
+
+/// Milliseconds since `started`, saturating.
+pub(crate) fn elapsed_ms(started: Instant) -> u32 {
+    started.elapsed().as_millis().min(u32::MAX as u128) as u32
+}
+
+/// Every prober, with what they share: the HTTP client, the streams kept open between
+/// probes, the block hashes seen per slot, and the reference (for notification delays).
+pub struct Probers {
+    http: reqwest::Client,
+    streams: stream::Streams,
+    forks: Arc<Forks>,
+    references: Arc<References>,
+}
+
+impl Probers {
+    pub fn new(http: reqwest::Client, references: Arc<References>, forks: Arc<Forks>) -> Self {
+        Self {
+            http,
+            streams: stream::Streams::default(),
+            forks,
+            references,
+        }
+    }
+
+    /// Probes `t` once. Stream kinds keep their subscription open between probes; a probe
+    /// reads where the stream stands (waiting up to `timeout` for a first notification).
+    pub async fn probe(&self, t: &Target, timeout: Duration) -> Probe {
+        match t.kind {
+            EndpointKind::Rpc => {
+                let (mut probe, hash) = rpc::probe_rpc(&self.http, t.id, &t.url, timeout).await;
+                if let Some((slot, hash)) = hash {
+                    probe.divergent = self.forks.endpoint_said(t.id, slot, &hash);
+                }
+                probe
+            }
+            EndpointKind::WebSocket => {
+                let stream = self.streams.pubsub(t.id, &t.url, timeout);
+                stream::probe_stream(&stream, t.id, timeout, &self.references).await
+            }
+            EndpointKind::Oracle => http::probe_oracle(&self.http, t.id, &t.url, timeout).await,
+            EndpointKind::Gateway | EndpointKind::Other | EndpointKind::Grpc => {
+                http::probe_gateway(&self.http, t.id, &t.url, timeout).await
+            }
+        }
+    }
+
+    /// Closes the streams of endpoints no longer probed.
+    pub fn retain(&self, targets: &[Target]) {
+        self.streams.retain(|id, url| {
+            targets
+                .iter()
+                .any(|t| t.id == id && t.url == url && t.kind == EndpointKind::WebSocket)
+        });
+        let rpc: Vec<u32> = targets
+            .iter()
+            .filter(|t| t.kind == EndpointKind::Rpc)
+            .map(|t| t.id)
+            .collect();
+        self.forks.retain(|id| rpc.contains(&id));
+    }
+}
