@@ -27,7 +27,7 @@ use lifeline::state::{Ballot, KeeperReport, MigrationRecord, Network, PolicyPara
 use lifeline_client::plan::{self, EndpointSpec, KeeperSpec, NetworkSpec, Spec, SpecRole};
 use lifeline_client::{accounts, ix, pda, ChainState};
 use lifeline_keeper::{Keeper, KeeperStats};
-use lifeline_localnet::{Fault, Localnet, LocalnetConfig};
+use lifeline_localnet::{Fault, Localnet, LocalnetConfig, SimulatedEndpoint};
 use solana_account::ReadableAccount;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -43,10 +43,12 @@ pub struct SandboxConfig {
     /// The network's name.
     pub name: String,
     pub slot: Duration,
-    /// Fault endpoints to start (ep0, ep1, …).
+    /// RPC fault endpoints to start (ep0, ep1, …). Endpoints of other kinds come from
+    /// `localnet` (`websocket_endpoints`, …) and follow the RPC ones in the index order
+    /// of `Localnet::simulated` (rpc, websocket, oracle, gateway).
     pub endpoints: usize,
     /// Which endpoints (by index) form each group; the first of a group is its primary.
-    /// Empty: every endpoint in group 0, ep0 primary.
+    /// Empty: every endpoint in group 0, the first one primary.
     pub groups: Vec<Vec<usize>>,
     pub policy: PolicyParams,
     /// Keys in the keeper set.
@@ -160,7 +162,7 @@ impl Sandbox {
         let keepers = net
             .funded_keypairs(config.keepers, 5_000_000_000)
             .map_err(|e| e.to_string())?;
-        let spec = spec(&config, &net.endpoint_urls(), &keepers);
+        let spec = spec(&config, &net.simulated(), &keepers);
         let plan = plan::plan(&spec, &authority.pubkey(), None).map_err(|e| e.to_string())?;
         plan::apply(
             &Direct {
@@ -200,7 +202,7 @@ impl Sandbox {
 
     /// The spec the sandbox applied (what a topology file for it would say).
     pub fn spec(&self) -> Spec {
-        spec(&self.config, &self.net.endpoint_urls(), &self.keepers)
+        spec(&self.config, &self.net.simulated(), &self.keepers)
     }
 
     /// The configuration a daemon for keeper `k` gets, with `extra` (field, value) on top.
@@ -278,12 +280,21 @@ impl Sandbox {
             .expect("known endpoint");
     }
 
-    /// The URL of fault endpoint `i` (ep`i`).
+    /// The URL of simulated endpoint `i` (ep`i` for the RPC ones).
     pub fn endpoint_url(&self, i: usize) -> String {
-        self.net.endpoint_urls()[i].clone()
+        self.net.simulated()[i].url.clone()
     }
 
-    /// The on-chain id of fault endpoint `i`.
+    /// The index of the simulated endpoint called `name` (ep0, ws0, or0, gw0, …).
+    pub fn endpoint_index(&self, name: &str) -> usize {
+        self.net
+            .simulated()
+            .iter()
+            .position(|e| e.name == name)
+            .expect("a simulated endpoint")
+    }
+
+    /// The on-chain id of simulated endpoint `i`.
     pub fn endpoint_id(&self, i: usize) -> u32 {
         let url = self.endpoint_url(i);
         self.topology()
@@ -447,11 +458,12 @@ impl Drop for Sandbox {
     }
 }
 
-/// The topology the config describes: endpoint i is `ep{i}` at its localnet URL, in
-/// region r{i} and provider p{i}; keeper i in region r{i}, provider p{i % 2}.
-fn spec(config: &SandboxConfig, urls: &[String], keepers: &[Keypair]) -> Spec {
+/// The topology the config describes: endpoint i is the i-th simulated endpoint, of its
+/// kind, at its localnet URL, in region r{i} and provider p{i}; keeper i in region r{i},
+/// provider p{i % 2}.
+fn spec(config: &SandboxConfig, simulated: &[SimulatedEndpoint], keepers: &[Keypair]) -> Spec {
     let groups: Vec<Vec<usize>> = if config.groups.is_empty() {
-        vec![(0..urls.len()).collect()]
+        vec![(0..simulated.len()).collect()]
     } else {
         config.groups.clone()
     };
@@ -465,13 +477,13 @@ fn spec(config: &SandboxConfig, urls: &[String], keepers: &[Keypair]) -> Spec {
                 .unwrap_or_else(|| (format!("r{i}"), format!("p{i}")));
             endpoints.push(EndpointSpec {
                 group: g as u8,
-                kind: lifeline::state::EndpointKind::Rpc,
+                kind: simulated[i].kind,
                 role: if n == 0 {
                     SpecRole::Primary
                 } else {
                     SpecRole::Standby
                 },
-                url: urls[i].clone(),
+                url: simulated[i].url.clone(),
                 region,
                 provider,
                 priority: n as u8,

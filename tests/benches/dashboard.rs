@@ -5,7 +5,10 @@
 //! A localnet with 17 endpoints in group 0 (16 migrations) and 3 real keepers (100 ms
 //! slots); each trial freezes the current primary. The browser side is app/test/bench-live.mjs (Debian's
 //! chromium, `npm ci` in app/).
-use lifeline_tests::chaos::Chaos;
+use std::time::Duration;
+
+use lifeline_sandbox::{Sandbox, SandboxConfig};
+use lifeline_tests::dashboard::dashboard_script;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -14,10 +17,18 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let chaos = Chaos::start(3, 3, 17).await;
-        chaos.settle().await;
-        let urls = serde_json::to_string(&chaos.net.endpoint_urls()).unwrap();
-        let mut node = chaos.dashboard_script("test/bench-live.mjs");
+        let sb = Sandbox::start(SandboxConfig {
+            keepers: 3,
+            endpoints: 17,
+            ..SandboxConfig::default()
+        })
+        .await
+        .expect("sandbox");
+        sb.settle(Duration::from_secs(30))
+            .await
+            .expect("keepers attest");
+        let urls = serde_json::to_string(&sb.net.endpoint_urls()).unwrap();
+        let mut node = dashboard_script(&sb, "test/bench-live.mjs");
         node.env("LIFELINE_ENDPOINT_URLS", urls);
         // The keepers run on this runtime: wait for node without blocking it.
         let status = tokio::task::spawn_blocking(move || node.status())

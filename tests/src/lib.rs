@@ -1,7 +1,8 @@
 //! Harness for running the Lifeline program natively inside solana-program-test's real
 //! bank (no SBF toolchain): a processor wrapper, a `TestNet` fixture that creates a
 //! network with keepers and endpoints, and helpers to send, warp, attest and read state.
-pub mod chaos;
+pub mod dashboard;
+pub mod scenario;
 
 use std::collections::HashMap;
 

@@ -6,66 +6,10 @@ use std::time::{Duration, Instant};
 
 use lifeline::state::{Reason, Role};
 use lifeline_localnet::Fault;
-use lifeline_sandbox::{Sandbox, SandboxConfig, Seen};
-
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-const DETECT: Duration = Duration::from_secs(15);
-
-/// Each test runs on its own runtime; tokio's mutex is runtime-agnostic and safe to hold
-/// across awaits.
-async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().await
-}
-
-/// Four daemons, ep0 primary and ep1 standby in group 0, once every keeper attested.
-async fn standard() -> Sandbox {
-    start(SandboxConfig::default()).await
-}
-
-async fn start(config: SandboxConfig) -> Sandbox {
-    let sb = Sandbox::start(config).await.expect("sandbox");
-    sb.settle(Duration::from_secs(20))
-        .await
-        .expect("keepers attest");
-    sb
-}
-
-/// Asserts exactly one migration ep`from` → ep`to` for one of `rules`, and none after it
-/// for `quiet`.
-async fn expect_one_migration(
-    sb: &Sandbox,
-    from: usize,
-    to: usize,
-    rules: &[Reason],
-    quiet: Duration,
-) {
-    let m = sb
-        .wait_migration(0, DETECT)
-        .await
-        .expect("missed migration: none within 15 s");
-    assert_eq!(
-        (m.from_id, m.to_id),
-        (sb.endpoint_id(from), sb.endpoint_id(to))
-    );
-    assert!(
-        rules.contains(&Reason::from_u8(m.rule)),
-        "rule {:?}, expected one of {rules:?}",
-        Reason::from_u8(m.rule)
-    );
-    assert!(m.voter_count >= 3, "a quorum voted: {}", m.voter_count);
-    tokio::time::sleep(quiet).await;
-    assert_eq!(sb.topology().history_total, 1, "duplicate migration");
-}
-
-/// Asserts no migration for `window`.
-async fn expect_no_migration(sb: &Sandbox, window: Duration) {
-    let until = Instant::now() + window;
-    while Instant::now() < until {
-        assert_eq!(sb.topology().history_total, 0, "false migration");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use lifeline_sandbox::{SandboxConfig, Seen};
+use lifeline_tests::scenario::{
+    expect_no_migration, expect_one_migration, serial, standard, start, DETECT,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn primary_down() {

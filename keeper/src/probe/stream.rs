@@ -1,16 +1,20 @@
 //! Slot streams: a persistent Solana PubSub `slotSubscribe`, kept open between probes and
-//! reconnected with backoff (100 ms doubling to 5 s). A `websocket` endpoint is probed by
-//! reading where its stream stands, never by reconnecting:
+//! reconnected with backoff (100 ms doubling to 5 s). A `websocket` endpoint is probed
+//! without reconnecting:
 //!
+//! - each probe subscribes again on the open socket and drops the previous subscription
+//!   once the new one is confirmed, so a server that refuses new subscribers (while still
+//!   feeding old ones) is seen erroring, and the answer's round trip is a latency;
 //! - its slot is the last one notified, so a socket that stays open but stops notifying
 //!   is judged by stall and lag like a frozen RPC node;
 //! - its latency is, right after a (re)connect, the time to connect and receive the first
-//!   notification, and after that how late the last notification came compared with the
-//!   moment the keeper's reference first reached that slot;
-//! - a dropped connection or a refused subscription since the previous probe is an
-//!   error (a refused connection: unreachable).
+//!   notification, and after that the larger of the subscribe round trip and how late the
+//!   last notification came compared with when the keeper's reference reached that slot;
+//! - a dropped connection since the previous probe is an error (a refused connection:
+//!   unreachable).
 //!
-//! The keeper's own `ws_url` is followed the same way and feeds the lag reference.
+//! The keeper's own `ws_url` is followed the same way (without the probes) and feeds the
+//! lag reference.
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::elapsed_ms;
@@ -53,12 +57,19 @@ pub struct StreamState {
     /// Failures so far, and the last one.
     pub failures: u64,
     pub last_failure: Option<StreamOutcome>,
+    /// Re-subscriptions answered (the probes' checks), how many were refused, and the
+    /// last one's round trip.
+    pub checks: u64,
+    pub check_errors: u64,
+    pub check_ms: u32,
 }
 
 /// One persistent subscription; the task stops when this is dropped.
 pub struct SlotStream {
     pub url: String,
     state: watch::Receiver<StreamState>,
+    /// Asks the connection to subscribe again (a probe's check).
+    check: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
     /// What the previous probe saw: failures and connection number.
     probed_failures: AtomicU64,
@@ -75,10 +86,12 @@ impl SlotStream {
     /// Opens a PubSub slot subscription to `url` (ws:// or wss://), in the background.
     pub fn pubsub(url: &str, connect_timeout: Duration) -> Self {
         let (tx, rx) = watch::channel(StreamState::default());
-        let task = tokio::spawn(follow(url.to_string(), connect_timeout, tx));
+        let check = Arc::new(Notify::new());
+        let task = tokio::spawn(follow(url.to_string(), connect_timeout, tx, check.clone()));
         Self {
             url: url.to_string(),
             state: rx,
+            check,
             task,
             probed_failures: AtomicU64::new(0),
             probed_connection: AtomicU64::new(0),
@@ -96,7 +109,12 @@ impl SlotStream {
 }
 
 /// Keeps a subscription open forever, reconnecting with backoff.
-async fn follow(url: String, connect_timeout: Duration, tx: watch::Sender<StreamState>) {
+async fn follow(
+    url: String,
+    connect_timeout: Duration,
+    tx: watch::Sender<StreamState>,
+    check: Arc<Notify>,
+) {
     let mut backoff = BACKOFF_START;
     loop {
         tx.send_modify(|s| {
@@ -105,7 +123,7 @@ async fn follow(url: String, connect_timeout: Duration, tx: watch::Sender<Stream
             s.last = None;
             s.first_ms = None;
         });
-        let ended = subscribe(&url, connect_timeout, &tx, &mut backoff).await;
+        let ended = subscribe(&url, connect_timeout, &tx, &check, &mut backoff).await;
         tx.send_modify(|s| {
             s.failures += 1;
             s.last_failure = Some(ended);
@@ -133,54 +151,99 @@ fn connect_failure(e: &tungstenite::Error) -> StreamOutcome {
     }
 }
 
-/// One connection: connect, subscribe, record notifications until it ends.
+fn request(id: u64, method: &str, params: Value) -> Message {
+    let body = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+    Message::Text(body.to_string().into())
+}
+
+/// One connection: connect, subscribe, record notifications and the probes' checks until
+/// it ends.
 async fn subscribe(
     url: &str,
     connect_timeout: Duration,
     tx: &watch::Sender<StreamState>,
+    check: &Notify,
     backoff: &mut Duration,
 ) -> StreamOutcome {
     let started = Instant::now();
-    let mut ws =
-        match tokio::time::timeout(connect_timeout, tokio_tungstenite::connect_async(url)).await {
-            Err(_) => return StreamOutcome::TimedOut,
-            Ok(Err(e)) => return connect_failure(&e),
-            Ok(Ok((ws, _))) => ws,
-        };
-    let request = json!({ "jsonrpc": "2.0", "id": 1, "method": "slotSubscribe" });
+    let connect = tokio_tungstenite::connect_async(url);
+    let mut ws = match tokio::time::timeout(connect_timeout, connect).await {
+        Err(_) => return StreamOutcome::TimedOut,
+        Ok(Err(e)) => return connect_failure(&e),
+        Ok(Ok((ws, _))) => ws,
+    };
     if ws
-        .send(Message::Text(request.to_string().into()))
+        .send(request(1, "slotSubscribe", json!([])))
         .await
         .is_err()
     {
         return StreamOutcome::Failed;
     }
-    while let Some(message) = ws.next().await {
+    let mut subscription: Option<u64> = None;
+    // The check in flight: its request id and when it was sent.
+    let mut pending: Option<(u64, Instant)> = None;
+    let mut next_id = 2;
+    loop {
+        let message = tokio::select! {
+            m = ws.next() => m,
+            _ = check.notified(), if pending.is_none() && subscription.is_some() => {
+                if ws.send(request(next_id, "slotSubscribe", json!([]))).await.is_err() {
+                    return StreamOutcome::Failed;
+                }
+                pending = Some((next_id, Instant::now()));
+                next_id += 1;
+                continue;
+            }
+        };
         let text = match message {
-            Ok(Message::Text(t)) => t,
-            Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
-            Ok(Message::Binary(_)) | Ok(Message::Close(_)) | Err(_) => break,
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            _ => return StreamOutcome::Failed,
         };
         let Ok(v) = serde_json::from_str::<Value>(&text) else {
-            break;
+            return StreamOutcome::Failed;
         };
-        if v.get("error").is_some() {
-            break;
+        if v["method"] == "slotNotification" {
+            let Some(slot) = v["params"]["result"]["slot"].as_u64() else {
+                return StreamOutcome::Failed;
+            };
+            let now = Instant::now();
+            tx.send_modify(|s| {
+                if s.last.is_none_or(|(last, _)| slot > last) {
+                    s.last = Some((slot, now));
+                }
+                s.first_ms.get_or_insert(elapsed_ms(started));
+            });
+            *backoff = BACKOFF_START;
+            continue;
         }
-        if v["method"] != "slotNotification" {
-            continue; // the subscription id
+        let id = v["id"].as_u64();
+        if id == Some(1) {
+            // The first subscription: refused means this connection is useless.
+            match v["result"].as_u64() {
+                Some(sub) => subscription = Some(sub),
+                None => return StreamOutcome::Failed,
+            }
+        } else if let Some((check_id, sent)) = pending.filter(|(c, _)| Some(*c) == id) {
+            pending = None;
+            let refused = v["result"].as_u64().is_none();
+            if let (Some(new), Some(old)) = (v["result"].as_u64(), subscription) {
+                subscription = Some(new);
+                let _ = ws
+                    .send(request(
+                        check_id + 1_000_000,
+                        "slotUnsubscribe",
+                        json!([old]),
+                    ))
+                    .await;
+            }
+            tx.send_modify(|s| {
+                s.checks += 1;
+                s.check_errors += refused as u64;
+                s.check_ms = elapsed_ms(sent);
+            });
         }
-        let Some(slot) = v["params"]["result"]["slot"].as_u64() else {
-            break;
-        };
-        let now = Instant::now();
-        tx.send_modify(|s| {
-            s.last = Some((slot, now));
-            s.first_ms.get_or_insert(elapsed_ms(started));
-        });
-        *backoff = BACKOFF_START;
     }
-    StreamOutcome::Failed
 }
 
 /// The streams kept open for the `websocket` endpoints, by endpoint id.
@@ -210,8 +273,8 @@ impl Streams {
     }
 }
 
-/// Reads where `stream` stands as one probe, waiting up to `timeout` for a first
-/// notification on a fresh connection.
+/// One probe of a stream: asks the connection to subscribe again and waits up to
+/// `timeout` for the answer (and, on a fresh connection, for a first notification).
 pub async fn probe_stream(
     stream: &SlotStream,
     id: u32,
@@ -220,37 +283,46 @@ pub async fn probe_stream(
 ) -> Probe {
     let started = Instant::now();
     let seen_failures = stream.probed_failures.load(Ordering::Relaxed);
+    let before = stream.state();
+    stream.check.notify_one();
     let mut rx = stream.watch();
     let _ = tokio::time::timeout(
         timeout,
-        rx.wait_for(|s| s.failures > seen_failures || s.last.is_some()),
+        rx.wait_for(|s| {
+            s.failures > seen_failures
+                || (s.checks > before.checks
+                    && (s.last.is_some() || s.check_errors > before.check_errors))
+        }),
     )
     .await;
     let s = stream.state();
     stream.probed_failures.store(s.failures, Ordering::Relaxed);
-    let (outcome, latency_ms) = match (s.failures > seen_failures, s.last) {
-        (true, _) => match s.last_failure {
+    let timed_out = || {
+        let waited = s.attempt_started.map_or(0, elapsed_ms);
+        (Outcome::TimedOut, waited.max(timeout.as_millis() as u32))
+    };
+    let (outcome, latency_ms) = if s.failures > seen_failures {
+        match s.last_failure {
             Some(StreamOutcome::Unreachable) => (Outcome::Unreachable, elapsed_ms(started)),
             Some(StreamOutcome::TimedOut) => (Outcome::TimedOut, timeout.as_millis() as u32),
             _ => (Outcome::Failed, elapsed_ms(started)),
-        },
-        (false, Some((slot, at))) => {
-            let fresh_connection = stream
-                .probed_connection
-                .swap(s.connection, Ordering::Relaxed)
-                != s.connection;
-            let latency = match (fresh_connection, s.first_ms) {
-                (true, Some(first)) => first,
-                _ => references.delay(slot, at),
-            };
-            (Outcome::Ok(Freshness::Slot(slot)), latency)
         }
-        (false, None) => (
-            Outcome::TimedOut,
-            s.attempt_started
-                .map_or(0, elapsed_ms)
-                .max(timeout.as_millis() as u32),
-        ),
+    } else if s.checks == before.checks {
+        timed_out()
+    } else if s.check_errors > before.check_errors {
+        (Outcome::Failed, s.check_ms)
+    } else if let Some((slot, at)) = s.last {
+        let fresh_connection = stream
+            .probed_connection
+            .swap(s.connection, Ordering::Relaxed)
+            != s.connection;
+        let latency = match (fresh_connection, s.first_ms) {
+            (true, Some(first)) => first,
+            _ => references.delay(slot, at),
+        };
+        (Outcome::Ok(Freshness::Slot(slot)), latency.max(s.check_ms))
+    } else {
+        timed_out()
     };
     Probe {
         endpoint_id: id,
