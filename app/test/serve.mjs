@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 
+import { ensureClient } from '../scripts/client.mjs';
+
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
@@ -65,6 +67,7 @@ export function launchChromium() {
  * `close()` stops the server and removes the build.
  */
 export async function buildAndServe() {
+  ensureClient();
   const appDir = fileURLToPath(new URL('..', import.meta.url));
   const outDir = await mkdtemp(join(tmpdir(), 'lifeline-dashboard-'));
   try {

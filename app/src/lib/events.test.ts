@@ -5,7 +5,7 @@ import {
   getAttestationSubmittedEventEncoder,
   getMigrationExecutedEventEncoder,
   getPausedSetEventEncoder,
-} from '../generated/types';
+} from '@lifeline/client/generated';
 import { EVENT_IX_TAG_LE, eventPayloads, migrationsIn, type JsonTransaction } from './events';
 import { PROGRAM_ID } from './model';
 

@@ -4,7 +4,7 @@
 // survive log truncation, so this is where the migration evidence is read from.
 import { getBase58Encoder, type Address, type ReadonlyUint8Array } from '@solana/kit';
 
-import { getMigrationExecutedEventDecoder, type MigrationExecutedEvent } from '../generated/types';
+import { getMigrationExecutedEventDecoder, type MigrationExecutedEvent } from '@lifeline/client/generated';
 
 /** anchor_lang::event::EVENT_IX_TAG (0x1d9acb512ea545e4), little-endian. */
 export const EVENT_IX_TAG_LE = new Uint8Array([0xe4, 0x45, 0xa5, 0x2e, 0x51, 0xcb, 0x9a, 0x1d]);

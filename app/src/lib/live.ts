@@ -1,32 +1,27 @@
-// The live view of one network: a first read over JSON-RPC (network, topology and ballot
-// in one getMultipleAccounts), then an account subscription on each of the three over the
-// PubSub WebSocket, with polling whenever the WebSocket is down (and a slow resync while
-// it is up, in case a notification was missed). Everything it learns reaches the page
-// through three callbacks.
+// The live view of one network: @lifeline/client's watchNetworkState follows network,
+// topology and ballot (one getMultipleAccounts, then an account subscription on each over
+// the PubSub WebSocket, polling whenever the WebSocket is down and a slow resync while it
+// is up; an older read never overwrites a newer one). This file adds what the page needs
+// on top: finding the network when none is named, the health banner, and the evidence of
+// each migration. Everything it learns reaches the page through three callbacks.
+import { createSolanaRpc, createSolanaRpcSubscriptions, type Address, type Signature } from '@solana/kit';
 import {
-  createSolanaRpc,
-  createSolanaRpcSubscriptions,
-  getAddressEncoder,
-  getBase58Decoder,
-  getBase64Encoder,
-  getProgramDerivedAddress,
-  type Address,
-  type Base58EncodedBytes,
-  type ReadonlyUint8Array,
-  type Signature,
-} from '@solana/kit';
+  describeError,
+  findNetworks,
+  isLifelineAccountError,
+  watchNetworkState,
+  type FollowTransport,
+  type NetworkState,
+} from '@lifeline/client';
 
-import { NETWORK_DISCRIMINATOR } from '../generated/accounts';
 import type { DashboardConfig } from './config';
 import { migrationsIn, type JsonTransaction, type MigrationEvidence } from './events';
 import {
-  AccountMismatch,
-  decodeBallotAccount,
-  decodeNetworkAccount,
-  decodeTopologyAccount,
+  ballotModel,
+  networkModel,
   PROGRAM_ID,
+  topologyModel,
   type BallotModel,
-  type AccountKind,
   type MigrationRecordModel,
   type NetworkModel,
   type TopologyModel,
@@ -68,37 +63,6 @@ const COMMITMENT = 'confirmed' as const;
 const EVIDENCE_RETRY_MS = 3_000;
 const EVIDENCE_TRIES = 20;
 
-const base58 = (bytes: ReadonlyUint8Array) => getBase58Decoder().decode(bytes) as Base58EncodedBytes;
-const fromBase64 = (data: string) => getBase64Encoder().encode(data);
-
-async function pda(seed: string, network: Address): Promise<Address> {
-  const [address] = await getProgramDerivedAddress({
-    programAddress: PROGRAM_ID,
-    seeds: [seed, getAddressEncoder().encode(network)],
-  });
-  return address;
-}
-
-/** The network's Topology account: PDA ["topology", network]. */
-export const topologyAddress = (network: Address) => pda('topology', network);
-/** The network's Ballot account: PDA ["ballot", network]. */
-export const ballotAddress = (network: Address) => pda('ballot', network);
-
-/** The three accounts the page reads. */
-interface Addresses {
-  network: Address;
-  topology: Address;
-  ballot: Address;
-}
-
-function describe(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = (e as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${e.message} (${cause.message})` : e.message;
-  }
-  return String(e);
-}
-
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -113,13 +77,8 @@ export class LiveNetwork {
   private readonly subscriptions;
   private readonly options: LiveOptions;
   private readonly abort = new AbortController();
-  private network: NetworkModel | null = null;
-  private topology: TopologyModel | null = null;
-  private ballot: BallotModel | null = null;
-  /** Per account, the slot its current data was read at: an older read never wins. */
-  private readonly readAt = new Map<Address, bigint>();
-  private slot = 0n;
-  private subscribed = false;
+  private lastHealth: Health = { kind: 'connecting' };
+  private transport: FollowTransport = 'polling';
   private readonly evidence = new Map<string, MigrationEvidence>();
   /** Per migration (new epoch): failed look-ups so far and when the next may run. */
   private readonly evidenceTries = new Map<string, { tries: number; nextAt: number }>();
@@ -149,6 +108,7 @@ export class LiveNetwork {
   }
 
   private health(h: Health) {
+    this.lastHealth = h;
     if (!this.stopped) this.callbacks.onHealth(h);
   }
 
@@ -156,17 +116,27 @@ export class LiveNetwork {
     this.health({ kind: 'connecting' });
     const network = await this.resolveNetwork();
     if (!network) return;
-    const addresses = { network, topology: await topologyAddress(network), ballot: await ballotAddress(network) };
-    // First read: retried until it works, so the page recovers when the RPC comes back.
-    while (!this.stopped) {
-      if (await this.refresh(addresses)) break;
-      await sleep(this.options.pollMs, this.abort.signal);
-    }
-    void this.subscribeLoop(addresses);
-    while (!this.stopped) {
-      await sleep(this.subscribed ? this.options.resyncMs : this.options.pollMs, this.abort.signal);
-      if (!this.stopped) await this.refresh(addresses);
-    }
+    await watchNetworkState({
+      rpc: this.rpc,
+      rpcSubscriptions: this.subscriptions,
+      network,
+      commitment: COMMITMENT,
+      pollIntervalMs: this.options.pollMs,
+      resyncIntervalMs: this.options.resyncMs,
+      resubscribeMinMs: Math.min(250, this.options.resubscribeMs),
+      resubscribeMaxMs: this.options.resubscribeMs,
+      signal: this.abort.signal,
+      onState: (state) => this.publish(state),
+      onError: (e) => {
+        if (this.stopped) return;
+        if (isLifelineAccountError(e)) this.health({ kind: 'bad-network', message: e.message });
+        else this.health({ kind: 'rpc-unreachable', message: `${this.config.rpcUrl}: ${describeError(e)}` });
+      },
+      onTransport: (transport) => {
+        this.transport = transport;
+        if (this.lastHealth.kind === 'live') this.health({ kind: 'live', transport });
+      },
+    });
   }
 
   /** The configured network, or the only one the RPC knows; null when the page must ask. */
@@ -174,21 +144,7 @@ export class LiveNetwork {
     if (this.config.network) return this.config.network as Address;
     while (!this.stopped) {
       try {
-        const found = await this.rpc
-          .getProgramAccounts(PROGRAM_ID, {
-            encoding: 'base64',
-            commitment: COMMITMENT,
-            filters: [{ memcmp: { offset: 0n, bytes: base58(NETWORK_DISCRIMINATOR), encoding: 'base58' } }],
-          })
-          .send({ abortSignal: this.abort.signal });
-        const candidates = found.flatMap(({ pubkey, account }) => {
-          try {
-            const n = decodeNetworkAccount(pubkey, account.owner, fromBase64(account.data[0]));
-            return [{ address: pubkey, name: n.name }];
-          } catch {
-            return []; // not decodable as a network: not a candidate
-          }
-        });
+        const candidates = await findNetworks(this.rpc, { commitment: COMMITMENT, abortSignal: this.abort.signal });
         if (candidates.length === 1) return candidates[0].address;
         if (candidates.length === 0) {
           this.health({
@@ -201,108 +157,24 @@ export class LiveNetwork {
         }
       } catch (e) {
         if (this.stopped) return null;
-        this.health({ kind: 'rpc-unreachable', message: `${this.config.rpcUrl}: ${describe(e)}` });
+        this.health({ kind: 'rpc-unreachable', message: `${this.config.rpcUrl}: ${describeError(e)}` });
       }
       await sleep(this.options.pollMs, this.abort.signal);
     }
     return null;
   }
 
-  /** Reads network, topology and ballot in one request. False when the page cannot show the network. */
-  private async refresh(addresses: Addresses): Promise<boolean> {
-    try {
-      const { network, topology, ballot } = addresses;
-      const read = await this.rpc
-        .getMultipleAccounts([network, topology, ballot], { encoding: 'base64', commitment: COMMITMENT })
-        .send({ abortSignal: this.abort.signal });
-      const [networkAccount, topologyAccount, ballotAccount] = read.value;
-      if (!networkAccount) {
-        throw new AccountMismatch(`no account exists at ${network} on ${this.config.rpcUrl}`);
-      }
-      // The network's own bytes first: a wrong address is named for what it holds.
-      this.apply(network, networkAccount.owner, fromBase64(networkAccount.data[0]), read.context.slot, 'network');
-      if (!topologyAccount) throw new AccountMismatch(`${network} has no topology account (${topology})`);
-      if (!ballotAccount) throw new AccountMismatch(`${network} has no ballot account (${ballot})`);
-      this.apply(topology, topologyAccount.owner, fromBase64(topologyAccount.data[0]), read.context.slot, 'topology');
-      this.apply(ballot, ballotAccount.owner, fromBase64(ballotAccount.data[0]), read.context.slot, 'ballot');
-      this.health({ kind: 'live', transport: this.subscribed ? 'subscription' : 'polling' });
-      this.publish();
-      return true;
-    } catch (e) {
-      if (this.stopped) return false;
-      if (e instanceof AccountMismatch) {
-        this.health({ kind: 'bad-network', message: e.message });
-      } else {
-        this.health({ kind: 'rpc-unreachable', message: `${this.config.rpcUrl}: ${describe(e)}` });
-      }
-      return false;
-    }
-  }
-
-  /** One account's bytes, read at `slot`, into the state: it must be the `kind` expected at `address`. */
-  private apply(address: Address, owner: string, data: ReadonlyUint8Array, slot: bigint, kind: AccountKind) {
-    const seen = this.readAt.get(address);
-    if (seen !== undefined && seen > slot) return;
-    if (kind === 'network') this.network = decodeNetworkAccount(address, owner, data);
-    else if (kind === 'topology') this.topology = decodeTopologyAccount(address, owner, data);
-    else this.ballot = decodeBallotAccount(address, owner, data);
-    this.readAt.set(address, slot);
-    if (slot > this.slot) this.slot = slot;
-  }
-
-  private publish() {
-    const { network, topology, ballot } = this;
-    if (this.stopped || !network || !topology || !ballot) return;
-    this.callbacks.onSnapshot({ slot: this.slot, network, topology, ballot });
+  private publish(state: NetworkState) {
+    if (this.stopped) return;
+    const topology = topologyModel(state.topology.address, state.topology.data);
+    this.health({ kind: 'live', transport: this.transport });
+    this.callbacks.onSnapshot({
+      slot: state.slot,
+      network: networkModel(state.network.address, state.network.data),
+      topology,
+      ballot: ballotModel(state.ballot.address, state.ballot.data),
+    });
     void this.findEvidence(topology);
-  }
-
-  private async subscribeLoop(addresses: Addresses) {
-    const kinds: AccountKind[] = ['network', 'topology', 'ballot'];
-    while (!this.stopped) {
-      const local = new AbortController();
-      const stopLocal = () => local.abort();
-      this.abort.signal.addEventListener('abort', stopLocal);
-      try {
-        const streams = await Promise.all(
-          kinds.map((kind) =>
-            this.subscriptions
-              .accountNotifications(addresses[kind], { encoding: 'base64', commitment: COMMITMENT })
-              .subscribe({ abortSignal: local.signal }),
-          ),
-        );
-        this.subscribed = true;
-        this.health({ kind: 'live', transport: 'subscription' });
-        // Any stream ending (socket closed, server gone) ends them all.
-        await Promise.race(
-          streams.map(async (stream, i) => {
-            for await (const n of stream) {
-              this.safeApply(addresses[kinds[i]], n.value.owner, n.value.data[0], n.context.slot, kinds[i]);
-            }
-          }),
-        );
-      } catch {
-        // Connection refused or dropped: fall through to polling.
-      } finally {
-        this.abort.signal.removeEventListener('abort', stopLocal);
-        local.abort();
-      }
-      if (this.stopped) return;
-      if (this.subscribed) {
-        this.subscribed = false;
-        this.health({ kind: 'live', transport: 'polling' });
-      }
-      await sleep(this.options.resubscribeMs, this.abort.signal);
-    }
-  }
-
-  private safeApply(address: Address, owner: string, data: string, slot: bigint, kind: AccountKind) {
-    try {
-      this.apply(address, owner, fromBase64(data), slot, kind);
-      this.publish();
-    } catch {
-      // Not decodable (closed, or replaced by something else): the next poll says what.
-    }
   }
 
   /**

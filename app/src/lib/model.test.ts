@@ -1,17 +1,10 @@
 import type { Address } from '@solana/kit';
 import { describe, expect, it } from 'vitest';
 
-import { getTopologyDecoder, getTopologyEncoder } from '../generated/accounts';
+import { lifelineAccountKind as accountKind, LifelineAccountError } from '@lifeline/client';
+import { getTopologyDecoder, getTopologyEncoder } from '@lifeline/client/generated';
 import fixture from '../../test/fixtures/quorum-cases.json';
-import {
-  AccountMismatch,
-  accountKind,
-  decodeBallotAccount,
-  decodeNetworkAccount,
-  decodeTopologyAccount,
-  PROGRAM_ID,
-  votersOf,
-} from './model';
+import { decodeBallotAccount, decodeNetworkAccount, decodeTopologyAccount, PROGRAM_ID, votersOf } from './model';
 import { fixtureBytes } from './testing';
 
 const c = fixture.cases[0];
@@ -27,7 +20,7 @@ describe('account decoding', () => {
 
   it('refuses an account of another owner (a wrong network address)', () => {
     expect(() => decodeNetworkAccount(c.network.address as Address, SYSTEM, fixtureBytes(c.network.account))).toThrow(
-      AccountMismatch,
+      LifelineAccountError,
     );
     expect(() => decodeNetworkAccount(c.network.address as Address, SYSTEM, fixtureBytes(c.network.account))).toThrow(
       /owned by 1111/,

@@ -1,25 +1,21 @@
-// Account bytes → what the dashboard shows. Decoding is the Codama-generated client's;
-// this file checks that the bytes are what they claim to be (owner, discriminator, size)
-// and turns fixed-size fields into plain values.
+// Account bytes → what the dashboard shows. Reading and checking the accounts (owner,
+// discriminator, size) and decoding them is @lifeline/client's (with its Codama-generated
+// client); this file turns the decoded data into plain values for the page.
 import type { Address, ReadonlyUint8Array } from '@solana/kit';
-
 import {
-  BALLOT_DISCRIMINATOR,
-  NETWORK_DISCRIMINATOR,
-  TOPOLOGY_DISCRIMINATOR,
-  getBallotDecoder,
-  getBallotSize,
-  getNetworkDecoder,
-  getNetworkSize,
-  getTopologyDecoder,
-  getTopologySize,
-} from '../generated/accounts';
-import type { Policy, Vote } from '../generated/types';
-// The program id from the committed IDL (the same file the generated client comes from).
-import idl from '../../../idl/lifeline.json';
+  decodeLifelineAccount,
+  LIFELINE_PROGRAM_ADDRESS,
+  recentMigrations,
+  type Ballot,
+  type Network,
+  type Policy,
+  type Topology,
+  type Vote,
+} from '@lifeline/client';
+
 import { fixedText } from './format';
 
-export const PROGRAM_ID = idl.address as Address;
+export const PROGRAM_ID = LIFELINE_PROGRAM_ADDRESS;
 
 /** Endpoint.role codes (programs/lifeline/src/state/mod.rs, `Role`). */
 export const ROLE = { primary: 1, standby: 2, quarantined: 3, retired: 4 } as const;
@@ -131,47 +127,14 @@ export interface BallotModel {
   rows: RowModel[];
 }
 
-/** The bytes at an address are not the account the dashboard was told they are. */
-export class AccountMismatch extends Error {}
-
-function sameBytes(a: ReadonlyUint8Array, b: ReadonlyUint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-export type AccountKind = 'network' | 'topology' | 'ballot';
-
-/** Which Lifeline account `data` holds, by its discriminator; null for anything else. */
-export function accountKind(data: ReadonlyUint8Array): AccountKind | null {
-  const disc = data.slice(0, 8);
-  if (sameBytes(disc, NETWORK_DISCRIMINATOR)) return 'network';
-  if (sameBytes(disc, TOPOLOGY_DISCRIMINATOR)) return 'topology';
-  if (sameBytes(disc, BALLOT_DISCRIMINATOR)) return 'ballot';
-  return null;
-}
-
-function expect(address: string, owner: string, data: ReadonlyUint8Array, kind: AccountKind, size: number) {
-  if (owner !== PROGRAM_ID) {
-    throw new AccountMismatch(
-      `${address} is not a Lifeline ${kind}: it is owned by ${owner}, not the Lifeline program ${PROGRAM_ID}`,
-    );
-  }
-  const actual = accountKind(data);
-  if (actual !== kind) {
-    throw new AccountMismatch(`${address} is not a Lifeline ${kind}${actual ? `: it is a ${actual} account` : ''}`);
-  }
-  // Accounts are allocated with their exact size; a shorter one cannot be decoded.
-  if (data.length < size) {
-    throw new AccountMismatch(`${address}: ${data.length} bytes, a ${kind} needs ${size}`);
-  }
-}
-
 const optionalKey = (key: Address): Address | null => (key === ZERO_KEY ? null : key);
 
+/** Checks and decodes a Network account (a LifelineAccountError when it is not one). */
 export function decodeNetworkAccount(address: Address, owner: string, data: ReadonlyUint8Array): NetworkModel {
-  expect(address, owner, data, 'network', getNetworkSize());
-  const n = getNetworkDecoder().decode(data);
+  return networkModel(address, decodeLifelineAccount('network', { address, owner, data }));
+}
+
+export function networkModel(address: Address, n: Network): NetworkModel {
   return {
     address,
     name: fixedText(n.name),
@@ -195,9 +158,12 @@ export function decodeNetworkAccount(address: Address, owner: string, data: Read
   };
 }
 
+/** Checks and decodes a Topology account (a LifelineAccountError when it is not one). */
 export function decodeTopologyAccount(address: Address, owner: string, data: ReadonlyUint8Array): TopologyModel {
-  expect(address, owner, data, 'topology', getTopologySize());
-  const t = getTopologyDecoder().decode(data);
+  return topologyModel(address, decodeLifelineAccount('topology', { address, owner, data }));
+}
+
+export function topologyModel(address: Address, t: Topology): TopologyModel {
   const endpoints = t.endpoints.slice(0, Math.min(t.endpointCount, t.endpoints.length)).map((e) => ({
     id: e.id,
     group: e.group,
@@ -213,28 +179,20 @@ export function decodeTopologyAccount(address: Address, owner: string, data: Rea
     ejectionCount: e.ejectionCount,
     lastReason: e.lastReason,
   }));
-  // The ring holds the last `len` records; the newest is at (total - 1) % len.
-  const len = t.history.length;
-  const kept = Number(t.historyTotal < BigInt(len) ? t.historyTotal : BigInt(len));
-  const history: MigrationRecordModel[] = [];
-  for (let k = 0; k < kept; k++) {
-    const idx = Number((t.historyTotal - 1n - BigInt(k)) % BigInt(len));
-    const r = t.history[idx];
-    history.push({
-      slot: r.slot,
-      newEpoch: r.newEpoch,
-      group: r.group,
-      fromId: r.fromId,
-      toId: r.toId,
-      rule: r.rule,
-      cause: r.cause,
-      voters: r.voters,
-      voterCount: r.voterCount,
-      medianLatencyMs: r.medianLatencyMs,
-      medianSlotLag: r.medianSlotLag,
-      medianErrorBps: r.medianErrorBps,
-    });
-  }
+  const history: MigrationRecordModel[] = recentMigrations(t).map((r) => ({
+    slot: r.slot,
+    newEpoch: r.newEpoch,
+    group: r.group,
+    fromId: r.fromId,
+    toId: r.toId,
+    rule: r.rule,
+    cause: r.cause,
+    voters: r.voters,
+    voterCount: r.voterCount,
+    medianLatencyMs: r.medianLatencyMs,
+    medianSlotLag: r.medianSlotLag,
+    medianErrorBps: r.medianErrorBps,
+  }));
   return {
     address,
     network: t.network,
@@ -248,9 +206,12 @@ export function decodeTopologyAccount(address: Address, owner: string, data: Rea
   };
 }
 
+/** Checks and decodes a Ballot account (a LifelineAccountError when it is not one). */
 export function decodeBallotAccount(address: Address, owner: string, data: ReadonlyUint8Array): BallotModel {
-  expect(address, owner, data, 'ballot', getBallotSize());
-  const b = getBallotDecoder().decode(data);
+  return ballotModel(address, decodeLifelineAccount('ballot', { address, owner, data }));
+}
+
+export function ballotModel(address: Address, b: Ballot): BallotModel {
   return {
     address,
     network: b.network,

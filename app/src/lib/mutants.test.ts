@@ -81,7 +81,7 @@ function load(from: string, to: string): typeof Quorum {
   const { outputText } = ts.transpileModule(source.replace(from, to), {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
   });
-  const modules: Record<string, unknown> = { './model': model, '../generated/types': {} };
+  const modules: Record<string, unknown> = { './model': model, '@lifeline/client': {} };
   const exports = {};
   new Function('require', 'exports', outputText)((name: string) => modules[name], exports);
   return exports as typeof Quorum;

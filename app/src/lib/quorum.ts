@@ -4,7 +4,7 @@
 // endpoint would be readmitted (engine/readmission.rs). Display only: the program
 // decides; this mirror lets the page show why a failover will or will not happen.
 // tests/tests/dashboard_quorum.rs keeps the two in step on generated cases.
-import type { Vote } from '../generated/types';
+import type { Vote } from '@lifeline/client';
 import {
   OBS_UNREACHABLE,
   ROLE,

@@ -164,8 +164,10 @@ export type LifelineError =
   | typeof LIFELINE_ERROR__WRONG_REPORT
   | typeof LIFELINE_ERROR__WRONG_TOPOLOGY;
 
+/** NODE_ENV where Node or a bundler defines it; a browser without a bundler has no `process`. */
+const NODE_ENV = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['NODE_ENV'];
 let lifelineErrorMessages: Record<LifelineError, string> | undefined;
-if (process.env['NODE_ENV'] !== 'production') {
+if (NODE_ENV !== 'production') {
   lifelineErrorMessages = {
     [LIFELINE_ERROR__ALREADY_INITIALIZED]: `Account is already initialized`,
     [LIFELINE_ERROR__COOLDOWN_ACTIVE]: `The group migrated too recently (cooldown)`,
@@ -220,7 +222,7 @@ if (process.env['NODE_ENV'] !== 'production') {
 }
 
 export function getLifelineErrorMessage(code: LifelineError): string {
-  if (process.env['NODE_ENV'] !== 'production') {
+  if (NODE_ENV !== 'production') {
     return (lifelineErrorMessages as Record<LifelineError, string>)[code];
   }
 

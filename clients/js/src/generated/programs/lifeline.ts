@@ -501,7 +501,7 @@ export type LifelinePluginRequirements = ClientWithRpc<GetAccountInfoApi & GetMu
   ClientWithTransactionSending;
 
 export function lifelineProgram() {
-  return <T extends LifelinePluginRequirements>(client: T): Omit<T, 'lifeline'> & { lifeline: LifelinePlugin } => {
+  return <T extends LifelinePluginRequirements>(client: T) => {
     return extendClient(client, {
       lifeline: <LifelinePlugin>{
         accounts: {
