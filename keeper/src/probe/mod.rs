@@ -10,6 +10,7 @@
 //! - `oracle`: GET the URL; the age of the timestamp the URL's fragment points at.
 //! - `grpc`: a Yellowstone Geyser slot subscription (grpc.rs), judged like `websocket`.
 mod forks;
+mod grpc;
 mod http;
 mod rpc;
 mod stream;
@@ -21,7 +22,7 @@ use lifeline::state::EndpointKind;
 
 pub use forks::Forks;
 pub use rpc::{cluster_view, ClusterView};
-pub use stream::{SlotStream, StreamOutcome};
+pub use stream::{Protocol, SlotStream, StreamOutcome};
 
 use crate::reference::References;
 use crate::window::Probe;
@@ -69,12 +70,17 @@ impl Probers {
                 }
                 probe
             }
-            EndpointKind::WebSocket => {
-                let stream = self.streams.pubsub(t.id, &t.url, timeout);
+            EndpointKind::WebSocket | EndpointKind::Grpc => {
+                let protocol = if t.kind == EndpointKind::Grpc {
+                    Protocol::Geyser
+                } else {
+                    Protocol::PubSub
+                };
+                let stream = self.streams.get(protocol, t.id, &t.url, timeout);
                 stream::probe_stream(&stream, t.id, timeout, &self.references).await
             }
             EndpointKind::Oracle => http::probe_oracle(&self.http, t.id, &t.url, timeout).await,
-            EndpointKind::Gateway | EndpointKind::Other | EndpointKind::Grpc => {
+            EndpointKind::Gateway | EndpointKind::Other => {
                 http::probe_gateway(&self.http, t.id, &t.url, timeout).await
             }
         }
@@ -83,9 +89,11 @@ impl Probers {
     /// Closes the streams of endpoints no longer probed.
     pub fn retain(&self, targets: &[Target]) {
         self.streams.retain(|id, url| {
-            targets
-                .iter()
-                .any(|t| t.id == id && t.url == url && t.kind == EndpointKind::WebSocket)
+            targets.iter().any(|t| {
+                t.id == id
+                    && t.url == url
+                    && matches!(t.kind, EndpointKind::WebSocket | EndpointKind::Grpc)
+            })
         });
         let rpc: Vec<u32> = targets
             .iter()

@@ -82,12 +82,33 @@ impl Drop for SlotStream {
     }
 }
 
+/// What a stream speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// Solana PubSub over WebSocket: slotSubscribe.
+    PubSub,
+    /// Yellowstone Geyser gRPC: Subscribe with a slots filter.
+    Geyser,
+}
+
 impl SlotStream {
     /// Opens a PubSub slot subscription to `url` (ws:// or wss://), in the background.
     pub fn pubsub(url: &str, connect_timeout: Duration) -> Self {
+        Self::open(Protocol::PubSub, url, connect_timeout)
+    }
+
+    /// Opens a slot subscription to `url` speaking `protocol`, in the background.
+    pub fn open(protocol: Protocol, url: &str, connect_timeout: Duration) -> Self {
         let (tx, rx) = watch::channel(StreamState::default());
         let check = Arc::new(Notify::new());
-        let task = tokio::spawn(follow(url.to_string(), connect_timeout, tx, check.clone()));
+        let session = Session {
+            protocol,
+            url: url.to_string(),
+            connect_timeout,
+            tx,
+            check: check.clone(),
+        };
+        let task = tokio::spawn(follow(session));
         Self {
             url: url.to_string(),
             state: rx,
@@ -108,27 +129,62 @@ impl SlotStream {
     }
 }
 
-/// Keeps a subscription open forever, reconnecting with backoff.
-async fn follow(
-    url: String,
-    connect_timeout: Duration,
-    tx: watch::Sender<StreamState>,
-    check: Arc<Notify>,
-) {
+/// What one stream's connections share.
+pub(super) struct Session {
+    pub protocol: Protocol,
+    pub url: String,
+    pub connect_timeout: Duration,
+    pub tx: watch::Sender<StreamState>,
+    /// A probe's request to check the connection (re-subscribe, or ping).
+    pub check: Arc<Notify>,
+}
+
+impl Session {
+    /// Records slot `slot` notified now (only a newer slot moves the stream on).
+    pub fn notified(&self, slot: u64, connected: Instant) {
+        let now = Instant::now();
+        self.tx.send_modify(|s| {
+            if s.last.is_none_or(|(last, _)| slot > last) {
+                s.last = Some((slot, now));
+            }
+            s.first_ms.get_or_insert(elapsed_ms(connected));
+        });
+    }
+
+    /// Records a probe's check answered after `sent`: refused or not.
+    pub fn checked(&self, sent: Instant, refused: bool) {
+        self.tx.send_modify(|s| {
+            s.checks += 1;
+            s.check_errors += refused as u64;
+            s.check_ms = elapsed_ms(sent);
+        });
+    }
+}
+
+/// Keeps a subscription open forever, reconnecting with backoff (reset once a connection
+/// delivers a notification).
+async fn follow(session: Session) {
     let mut backoff = BACKOFF_START;
     loop {
-        tx.send_modify(|s| {
+        session.tx.send_modify(|s| {
             s.connection += 1;
             s.attempt_started = Some(Instant::now());
             s.last = None;
             s.first_ms = None;
         });
-        let ended = subscribe(&url, connect_timeout, &tx, &check, &mut backoff).await;
-        tx.send_modify(|s| {
+        let ended = match session.protocol {
+            Protocol::PubSub => subscribe(&session).await,
+            Protocol::Geyser => super::grpc::subscribe(&session).await,
+        };
+        let delivered = session.tx.borrow().first_ms.is_some();
+        if delivered {
+            backoff = BACKOFF_START;
+        }
+        session.tx.send_modify(|s| {
             s.failures += 1;
             s.last_failure = Some(ended);
         });
-        tracing::debug!(%url, ?ended, "slot stream ended; reconnecting in {backoff:?}");
+        tracing::debug!(url = %session.url, ?ended, "slot stream ended; reconnecting in {backoff:?}");
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }
@@ -156,18 +212,12 @@ fn request(id: u64, method: &str, params: Value) -> Message {
     Message::Text(body.to_string().into())
 }
 
-/// One connection: connect, subscribe, record notifications and the probes' checks until
-/// it ends.
-async fn subscribe(
-    url: &str,
-    connect_timeout: Duration,
-    tx: &watch::Sender<StreamState>,
-    check: &Notify,
-    backoff: &mut Duration,
-) -> StreamOutcome {
+/// One PubSub connection: connect, subscribe, record notifications and the probes'
+/// checks until it ends.
+async fn subscribe(session: &Session) -> StreamOutcome {
     let started = Instant::now();
-    let connect = tokio_tungstenite::connect_async(url);
-    let mut ws = match tokio::time::timeout(connect_timeout, connect).await {
+    let connect = tokio_tungstenite::connect_async(session.url.as_str());
+    let mut ws = match tokio::time::timeout(session.connect_timeout, connect).await {
         Err(_) => return StreamOutcome::TimedOut,
         Ok(Err(e)) => return connect_failure(&e),
         Ok(Ok((ws, _))) => ws,
@@ -186,7 +236,7 @@ async fn subscribe(
     loop {
         let message = tokio::select! {
             m = ws.next() => m,
-            _ = check.notified(), if pending.is_none() && subscription.is_some() => {
+            _ = session.check.notified(), if pending.is_none() && subscription.is_some() => {
                 if ws.send(request(next_id, "slotSubscribe", json!([]))).await.is_err() {
                     return StreamOutcome::Failed;
                 }
@@ -204,17 +254,10 @@ async fn subscribe(
             return StreamOutcome::Failed;
         };
         if v["method"] == "slotNotification" {
-            let Some(slot) = v["params"]["result"]["slot"].as_u64() else {
-                return StreamOutcome::Failed;
-            };
-            let now = Instant::now();
-            tx.send_modify(|s| {
-                if s.last.is_none_or(|(last, _)| slot > last) {
-                    s.last = Some((slot, now));
-                }
-                s.first_ms.get_or_insert(elapsed_ms(started));
-            });
-            *backoff = BACKOFF_START;
+            match v["params"]["result"]["slot"].as_u64() {
+                Some(slot) => session.notified(slot, started),
+                None => return StreamOutcome::Failed,
+            }
             continue;
         }
         let id = v["id"].as_u64();
@@ -226,27 +269,18 @@ async fn subscribe(
             }
         } else if let Some((check_id, sent)) = pending.filter(|(c, _)| Some(*c) == id) {
             pending = None;
-            let refused = v["result"].as_u64().is_none();
-            if let (Some(new), Some(old)) = (v["result"].as_u64(), subscription) {
+            let new = v["result"].as_u64();
+            if let (Some(new), Some(old)) = (new, subscription) {
                 subscription = Some(new);
-                let _ = ws
-                    .send(request(
-                        check_id + 1_000_000,
-                        "slotUnsubscribe",
-                        json!([old]),
-                    ))
-                    .await;
+                let bye = request(check_id + 1_000_000, "slotUnsubscribe", json!([old]));
+                let _ = ws.send(bye).await;
             }
-            tx.send_modify(|s| {
-                s.checks += 1;
-                s.check_errors += refused as u64;
-                s.check_ms = elapsed_ms(sent);
-            });
+            session.checked(sent, new.is_none());
         }
     }
 }
 
-/// The streams kept open for the `websocket` endpoints, by endpoint id.
+/// The streams kept open for the `websocket` and `grpc` endpoints, by endpoint id.
 #[derive(Default)]
 pub struct Streams {
     open: Mutex<BTreeMap<u32, Arc<SlotStream>>>,
@@ -255,12 +289,18 @@ pub struct Streams {
 impl Streams {
     /// The stream of endpoint `id` at `url`, opened on first use (and reopened when its
     /// URL changed).
-    pub fn pubsub(&self, id: u32, url: &str, connect_timeout: Duration) -> Arc<SlotStream> {
+    pub fn get(
+        &self,
+        protocol: Protocol,
+        id: u32,
+        url: &str,
+        connect_timeout: Duration,
+    ) -> Arc<SlotStream> {
         let mut open = self.open.lock().unwrap();
         match open.get(&id) {
             Some(s) if s.url == url => s.clone(),
             _ => {
-                let s = Arc::new(SlotStream::pubsub(url, connect_timeout));
+                let s = Arc::new(SlotStream::open(protocol, url, connect_timeout));
                 open.insert(id, s.clone());
                 s
             }
