@@ -407,6 +407,12 @@ impl Prober {
     /// should hear about them, and nudge the migrator.
     fn decide(&mut self) {
         self.shared.stats.rounds.fetch_add(1, Ordering::Relaxed);
+        if let Some(best) = self.references.best() {
+            self.shared
+                .stats
+                .reference_slot
+                .store(best, Ordering::Relaxed);
+        }
         let Some((state, _)) = &self.state else {
             return;
         };

@@ -94,6 +94,16 @@ pub fn render(stats: &KeeperStats) -> String {
     );
     gauge_header(
         &mut out,
+        "lifeline_keeper_reference_slot",
+        "The slot endpoints' lag is measured from: the highest recent slot of the keeper's own RPCs and PubSub",
+    );
+    let _ = writeln!(
+        out,
+        "lifeline_keeper_reference_slot {}",
+        get(&stats.reference_slot)
+    );
+    gauge_header(
+        &mut out,
         "lifeline_keeper_last_ok_timestamp_ms",
         "Unix time of the last round that read the chain",
     );

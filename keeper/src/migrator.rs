@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anchor_lang::prelude::Pubkey;
 use lifeline::engine::{collect, decide_migration, pending_actions, Action, Refusal};
 use lifeline::instructions::{ReadmitEndpointArgs, TriggerMigrationArgs};
 use lifeline_client::errors::SendError;
@@ -74,9 +75,9 @@ impl Migrator {
         };
         // Keepers take turns per action: wait this keeper's turn, then re-check.
         let keepers: Vec<_> = state.network.active_keepers().map(|k| k.keeper).collect();
-        let step = Duration::from_millis(self.shared.config.jitter_ms);
-        let key = action_key(&first, state.topology.group_epoch(group_of(&first)));
-        tokio::time::sleep(delay(&me, &keepers, &key, step)).await;
+        let epoch = state.topology.group_epoch(group_of(&first));
+        let wait = turn(&me, &keepers, &first, epoch, self.shared.config.jitter_ms);
+        tokio::time::sleep(wait).await;
         let Ok(state) = self.shared.read_chain().await else {
             return;
         };
@@ -156,6 +157,19 @@ impl Migrator {
 
 /// What names an action for the turn order: kind, group or endpoint, and the group's
 /// epoch (a new decision gets a new order).
+/// How long `me` waits for its turn at `action`: its position in the action's order
+/// × `jitter_ms` (the keeper's setting).
+pub fn turn(
+    me: &Pubkey,
+    keepers: &[Pubkey],
+    action: &Action,
+    group_epoch: u64,
+    jitter_ms: u64,
+) -> Duration {
+    let key = action_key(action, group_epoch);
+    delay(me, keepers, &key, Duration::from_millis(jitter_ms))
+}
+
 fn action_key(action: &Action, group_epoch: u64) -> Vec<u8> {
     let (kind, id) = match action {
         Action::Migrate(p) => (0u8, p.to_id),
@@ -173,5 +187,32 @@ fn group_of(action: &Action) -> u8 {
     match action {
         Action::Migrate(p) => p.group,
         Action::Readmit(p) => p.group,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lifeline::engine::readmission::ReadmissionPlan;
+    use lifeline::engine::Tally;
+
+    #[test]
+    fn jitter_ms_spaces_the_keepers_turns_and_zero_sends_all_at_once() {
+        let keepers: Vec<Pubkey> = (0..4).map(|_| Pubkey::new_unique()).collect();
+        let action = Action::Readmit(ReadmissionPlan {
+            endpoint_id: 3,
+            group: 0,
+            evidence: Tally::default(),
+        });
+        let turns = |jitter_ms| {
+            let mut t: Vec<u128> = keepers
+                .iter()
+                .map(|k| turn(k, &keepers, &action, 7, jitter_ms).as_millis())
+                .collect();
+            t.sort();
+            t
+        };
+        assert_eq!(turns(400), vec![0, 400, 800, 1_200]);
+        assert_eq!(turns(0), vec![0; 4]);
     }
 }

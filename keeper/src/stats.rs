@@ -30,6 +30,9 @@ pub struct KeeperStats {
     /// Rounds on which a primary was down by quorum but no standby was quorum-healthy, so
     /// the chain would (rightly) not migrate: the group needs an operator.
     pub blocked_failovers: AtomicU64,
+    /// The lag reference: the highest recent slot among the keeper's trusted sources (its
+    /// RPCs and PubSub), 0 before any answered.
+    pub reference_slot: AtomicU64,
     /// Unix time (ms) of the last round that read the chain without an error.
     pub last_ok_unix_ms: AtomicU64,
     /// The key is in the network's keeper set (false: removed; the keeper stops attesting).
