@@ -341,10 +341,15 @@ fn a_guardian_and_keeper_labels_are_managed_out_loud() {
 
 #[test]
 fn bad_input_is_refused_before_anything_is_paid() {
-    let net = LocalnetProcess::start(0);
+    let net = LocalnetProcess::start_with("rpc=0,oracle=1");
     let dir = Scratch::new("refused");
     let (key, pubkey) = dir.funded_key("authority.json", &net.rpc);
     let long = "n".repeat(33);
+    let oracle = net.url_of("or0").split('#').next().unwrap().to_string();
+    let (nowhere, not_a_time) = (
+        format!("{oracle}#/price/nothing"),
+        format!("{oracle}#/price"),
+    );
     let before = balance(&net.rpc, &pubkey);
     let cases: Vec<(String, &str)> = vec![
         (format!("[network]\nname = \"{long}\"\n"), "network.name"),
@@ -361,6 +366,15 @@ fn bad_input_is_refused_before_anything_is_paid() {
             "ws:// or wss://",
         ),
         ("[network]\nname = \"x\"\n[policy]\nlag_down_slots = 5\n".into(), "policy.lag_degraded_slots"),
+        // the oracle answers, but its pointer finds no timestamp
+        (
+            format!("[network]\nname = \"x\"\n[[endpoint]]\nurl = \"{nowhere}\"\nkind = \"oracle\"\nrole = \"primary\"\n"),
+            "/price/nothing finds nothing",
+        ),
+        (
+            format!("[network]\nname = \"x\"\n[[endpoint]]\nurl = \"{not_a_time}\"\nkind = \"oracle\"\nrole = \"primary\"\n"),
+            "not a Unix timestamp",
+        ),
     ];
     for (text, needle) in cases {
         let file = dir.file("bad.toml", &text);

@@ -82,7 +82,7 @@ fn free_ports(n: u16) -> u16 {
 
 #[test]
 fn localnet_starts_endpoints_of_every_kind() {
-    let (rpc, ws, admin, base) = (free_port(), free_port(), free_port(), free_ports(4));
+    let (rpc, ws, admin, base) = (free_port(), free_port(), free_port(), free_ports(5));
     let mut child = lifeline()
         .args(["localnet", "--rpc-port", &rpc.to_string()])
         .args([
@@ -91,7 +91,7 @@ fn localnet_starts_endpoints_of_every_kind() {
             "--admin-port",
             &admin.to_string(),
         ])
-        .args(["--endpoints", "rpc=1,websocket=1,oracle=1,gateway=1"])
+        .args(["--endpoints", "rpc=1,websocket=1,oracle=1,gateway=1,grpc=1"])
         .args(["--endpoint-base-port", &base.to_string()])
         .stdout(Stdio::piped())
         .spawn()
@@ -114,6 +114,7 @@ fn localnet_starts_endpoints_of_every_kind() {
             base + 2
         ),
         format!("gw0 http://127.0.0.1:{}/health (gateway)", base + 3),
+        format!("gr0 http://127.0.0.1:{} (grpc)", base + 4),
     ] {
         assert!(out.contains(&expected), "{expected} in\n{out}");
     }
@@ -131,7 +132,7 @@ fn localnet_starts_endpoints_of_every_kind() {
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["rpc", "websocket", "oracle", "gateway"]);
+    assert_eq!(kinds, ["rpc", "websocket", "oracle", "gateway", "grpc"]);
     let health = http
         .get(format!("http://127.0.0.1:{}/health", base + 3))
         .timeout(Duration::from_secs(5))

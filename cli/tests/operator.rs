@@ -453,3 +453,38 @@ fn every_subcommand_has_help_and_the_exit_codes_are_documented() {
         assert!(help.contains(field), "{field}: {help}");
     }
 }
+
+/// An oracle is checked against its real answer before it is registered: a pointer that
+/// finds no timestamp is refused (exit 2, naming the endpoint) before anything is paid.
+#[test]
+fn endpoint_add_checks_what_an_oracle_answers() {
+    let net = LocalnetProcess::start_with("rpc=0,oracle=1");
+    let dir = Scratch::new("oracle");
+    let (key, _) = dir.funded_key("authority.json", &net.rpc);
+    let oracle = net.url_of("or0").split('#').next().unwrap().to_string();
+    for (pointer, needle) in [
+        ("/price/nothing", "/price/nothing finds nothing"),
+        ("/price", "not a Unix timestamp"),
+    ] {
+        let url = format!("{oracle}#{pointer}");
+        let err = fails(
+            2,
+            &[
+                "endpoint",
+                "add",
+                "--network",
+                "11111111111111111111111111111111",
+                "-u",
+                &net.rpc,
+                "-k",
+                &key,
+                "--kind",
+                "oracle",
+                "--endpoint-url",
+                &url,
+            ],
+        );
+        assert!(err.contains(&format!("endpoint {url}: ")), "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+}

@@ -89,19 +89,21 @@ pub struct LocalnetProcess {
     child: Child,
     pub rpc: String,
     pub admin: String,
+    /// The simulated endpoints it printed: (name, url).
+    pub endpoints: Vec<(String, String)>,
 }
 
 impl LocalnetProcess {
+    /// With `endpoints` simulated RPC endpoints.
     pub fn start(endpoints: u16) -> Self {
+        Self::start_with(&endpoints.to_string())
+    }
+
+    /// With the simulated endpoints `--endpoints` names (`3`, `rpc=2,oracle=1`, …).
+    pub fn start_with(endpoints: &str) -> Self {
         let (rpc, ws, admin, ep) = (free_port(), free_port(), free_port(), free_port());
         let mut child = lifeline()
-            .args([
-                "localnet",
-                "--slot-ms",
-                "100",
-                "--endpoints",
-                &endpoints.to_string(),
-            ])
+            .args(["localnet", "--slot-ms", "100", "--endpoints", endpoints])
             .args(["--rpc-port", &rpc.to_string(), "--ws-port", &ws.to_string()])
             .args(["--admin-port", &admin.to_string()])
             .args(["--endpoint-base-port", &ep.to_string()])
@@ -109,9 +111,17 @@ impl LocalnetProcess {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut printed = Vec::new();
         for line in lines.by_ref() {
-            if line.unwrap().starts_with("Ctrl-C") {
+            let line = line.unwrap();
+            if line.starts_with("Ctrl-C") {
                 break;
+            }
+            if let Some(rest) = line.trim().strip_prefix("endpoint") {
+                let mut words = rest.split_whitespace();
+                if let (Some(name), Some(url)) = (words.next(), words.next()) {
+                    printed.push((name.to_string(), url.to_string()));
+                }
             }
         }
         // keep draining what it prints, as a terminal would
@@ -120,7 +130,18 @@ impl LocalnetProcess {
             child,
             rpc: format!("http://127.0.0.1:{rpc}"),
             admin: format!("http://127.0.0.1:{admin}"),
+            endpoints: printed,
         }
+    }
+
+    /// The URL of the simulated endpoint called `name`.
+    pub fn url_of(&self, name: &str) -> &str {
+        &self
+            .endpoints
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no endpoint {name}: {:?}", self.endpoints))
+            .1
     }
 }
 
