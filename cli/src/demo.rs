@@ -1,6 +1,7 @@
 //! `lifeline demo`: the failover story on an embedded default, with no configuration and
-//! no Solana toolchain. The sandbox starts a localnet with four simulated RPC endpoints in
-//! two groups, applies the demo's topology through the same planner as `lifeline apply`,
+//! no Solana toolchain. The sandbox starts a localnet with simulated endpoints of three
+//! kinds in three groups (JSON-RPC, PubSub WebSocket, an oracle), applies the demo's
+//! topology through the same planner as `lifeline apply`,
 //! and runs four real keepers (the daemon code, in-process, each with its own key); a
 //! client follows the topology through `FailoverRpc` the whole time, and the scenario is
 //! narrated as it happens, one phase per function.
@@ -12,7 +13,7 @@ use lifeline_client::{
     describe, ChainState, FailoverRpc, RouterConfig, TopologyWatcher, WatcherConfig,
 };
 use lifeline_keeper::signals::Shutdown;
-use lifeline_localnet::{Fault, LocalnetConfig};
+use lifeline_localnet::{Fault, LocalnetConfig, SimulatedEndpoint};
 use lifeline_sandbox::{Sandbox, SandboxConfig};
 use solana_commitment_config::CommitmentConfig;
 use tokio::task::JoinHandle;
@@ -85,6 +86,12 @@ fn demo_policy() -> PolicyParams {
 
 const REGIONS: [&str; 4] = ["eu-west", "us-east", "ap-south", "eu-central"];
 const PROVIDERS: [&str; 4] = ["aws", "gcp", "ovh", "hetzner"];
+/// The demo's groups: (what it serves, its endpoints as simulated names).
+const GROUPS: [(&str, [&str; 2]); 3] = [
+    ("JSON-RPC", ["ep0", "ep1"]),
+    ("PubSub", ["ws0", "ws1"]),
+    ("prices", ["or0", "or1"]),
+];
 
 /// A running demo: the sandbox, how fast its slots go, and when it started.
 struct Demo {
@@ -102,27 +109,27 @@ impl Demo {
     /// Prints the status line at most every `slots` slots.
     fn line(&mut self, state: &ChainState, slots: u64) {
         if self.last_line.elapsed() >= Duration::from_millis(self.slot_ms * slots) {
-            say!("  {}", status_line(state, &self.sb.net.endpoint_urls()));
+            say!("  {}", status_line(state, &self.sb.net.simulated()));
             self.last_line = Instant::now();
         }
     }
 
     fn name(&self, state: &ChainState, id: u32) -> String {
-        endpoint_name(state, &self.sb.net.endpoint_urls(), id)
+        endpoint_name(state, &self.sb.net.simulated(), id)
     }
 }
 
-/// "ep0" for the endpoint at the localnet's first fault URL, and so on.
-fn endpoint_name(state: &ChainState, urls: &[String], id: u32) -> String {
+/// The simulated endpoint's name (ep0, ws0, or0, …) for endpoint `id`.
+fn endpoint_name(state: &ChainState, simulated: &[SimulatedEndpoint], id: u32) -> String {
     state
         .topology
         .endpoint(id)
-        .and_then(|e| urls.iter().position(|u| u == e.url()))
-        .map_or(format!("#{id}"), |i| format!("ep{i}"))
+        .and_then(|e| simulated.iter().find(|s| s.url == e.url()))
+        .map_or(format!("#{id}"), |s| s.name.clone())
 }
 
 /// One line: slot, epoch, and per endpoint its role and the keepers' quorum verdict.
-fn status_line(v: &ChainState, urls: &[String]) -> String {
+fn status_line(v: &ChainState, simulated: &[SimulatedEndpoint]) -> String {
     let snap = v.snapshot();
     let electorate = collect(&snap);
     let q = effective_quorum(&v.network.policy, v.network.keeper_count as usize);
@@ -138,6 +145,10 @@ fn status_line(v: &ChainState, urls: &[String]) -> String {
                 format!("ok {}/{}", t.healthy, t.observed)
             } else if t.observed == 0 {
                 "…".into()
+            } else if t.down == 0 && t.healthy == 0 {
+                // observed, but neither down nor healthy: degraded, or still building
+                // the streak a vote needs
+                format!("~ {}", t.observed)
             } else {
                 format!("? {}v {}^", t.down, t.healthy)
             };
@@ -151,7 +162,7 @@ fn status_line(v: &ChainState, urls: &[String]) -> String {
             format!(
                 "g{} {} {role} [{verdict}]",
                 e.group,
-                endpoint_name(v, urls, e.id)
+                endpoint_name(v, simulated, e.id)
             )
         })
         .collect();
@@ -176,19 +187,28 @@ async fn setup(a: &DemoArgs) -> Result<Demo, Failure> {
     let sb = Sandbox::start(SandboxConfig {
         name: "demo-dex".into(),
         slot: Duration::from_millis(slot_ms),
-        endpoints: 4,
-        groups: vec![vec![0, 1], vec![2, 3]],
+        endpoints: 2,
+        groups: vec![vec![0, 1], vec![2, 3], vec![4, 5]],
         policy: demo_policy(),
         keepers: 4,
-        endpoint_labels: (0..4)
-            .map(|i| (REGIONS[i].to_string(), PROVIDERS[i].to_string()))
+        endpoint_labels: (0..6)
+            .map(|i| {
+                (
+                    REGIONS[i % 4].to_string(),
+                    PROVIDERS[(i + i / 4) % 4].to_string(),
+                )
+            })
             .collect(),
         keeper_labels: (0..4)
             .map(|i| (REGIONS[i].to_string(), PROVIDERS[(i + 1) % 4].to_string()))
             .collect(),
         keeper_options: vec![("jitter_ms".into(), (slot_ms * 2).to_string())],
         probe_interval: Duration::from_millis(probe_ms),
-        localnet,
+        localnet: LocalnetConfig {
+            websocket_endpoints: 2,
+            oracle_endpoints: 2,
+            ..localnet
+        },
         ..SandboxConfig::default()
     })
     .await
@@ -198,15 +218,19 @@ async fn setup(a: &DemoArgs) -> Result<Demo, Failure> {
         sb.net.rpc_url,
         lifeline::ID
     );
-    for (i, u) in sb.net.endpoint_urls().iter().enumerate() {
-        say!(
-            "  ep{i} {u}  (group {}, {})",
-            i / 2,
-            if i % 2 == 0 { "primary" } else { "standby" }
-        );
+    let simulated = sb.net.simulated();
+    for (g, (serves, names)) in GROUPS.iter().enumerate() {
+        for (n, name) in names.iter().enumerate() {
+            let e = simulated.iter().find(|e| e.name == *name).expect("started");
+            say!(
+                "  {name} {}  (group {g}: {serves}, {})",
+                e.url,
+                if n == 0 { "primary" } else { "standby" }
+            );
+        }
     }
     say!(
-        "● lifeline apply: {} steps (network, 4 keepers, 4 endpoints)",
+        "● lifeline apply: {} steps (network, 4 keepers, 6 endpoints of 3 kinds)",
         sb.applied.len()
     );
     say!("  network {}", sb.network);
@@ -328,7 +352,7 @@ async fn fail(
             if e.ejection_count == 1 { "" } else { "s" }
         );
     }
-    say!("  {}", status_line(&migrated, &d.sb.net.endpoint_urls()));
+    say!("  {}", status_line(&migrated, &d.sb.net.simulated()));
     let mut view = client.watcher.subscribe();
     let _ = tokio::time::timeout(
         Duration::from_secs(5),
@@ -362,7 +386,7 @@ async fn recover(d: &mut Demo, m: &MigrationRecord) -> Result<ChainState, Failur
                 d.name(&state, m.from_id),
                 state.slot
             ));
-            say!("  {}", status_line(&state, &d.sb.net.endpoint_urls()));
+            say!("  {}", status_line(&state, &d.sb.net.simulated()));
             return Ok(state);
         }
         if Instant::now() > deadline {
@@ -428,7 +452,7 @@ async fn keep_running(d: &mut Demo, shutdown: &mut Shutdown) -> Result<(), Failu
     // suggested fault really triggers a failover.
     let state = d.sb.state();
     let primary = state.topology.primary_of(0).map_or("ep0".to_string(), |e| {
-        endpoint_name(&state, &net.endpoint_urls(), e.id)
+        endpoint_name(&state, &net.simulated(), e.id)
     });
     say!(
         "  fail group 0's primary ({primary}) and watch the failover:\n             curl -X POST -d frozen {}/endpoints/{primary}/fault",

@@ -18,7 +18,7 @@ fn demo(scenario: &str) -> String {
 
 fn check(out: &str, rule: &str) {
     for needle in [
-        "lifeline apply: 9 steps",
+        "lifeline apply: 11 steps",
         "MIGRATION after",
         &format!("rule {rule}"),
         "group 0 ep0 → ep1",
@@ -52,7 +52,7 @@ fn the_down_scenario_fails_over_on_unreachable() {
 #[test]
 fn keep_running_stays_up_on_the_default_ports_until_ctrl_c() {
     use std::io::{BufRead, BufReader};
-    for port in [8899, 8900, 8890, 8901, 8902, 8903, 8904] {
+    for port in [8899, 8900, 8890, 8901, 8902, 8903, 8904, 8905, 8906] {
         assert!(
             std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
             "port {port} is busy: stop whatever holds it (a running localnet?) before this test"

@@ -22,12 +22,12 @@ pub struct LocalnetArgs {
     #[arg(long, default_value_t = 8890)]
     pub admin_port: u16,
     /// Simulated endpoints to start in front of the cluster: N RPC endpoints (ep0, ep1, …),
-    /// or by kind, e.g. `rpc=3,websocket=2,oracle=1,gateway=1` (ws0…, or0…, gw0…; at
-    /// most 64 of each).
+    /// or by kind, e.g. `rpc=3,websocket=2,oracle=1,gateway=1,grpc=1` (ws0…, or0…, gw0…,
+    /// and gr0… for Yellowstone gRPC; at most 64 of each).
     #[arg(long, default_value = "0", value_name = "N|KIND=N,…", value_parser = parse_endpoints)]
     pub endpoints: EndpointCounts,
     /// Port of the first simulated endpoint; the others follow (RPC, then WebSocket,
-    /// oracle and gateway endpoints).
+    /// oracle, gateway and gRPC endpoints).
     #[arg(long, default_value_t = 8901)]
     pub endpoint_base_port: u16,
     /// Slot duration in milliseconds.
@@ -46,6 +46,7 @@ pub struct EndpointCounts {
     pub websocket: usize,
     pub oracle: usize,
     pub gateway: usize,
+    pub grpc: usize,
 }
 
 const MAX_PER_KIND: usize = 64;
@@ -56,13 +57,14 @@ impl EndpointCounts {
             EndpointKind::WebSocket => &mut self.websocket,
             EndpointKind::Oracle => &mut self.oracle,
             EndpointKind::Gateway => &mut self.gateway,
+            EndpointKind::Grpc => &mut self.grpc,
             _ => &mut self.rpc,
         }
     }
 }
 
 /// `N` (that many RPC endpoints) or `KIND=N,…` with kinds rpc, websocket (or ws),
-/// oracle and gateway, each at most once.
+/// oracle, gateway and grpc, each at most once.
 fn parse_endpoints(s: &str) -> Result<EndpointCounts, String> {
     let number = |n: &str, what: &str| -> Result<usize, String> {
         let n: usize = n
@@ -116,6 +118,7 @@ pub async fn run(args: LocalnetArgs) -> Result<(), Failure> {
         websocket_endpoints: args.endpoints.websocket,
         oracle_endpoints: args.endpoints.oracle,
         gateway_endpoints: args.endpoints.gateway,
+        grpc_endpoints: args.endpoints.grpc,
         endpoint_base_port: args.endpoint_base_port,
         slot_duration: Duration::from_millis(args.slot_ms),
         ledger: args.ledger.clone(),
@@ -172,12 +175,13 @@ mod tests {
         assert_eq!(parse_endpoints("0"), Ok(rpc(0)));
         assert_eq!(parse_endpoints("4"), Ok(rpc(4)));
         assert_eq!(
-            parse_endpoints("rpc=3,websocket=2,oracle=1,gateway=1"),
+            parse_endpoints("rpc=3,websocket=2,oracle=1,gateway=1,grpc=2"),
             Ok(EndpointCounts {
                 rpc: 3,
                 websocket: 2,
                 oracle: 1,
-                gateway: 1
+                gateway: 1,
+                grpc: 2,
             })
         );
         assert_eq!(
@@ -195,6 +199,8 @@ mod tests {
             ("rpc=-1", "not a whole number"),
             ("rpc=65", "more than 64"),
             ("rpc=1,rpc=2", "twice"),
+            ("grpc=1,grpc=1", "grpc is given twice"),
+            ("grpc=65", "grpc: 65 is more than 64"),
             ("rpc=1,oracle", "expected KIND=N"),
         ] {
             let e = parse_endpoints(bad).unwrap_err();
