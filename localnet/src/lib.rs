@@ -1,7 +1,7 @@
 //! lifeline-localnet: a real Solana bank (solana-runtime) running the Lifeline program
 //! natively, served over JSON-RPC and PubSub on loopback, with fault-injecting simulated
-//! endpoints of every kind a topology holds (JSON-RPC, PubSub, oracle, gateway) in front
-//! of it. What the keeper, the SDK, the dashboard and the end-to-end
+//! endpoints of every kind a topology holds (JSON-RPC, PubSub, oracle, gateway, Yellowstone
+//! gRPC) in front of it. What the keeper, the SDK, the dashboard and the end-to-end
 //! tests talk to instead of solana-test-validator (which only loads SBF builds).
 pub mod cluster;
 pub mod console;
@@ -55,8 +55,10 @@ pub struct LocalnetConfig {
     pub oracle_endpoints: usize,
     /// Simulated gateway (HTTP health) endpoints (gw0, gw1, …).
     pub gateway_endpoints: usize,
+    /// Simulated Yellowstone gRPC (Geyser) endpoints (gr0, gr1, …).
+    pub grpc_endpoints: usize,
     /// First endpoint port (0 = ephemeral): the RPC endpoints', then the WebSocket,
-    /// oracle and gateway endpoints' ports follow in that order.
+    /// oracle, gateway and gRPC endpoints' ports follow in that order.
     pub endpoint_base_port: u16,
     pub slot_duration: Duration,
     pub ledger: Option<PathBuf>,
@@ -73,6 +75,7 @@ impl Default for LocalnetConfig {
             websocket_endpoints: 0,
             oracle_endpoints: 0,
             gateway_endpoints: 0,
+            grpc_endpoints: 0,
             endpoint_base_port: 8901,
             slot_duration: Duration::from_millis(400),
             ledger: None,
@@ -152,6 +155,7 @@ impl Localnet {
                 (EndpointKind::WebSocket, config.websocket_endpoints),
                 (EndpointKind::Oracle, config.oracle_endpoints),
                 (EndpointKind::Gateway, config.gateway_endpoints),
+                (EndpointKind::Grpc, config.grpc_endpoints),
             ],
             config.endpoint_base_port,
             stop_rx.clone(),
@@ -186,7 +190,7 @@ impl Localnet {
     }
 
     /// Every simulated endpoint, of every kind, in port order (RPC, WebSocket, oracle,
-    /// gateway): its name (for `faults.set`), kind and URL.
+    /// gateway, gRPC): its name (for `faults.set`), kind and URL.
     pub fn simulated(&self) -> Vec<SimulatedEndpoint> {
         self.faults
             .endpoints()

@@ -23,7 +23,7 @@ async fn rpc(url: &str, method: &str, params: Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_is_listed_with_its_name_kind_and_url_and_starts_healthy() {
-    let net = start(2, 2, 1, 1).await;
+    let net = start_all(2, 2, 1, 1, 1).await;
     let listed: Vec<(String, EndpointKind)> = net
         .simulated()
         .into_iter()
@@ -36,6 +36,7 @@ async fn every_kind_is_listed_with_its_name_kind_and_url_and_starts_healthy() {
         ("ws1", EndpointKind::WebSocket),
         ("or0", EndpointKind::Oracle),
         ("gw0", EndpointKind::Gateway),
+        ("gr0", EndpointKind::Grpc),
     ];
     assert_eq!(listed, expected.map(|(n, k)| (n.to_string(), k)).to_vec());
     // endpoint_urls stays the RPC endpoints only
@@ -49,7 +50,7 @@ async fn every_kind_is_listed_with_its_name_kind_and_url_and_starts_healthy() {
         .json()
         .await
         .unwrap();
-    assert_eq!(list.len(), 6);
+    assert_eq!(list.len(), 7);
     for (entry, sim) in list.iter().zip(net.simulated()) {
         assert_eq!(entry["name"], sim.name.as_str());
         assert_eq!(entry["url"], sim.url.as_str());
@@ -58,13 +59,21 @@ async fn every_kind_is_listed_with_its_name_kind_and_url_and_starts_healthy() {
     let kinds: Vec<&str> = list.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["rpc", "rpc", "websocket", "websocket", "oracle", "gateway"]
+        [
+            "rpc",
+            "rpc",
+            "websocket",
+            "websocket",
+            "oracle",
+            "gateway",
+            "grpc"
+        ]
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ports_follow_the_base_port_rpc_first_then_websocket_oracle_gateway() {
-    // A base whose 4 following ports are free; retried if another process takes one.
+async fn ports_follow_the_base_port_rpc_first_then_websocket_oracle_gateway_grpc() {
+    // A base whose 5 following ports are free; retried if another process takes one.
     for _ in 0..10 {
         let base = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -79,6 +88,7 @@ async fn ports_follow_the_base_port_rpc_first_then_websocket_oracle_gateway() {
             websocket_endpoints: 1,
             oracle_endpoints: 1,
             gateway_endpoints: 1,
+            grpc_endpoints: 1,
             endpoint_base_port: base,
             slot_duration: SLOT,
             ..LocalnetConfig::ephemeral()
@@ -93,6 +103,7 @@ async fn ports_follow_the_base_port_rpc_first_then_websocket_oracle_gateway() {
                 format!("ws://127.0.0.1:{}", base + 1),
                 format!("http://127.0.0.1:{}/price#/price/publish_time", base + 2),
                 format!("http://127.0.0.1:{}/health", base + 3),
+                format!("http://127.0.0.1:{}", base + 4),
             ]
         );
         return;
@@ -102,7 +113,7 @@ async fn ports_follow_the_base_port_rpc_first_then_websocket_oracle_gateway() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_api_sets_faults_on_every_kind_and_says_why_it_refuses() {
-    let net = start(1, 1, 1, 1).await;
+    let net = start_all(1, 1, 1, 1, 1).await;
     let http = reqwest::Client::new();
     let admin = net.admin_url.clone().unwrap();
     for (name, body, fault) in [
@@ -110,6 +121,7 @@ async fn the_admin_api_sets_faults_on_every_kind_and_says_why_it_refuses() {
         ("ws0", "lagging 3", Fault::Lagging { slots: 3 }),
         ("or0", r#"{"mode":"frozen"}"#, Fault::Frozen),
         ("gw0", "errors 10", Fault::Errors { percent: 10 }),
+        ("gr0", r#"{"mode":"slow","ms":20}"#, Fault::Slow { ms: 20 }),
     ] {
         let r = http
             .post(format!("{admin}/endpoints/{name}/fault"))
@@ -130,6 +142,8 @@ async fn the_admin_api_sets_faults_on_every_kind_and_says_why_it_refuses() {
         .unwrap();
     assert_eq!(list[0]["fault"], json!({ "mode": "forked" }));
     assert_eq!(list[1]["fault"], json!({ "mode": "lagging", "slots": 3 }));
+    assert_eq!(list[4]["kind"], "grpc");
+    assert_eq!(list[4]["fault"], json!({ "mode": "slow", "ms": 20 }));
     // from Rust, the same typed errors the admin API maps to 404 and 400
     assert_eq!(
         net.faults.set("zz9", Fault::Down),

@@ -30,8 +30,8 @@ pub struct FaultEndpoint {
     rpc: Arc<Rpc>,
     state: Mutex<EndpointState>,
     changed: watch::Sender<()>,
-    /// Bumped each time the port closes: connections opened before (WebSockets, which
-    /// outlive the HTTP server that accepted them) end when it changes.
+    /// Bumped each time the port closes: connections opened before (WebSockets and gRPC
+    /// streams, which outlive the HTTP server that accepted them) end when it changes.
     session: watch::Sender<u64>,
     counter: AtomicU64,
 }
@@ -65,9 +65,10 @@ impl FaultEndpoint {
         })
     }
 
-    /// The URL a client uses: `http://…` (RPC), `ws://…` (PubSub), `http://…/health`
-    /// (gateway), and for an oracle `http://…/price#/price/publish_time`, whose fragment
-    /// is the JSON pointer of the timestamp to judge (a client strips it before sending).
+    /// The URL a client uses: `http://…` (RPC, and gRPC: plaintext HTTP/2), `ws://…`
+    /// (PubSub), `http://…/health` (gateway), and for an oracle
+    /// `http://…/price#/price/publish_time`, whose fragment is the JSON pointer of the
+    /// timestamp to judge (a client strips it before sending).
     pub fn url(&self) -> String {
         let addr = self.addr;
         match self.kind {
@@ -175,6 +176,7 @@ impl FaultEndpoint {
             EndpointKind::WebSocket => super::websocket::router(self.clone()),
             EndpointKind::Oracle => super::oracle::router(self.clone()),
             EndpointKind::Gateway => super::gateway::router(self.clone()),
+            EndpointKind::Grpc => super::grpc::router(self.clone()),
             _ => super::rpc::router(self.clone()),
         }
     }

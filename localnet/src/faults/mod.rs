@@ -1,16 +1,17 @@
 //! Simulated endpoints of every kind a topology holds (JSON-RPC, PubSub WebSocket, oracle,
-//! gateway) in front of the one cluster, each with a fault that can be changed at run
+//! gateway, Yellowstone gRPC) in front of the one cluster, each with a fault that can be changed at run
 //! time: what the keepers probe, the demo breaks and the chaos tests use (`tc netem` and
 //! toxiproxy are not available here, so faults live in our own code).
 //!
 //! * `fault.rs`: the faults, their text forms and what each one does.
 //! * `endpoint.rs`: one endpoint: its state, its port (closed while down), the transport
 //!   faults every HTTP kind shares.
-//! * `rpc.rs`, `websocket.rs`, `oracle.rs`, `gateway.rs`: what each kind serves.
+//! * `rpc.rs`, `websocket.rs`, `oracle.rs`, `gateway.rs`, `grpc.rs`: what each kind serves.
 //! * here: the set of endpoints, its errors and the admin API.
 mod endpoint;
 mod fault;
 mod gateway;
+mod grpc;
 mod oracle;
 mod rpc;
 mod websocket;
@@ -35,15 +36,16 @@ pub use endpoint::FaultEndpoint;
 pub use fault::{Fault, FrozenAt};
 
 /// The kinds the localnet simulates, in port order: name, and the prefix of its
-/// endpoints' names (`ep0`, `ws0`, `or0`, `gw0`).
-const KINDS: [(EndpointKind, &str, &str); 4] = [
+/// endpoints' names (`ep0`, `ws0`, `or0`, `gw0`, `gr0`).
+const KINDS: [(EndpointKind, &str, &str); 5] = [
     (EndpointKind::Rpc, "rpc", "ep"),
     (EndpointKind::WebSocket, "websocket", "ws"),
     (EndpointKind::Oracle, "oracle", "or"),
     (EndpointKind::Gateway, "gateway", "gw"),
+    (EndpointKind::Grpc, "grpc", "gr"),
 ];
 
-/// The topology's name of `kind` (`rpc`, `websocket`, `oracle`, `gateway`).
+/// The topology's name of `kind` (`rpc`, `websocket`, `oracle`, `gateway`, `grpc`).
 pub fn kind_name(kind: EndpointKind) -> &'static str {
     KINDS
         .iter()
@@ -101,7 +103,7 @@ pub struct SimulatedEndpoint {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct EndpointInfo {
     pub name: String,
-    /// `rpc`, `websocket`, `oracle` or `gateway`.
+    /// `rpc`, `websocket`, `oracle`, `gateway` or `grpc`.
     pub kind: String,
     pub url: String,
     pub fault: Fault,

@@ -13,11 +13,23 @@ pub const SLOT: Duration = Duration::from_millis(50);
 
 /// A localnet with `rpc`, `ws`, `oracle` and `gateway` simulated endpoints.
 pub async fn start(rpc: usize, ws: usize, oracle: usize, gateway: usize) -> Localnet {
+    start_all(rpc, ws, oracle, gateway, 0).await
+}
+
+/// A localnet with simulated endpoints of every kind, `grpc` (Yellowstone) ones too.
+pub async fn start_all(
+    rpc: usize,
+    ws: usize,
+    oracle: usize,
+    gateway: usize,
+    grpc: usize,
+) -> Localnet {
     Localnet::start(LocalnetConfig {
         endpoints: rpc,
         websocket_endpoints: ws,
         oracle_endpoints: oracle,
         gateway_endpoints: gateway,
+        grpc_endpoints: grpc,
         slot_duration: SLOT,
         ..LocalnetConfig::ephemeral()
     })
