@@ -1,5 +1,6 @@
 //! The chaos suite for every endpoint kind: a topology with one group per kind (RPC,
-//! PubSub WebSocket, oracle, HTTP gateway), each a primary and a standby, probed by four
+//! PubSub WebSocket, oracle, HTTP gateway, Yellowstone gRPC), each a primary and a
+//! standby, probed by four
 //! real keepers. Healthy endpoints of every kind are judged healthy by every keeper; each
 //! kind, once faulted, is failed over — no false, missed or duplicate migration. Also the
 //! fork check (a forked RPC primary), and a keeper whose own RPC lags.
@@ -13,15 +14,17 @@ use lifeline_tests::scenario::{
     standard, start,
 };
 
-/// ep0/ep1 (rpc), ws0/ws1 (websocket), or0/or1 (oracle), gw0/gw1 (gateway): one group each.
+/// ep0/ep1 (rpc), ws0/ws1 (websocket), or0/or1 (oracle), gw0/gw1 (gateway), gr0/gr1
+/// (Yellowstone gRPC): one group each.
 fn every_kind() -> SandboxConfig {
     SandboxConfig {
         endpoints: 2,
-        groups: vec![vec![0, 1], vec![2, 3], vec![4, 5], vec![6, 7]],
+        groups: vec![vec![0, 1], vec![2, 3], vec![4, 5], vec![6, 7], vec![8, 9]],
         localnet: LocalnetConfig {
             websocket_endpoints: 2,
             oracle_endpoints: 2,
             gateway_endpoints: 2,
+            grpc_endpoints: 2,
             ..LocalnetConfig::ephemeral()
         },
         ..SandboxConfig::default()
@@ -73,15 +76,15 @@ async fn every_kind_fails_over_when_its_primary_goes_down() {
     let sb = start(every_kind()).await;
     fail_primaries(
         &sb,
-        &["ws0", "or0", "gw0"],
+        &["ws0", "or0", "gw0", "gr0"],
         Fault::Down,
         &[Reason::Unreachable],
     )
     .await;
 }
 
-/// A frozen PubSub keeps its socket open and stops notifying: judged by stall like a
-/// frozen RPC node. A frozen oracle's timestamp stops: judged by its age. A gateway has
+/// A frozen PubSub or gRPC stream stays open and stops announcing slots: judged by
+/// stall like a frozen RPC node. A frozen oracle's timestamp stops: judged by its age. A gateway has
 /// no notion of freshness: frozen, it is served healthy and must not move.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frozen_streams_and_oracles_fail_over_and_a_gateway_has_nothing_to_freeze() {
@@ -90,7 +93,7 @@ async fn frozen_streams_and_oracles_fail_over_and_a_gateway_has_nothing_to_freez
     sb.fault("gw0", Fault::Frozen);
     fail_primaries(
         &sb,
-        &["ws0", "or0"],
+        &["ws0", "or0", "gr0"],
         Fault::Frozen,
         &[Reason::Stalled, Reason::SlotLag],
     )
@@ -105,7 +108,7 @@ async fn slow_endpoints_of_every_kind_fail_over() {
     // A slow PubSub also delivers its notifications late, so it falls behind too.
     fail_primaries(
         &sb,
-        &["ws0", "or0", "gw0"],
+        &["ws0", "or0", "gw0", "gr0"],
         Fault::Slow { ms: down_ms * 2 },
         &[Reason::Latency, Reason::SlotLag, Reason::Stalled],
     )
@@ -118,7 +121,7 @@ async fn erroring_endpoints_of_every_kind_fail_over() {
     let sb = start(every_kind()).await;
     fail_primaries(
         &sb,
-        &["ws0", "or0", "gw0"],
+        &["ws0", "or0", "gw0", "gr0"],
         Fault::Errors { percent: 100 },
         &[Reason::ErrorRate],
     )
