@@ -70,6 +70,9 @@ enum Command {
     Keygen(keygen::KeygenArgs),
     /// Request lamports from a cluster that gives them away (localnet, devnet).
     Airdrop(airdrop::AirdropArgs),
+    /// What keepers cost a month (fees) and what a network's accounts hold (rent), from
+    /// the keeper's real transactions; offline.
+    Cost(cost::CostArgs),
 }
 
 /// The in-process Solana runtime (solana-program-test's logger) logs every transaction at
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
             Command::Guardian(c) => guardian::run(c).await,
             Command::Keygen(a) => keygen::run(a).await,
             Command::Airdrop(a) => airdrop::run(a).await,
+            Command::Cost(a) => cost::run(a).await,
         }
     });
     match result {

@@ -51,6 +51,29 @@ pub fn breach_refresh_slots(policy: &Policy) -> u64 {
     (policy.staleness_slots / 2).max(1)
 }
 
+/// The compute units an attestation asks for. The program executes a migration in the
+/// attestation only for a group whose primary it votes down, or a group without a primary
+/// (its standby voted healthy); any other attestation only records the row, a fraction of
+/// the work, and asks for less (the priority fee is charged on what is asked for).
+pub fn compute_units(policy: &Policy, topology: &Topology, next: &[ObservationInput]) -> u32 {
+    use crate::send::{ATTESTATION_COMPUTE_UNITS, QUIET_ATTESTATION_COMPUTE_UNITS};
+    let votes_a_primary_down = next.iter().any(|o| {
+        judge(policy, o).votes() & VOTE_DOWN != 0
+            && topology
+                .endpoint(o.endpoint_id)
+                .is_some_and(|e| e.role() == Some(lifeline::state::Role::Primary))
+    });
+    let vacant_group = topology
+        .endpoints()
+        .iter()
+        .any(|e| e.in_rotation() && topology.primary_of(e.group).is_none());
+    if votes_a_primary_down || vacant_group {
+        ATTESTATION_COMPUTE_UNITS
+    } else {
+        QUIET_ATTESTATION_COMPUTE_UNITS
+    }
+}
+
 /// Decides whether to attest `next` (the latest observation of each endpoint) at chain
 /// slot `now`, given this keeper's row as the chain holds it (None: no row).
 pub fn should_attest(
@@ -254,6 +277,40 @@ mod tests {
         assert_eq!(
             should_attest(&p, &t, Some(&r), NOW + 1, &[healthy(0, 2)]),
             Some(Trigger::VoteChanged { endpoint_id: 0 })
+        );
+    }
+
+    #[test]
+    fn only_an_attestation_that_may_migrate_asks_for_the_large_budget() {
+        use crate::send::{ATTESTATION_COMPUTE_UNITS, QUIET_ATTESTATION_COMPUTE_UNITS};
+        let p = policy();
+        let t = topology(2);
+        let down = |id| ObservationInput {
+            endpoint_id: id,
+            flags: OBS_UNREACHABLE,
+            consecutive_bad: p.breach_windows,
+            ..ObservationInput::default()
+        };
+        let quiet = [healthy(0, 9), healthy(1, 9)];
+        assert_eq!(
+            compute_units(&p, &t, &quiet),
+            QUIET_ATTESTATION_COMPUTE_UNITS
+        );
+        // a standby voted down cannot move anything
+        assert_eq!(
+            compute_units(&p, &t, &[healthy(0, 9), down(1)]),
+            QUIET_ATTESTATION_COMPUTE_UNITS
+        );
+        assert_eq!(
+            compute_units(&p, &t, &[down(0), healthy(1, 9)]),
+            ATTESTATION_COMPUTE_UNITS
+        );
+        // a group without a primary may be filled by this very vote
+        let mut vacant = topology(2);
+        vacant.endpoints[0].role = Role::Quarantined as u8;
+        assert_eq!(
+            compute_units(&p, &vacant, &quiet),
+            ATTESTATION_COMPUTE_UNITS
         );
     }
 }

@@ -11,9 +11,9 @@ use lifeline_client::ix;
 use solana_signer::Signer;
 use tokio::sync::watch;
 
-use crate::attest::{should_attest, Trigger};
+use crate::attest::{compute_units, should_attest, Trigger};
 use crate::daemon::Shared;
-use crate::send::{send, ATTESTATION_COMPUTE_UNITS};
+use crate::send::send;
 
 /// What the prober wants attested.
 #[derive(Clone, Debug)]
@@ -104,17 +104,10 @@ impl Attester {
             reference_slot,
             observations: request.observations,
         };
+        let units = compute_units(&policy, &state.topology, &args.observations);
         let ix = ix::submit_attestation(&self.shared.network, &me, args);
         let cap = self.shared.config.priority_fee_cap_microlamports;
-        match send(
-            &self.shared.rpc,
-            &self.shared.keypair,
-            ix,
-            ATTESTATION_COMPUTE_UNITS,
-            cap,
-        )
-        .await
-        {
+        match send(&self.shared.rpc, &self.shared.keypair, ix, units, cap).await {
             Ok(sig) => {
                 self.seq = seq;
                 stats.attestations_sent.fetch_add(1, Ordering::Relaxed);

@@ -4,6 +4,7 @@
 pub mod attest;
 pub mod attester;
 pub mod config;
+pub mod cost;
 pub mod daemon;
 pub mod jitter;
 pub mod metrics;

@@ -10,9 +10,15 @@ use solana_signer::Signer;
 use std::time::{Duration, Instant};
 
 /// Compute budgets requested. Native execution does not meter compute units, so these are
-/// upper bounds argued from the bounded loops (MAX_KEEPERS × MAX_ENDPOINTS); measure them
-/// once on a validator after `anchor build`.
-pub const ATTESTATION_COMPUTE_UNITS: u32 = 300_000;
+/// upper bounds argued from the bounded loops (MAX_KEEPERS × MAX_ENDPOINTS) and the
+/// approximate SBF measurement (`trigger_migration` at 16 keepers × 32 endpoints: about
+/// 43k units); measure them once on a validator after `anchor build`.
+///
+/// An attestation that may execute migrations: the row, plus up to one migration per group.
+pub const ATTESTATION_COMPUTE_UNITS: u32 = 400_000;
+/// An attestation that cannot execute a migration (nothing it votes down serves): it only
+/// records the row, less work than one migration.
+pub const QUIET_ATTESTATION_COMPUTE_UNITS: u32 = 100_000;
 pub const DECISION_COMPUTE_UNITS: u32 = 200_000;
 
 /// The priority fee to pay: the 75th percentile of recent fees on `accounts`, capped.
@@ -29,6 +35,25 @@ pub async fn priority_fee(rpc: &RpcClient, accounts: &[Pubkey], cap: u64) -> u64
     p75.min(cap)
 }
 
+/// `ix` behind its compute budget: the unit limit, and the price when there is one.
+pub fn with_budget(
+    ix: solana_instruction::Instruction,
+    compute_units: u32,
+    micro_lamports_per_cu: u64,
+) -> Vec<solana_instruction::Instruction> {
+    use solana_compute_budget_interface::ComputeBudgetInstruction;
+    let mut ixs = vec![ComputeBudgetInstruction::set_compute_unit_limit(
+        compute_units,
+    )];
+    if micro_lamports_per_cu > 0 {
+        ixs.push(ComputeBudgetInstruction::set_compute_unit_price(
+            micro_lamports_per_cu,
+        ));
+    }
+    ixs.push(ix);
+    ixs
+}
+
 /// Sends `ix` with a compute budget and a capped priority fee, and waits until it is
 /// processed. Only the first send is simulated (preflight): a lost race is refused there
 /// and costs no fee. Re-sends of the same signed transaction skip preflight (it cannot
@@ -42,7 +67,6 @@ pub async fn send(
     compute_units: u32,
     fee_cap: u64,
 ) -> Result<solana_signature::Signature, SendError> {
-    use solana_compute_budget_interface::ComputeBudgetInstruction;
     use solana_rpc_client_api::config::RpcSendTransactionConfig;
     let writable: Vec<Pubkey> = ix
         .accounts
@@ -51,13 +75,7 @@ pub async fn send(
         .map(|m| m.pubkey)
         .collect();
     let fee = priority_fee(rpc, &writable, fee_cap).await;
-    let mut ixs = vec![ComputeBudgetInstruction::set_compute_unit_limit(
-        compute_units,
-    )];
-    if fee > 0 {
-        ixs.push(ComputeBudgetInstruction::set_compute_unit_price(fee));
-    }
-    ixs.push(ix);
+    let ixs = with_budget(ix, compute_units, fee);
     let processed = CommitmentConfig::processed();
     let (blockhash, last_valid) = rpc
         .get_latest_blockhash_with_commitment(processed)

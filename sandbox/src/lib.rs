@@ -313,6 +313,19 @@ impl Sandbox {
         read(&self.net, &pda::topology(&self.network).0).expect("topology")
     }
 
+    /// The topology as confirmed (the root bank): what a client reading at `confirmed`
+    /// sees.
+    pub fn confirmed_topology(&self) -> Box<Topology> {
+        let key = pda::topology(&self.network).0;
+        let acc = self
+            .net
+            .cluster
+            .root_bank()
+            .get_account(&key)
+            .expect("topology");
+        accounts::decode::<Topology>(acc.data()).expect("topology")
+    }
+
     pub fn ballot(&self) -> Box<Ballot> {
         read(&self.net, &pda::ballot(&self.network).0).expect("ballot")
     }

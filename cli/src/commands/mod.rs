@@ -2,6 +2,7 @@
 pub mod airdrop;
 pub mod apply;
 pub mod authority;
+pub mod cost;
 pub mod endpoint;
 pub mod failover;
 pub mod guardian;
