@@ -152,40 +152,71 @@ export function createFailoverTransport(options: FailoverTransportOptions = {}):
     }
   };
 
+  // The serving URLs of the last view seen (a view is immutable: computed once per epoch).
+  let seenView: TopologyView | null = null;
+  let seenUrls: string[] = [];
+  function order(): string[] {
+    const view = options.watcher?.current ?? null;
+    if (!view) return fallbackUrls;
+    if (view !== seenView) {
+      seenView = view;
+      seenUrls = servingOf(view, group).map((e) => e.url);
+    }
+    return seenUrls;
+  }
+
+  /** The URLs to try, in order: open breakers last, the topology's order otherwise. */
   function candidates(): string[] {
-    const view = options.watcher?.current;
-    const urls = view ? servingOf(view, group).map((e) => e.url) : fallbackUrls;
+    const urls = order();
     const now = Date.now();
     const open = (url: string) => (health.get(url)?.openUntil ?? 0) > now;
-    // Stable: open breakers last, the topology's order otherwise.
+    if (!urls.some(open)) return [...urls];
     return [...urls.filter((u) => !open(u)), ...urls.filter(open)];
   }
 
-  /** One endpoint's answer; rejects on its error, on the per-attempt timeout, or when the caller aborts. */
-  async function attempt(url: string, payload: unknown, signal: AbortSignal | undefined): Promise<unknown> {
-    const local = new AbortController();
-    let onAbort = () => {};
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      return await Promise.race([
-        endpoint(url)({ payload, signal: local.signal }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            const e = new Timeout(url, timeoutMs);
-            local.abort(e);
-            reject(e);
-          }, timeoutMs);
-          onAbort = () => {
-            local.abort(signal?.reason);
-            reject(signal?.reason);
-          };
-          signal?.addEventListener('abort', onAbort, { once: true });
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+  // Per-attempt deadlines, checked by one timer while requests are in flight rather than a
+  // timer (and an AbortController) per request: on the hot path an attempt costs one
+  // promise. A timed-out attempt is abandoned, not aborted (its endpoint is hung; the
+  // breaker keeps traffic away from it), and the caller's own signal is passed through.
+  const inFlight = new Set<{ deadline: number; url: string; fail: (e: unknown) => void }>();
+  let ticker: ReturnType<typeof setInterval> | null = null;
+  const tick = () => {
+    const now = Date.now();
+    for (const a of inFlight) {
+      if (a.deadline <= now) {
+        inFlight.delete(a);
+        a.fail(new Timeout(a.url, timeoutMs));
+      }
     }
+    if (inFlight.size === 0 && ticker) {
+      clearInterval(ticker);
+      ticker = null;
+    }
+  };
+
+  /** One endpoint's answer; rejects on its error, on the per-attempt timeout, or when the caller aborts. */
+  function attempt(url: string, payload: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const entry = { deadline: Date.now() + timeoutMs, url, fail: reject };
+      inFlight.add(entry);
+      ticker ??= setInterval(tick, Math.max(5, Math.min(250, timeoutMs / 4)));
+      const onAbort = () => reject(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => {
+        inFlight.delete(entry);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      endpoint(url)({ payload, ...(signal && { signal }) }).then(
+        (v) => {
+          done();
+          resolve(v);
+        },
+        (e) => {
+          done();
+          reject(e);
+        },
+      );
+    });
   }
 
   /** Classifies what an endpoint threw. */
