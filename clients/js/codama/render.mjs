@@ -1,15 +1,16 @@
 // Codama's JS renderer (@codama/renderers-js 2.2.0, the newest on the registry), then two
 // fixes to what it writes, so that the whole of src/generated type-checks against kit 8
-// and loads in a browser without a bundler. Both are made here, by the generator, never
-// by hand: `npm run codegen` and `npm run codegen:check` run this same module.
+// and without Node's types. Both are made here, by the generator, never by hand:
+// `npm run codegen` and `npm run codegen:check` run this same module.
 //
 // 1. The program plugin (programs/lifeline.ts) declares its return type as kit 6's
 //    `Omit<T, 'lifeline'> & { lifeline: … }`; kit 8's `extendClient` returns an
 //    `ExtendedClient<T, …>`, which TypeScript cannot prove assignable to it. Dropping the
 //    annotation lets TypeScript infer kit 8's own type.
-// 2. The error table (errors/lifeline.ts) tests `process.env['NODE_ENV']`, which throws a
-//    ReferenceError in a browser page that loads the module without a bundler. It reads
-//    the variable through `globalThis` instead, where it exists.
+// 2. The error table (errors/lifeline.ts) reads `process.env['NODE_ENV']` when the module
+//    loads: it needs Node's types to compile, and it throws a ReferenceError wherever
+//    nothing defines `process`. It reads the variable through `globalThis` instead. (Kit's
+//    own browser build still expects a bundler to define `process.env.NODE_ENV`.)
 //
 // Each fix names the text it replaces and fails loudly when that text is gone (a renderer
 // upgrade changed it: look again whether the fix is still needed). The fixes apply to the
