@@ -5,6 +5,9 @@
 //! and runs four real keepers (the daemon code, in-process, each with its own key); a
 //! client follows the topology through `FailoverRpc` the whole time, and the scenario is
 //! narrated as it happens, one phase per function.
+//!
+//! (Over 400 lines: the story's phases, one function each, and the status line they
+//! print; the phases read best in one file, in order.)
 use std::time::{Duration, Instant};
 
 use lifeline::engine::{collect, policy::effective_quorum, tally};

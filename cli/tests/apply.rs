@@ -1,6 +1,8 @@
 //! `lifeline apply` as an operator runs it, against `lifeline localnet`: idempotent,
 //! field-level plans, never undoing a failover, managing a network after an authority
 //! transfer, removing a serving primary, and bad input refused before anything is paid.
+//!
+//! (Over 400 lines: each test drives `lifeline apply` through a whole operator story.)
 mod common;
 
 use common::*;

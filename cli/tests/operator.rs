@@ -1,6 +1,9 @@
 //! The operator's single levers and `status`, against `lifeline localnet`: every
 //! management subcommand changes the chain; status tells the truth during an incident;
 //! exit codes tell input, unreachable and refused apart; every subcommand explains itself.
+//!
+//! (Over 400 lines: one test walks every management subcommand against a live
+//! localnet, another every bad input; splitting them would start more localnets.)
 mod common;
 
 use common::*;

@@ -4,6 +4,9 @@
 //! variables and the documentation all come from that list. Each layer is read on its own,
 //! so an error names where the bad value came from (the file and its line, the variable,
 //! or the flag) and the field.
+//!
+//! (Over 400 lines: the field list, each layer's parsing, validation, the generated
+//! flags, and their tests — one concept.)
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ pub mod jitter;
 pub mod metrics;
 pub mod migrator;
 pub mod probe;
+pub mod prober;
 pub mod reference;
 pub mod send;
 pub mod signals;

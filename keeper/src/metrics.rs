@@ -71,8 +71,16 @@ pub fn render(stats: &KeeperStats) -> String {
         get(&stats.probe_latency_sum_ms)
     );
     endpoint_gauges(&mut out, &stats.endpoints.lock().unwrap());
+    keeper_gauges(&mut out, stats);
+    out
+}
+
+/// This keeper's standing: the set, the reference, the chain, and every keeper's last
+/// attestation as it read them.
+fn keeper_gauges(out: &mut String, stats: &KeeperStats) {
+    let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     gauge_header(
-        &mut out,
+        out,
         "lifeline_keeper_keeper_last_attested_slot",
         "Slot of each keeper's last attestation as this keeper last read it (0 = never): a keeper whose value stops moving is silent",
     );
@@ -82,37 +90,27 @@ pub fn render(stats: &KeeperStats) -> String {
             "lifeline_keeper_keeper_last_attested_slot{{keeper=\"{key}\"}} {slot}"
         );
     }
-    gauge_header(
-        &mut out,
-        "lifeline_keeper_in_keeper_set",
-        "1 while this keeper's key is in the network's keeper set",
-    );
-    let _ = writeln!(
-        out,
-        "lifeline_keeper_in_keeper_set {}",
-        u8::from(stats.in_set.load(Ordering::Relaxed))
-    );
-    gauge_header(
-        &mut out,
-        "lifeline_keeper_reference_slot",
-        "The slot endpoints' lag is measured from: the highest recent slot of the keeper's own RPCs and PubSub",
-    );
-    let _ = writeln!(
-        out,
-        "lifeline_keeper_reference_slot {}",
-        get(&stats.reference_slot)
-    );
-    gauge_header(
-        &mut out,
-        "lifeline_keeper_last_ok_timestamp_ms",
-        "Unix time of the last round that read the chain",
-    );
-    let _ = writeln!(
-        out,
-        "lifeline_keeper_last_ok_timestamp_ms {}",
-        get(&stats.last_ok_unix_ms)
-    );
-    out
+    let single: [(&str, &str, u64); 3] = [
+        (
+            "lifeline_keeper_in_keeper_set",
+            "1 while this keeper's key is in the network's keeper set",
+            u64::from(stats.in_set.load(Ordering::Relaxed)),
+        ),
+        (
+            "lifeline_keeper_reference_slot",
+            "The slot endpoints' lag is measured from: the highest recent slot of the keeper's own RPCs and PubSub",
+            get(&stats.reference_slot),
+        ),
+        (
+            "lifeline_keeper_last_ok_timestamp_ms",
+            "Unix time of the last round that read the chain",
+            get(&stats.last_ok_unix_ms),
+        ),
+    ];
+    for (name, help, value) in single {
+        gauge_header(out, name, help);
+        let _ = writeln!(out, "{name} {value}");
+    }
 }
 
 fn endpoint_gauges(out: &mut String, gauges: &std::collections::BTreeMap<u32, EndpointGauges>) {

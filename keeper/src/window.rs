@@ -6,6 +6,8 @@
 //!
 //! The verdict that drives the counters is the program's own `engine::verdict::classify`
 //! over the same figures, so the keeper predicts exactly what the chain will record.
+//!
+//! (Over 400 lines because of its tests: the tracker itself is about 200.)
 use std::collections::{BTreeMap, VecDeque};
 
 use lifeline::constants::BPS_MAX;

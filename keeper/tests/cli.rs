@@ -1,4 +1,6 @@
 //! `lifeline-keeper` as an operator runs it.
+//!
+//! (Over 400 lines: each case runs the binary as an operator would, with its files.)
 use std::process::Command;
 use std::time::{Duration, Instant};
 

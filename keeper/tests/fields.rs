@@ -1,5 +1,7 @@
 //! Every keeper setting changes what the keeper does: one test per field here (or the
 //! test named for it in `COVERED`), and a check that no field is left without one.
+//!
+//! (Over 400 lines: one test per configuration field, and the recording proxy some need.)
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -9,6 +9,10 @@
 //! * `Bank::new_from_parent` is never called under the BankForks write lock: it takes the
 //!   program-cache lock, and transaction processing takes program cache → BankForks (read).
 //!   (solana-program-test's warp does exactly that and deadlocks under concurrent traffic.)
+//!
+//! (Over 400 lines: genesis, the slot clock, sending and simulating, the transaction
+//! records and the ledger hooks all act on the same bank forks; split, they would share
+//! their locks across files.)
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};

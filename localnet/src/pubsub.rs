@@ -2,6 +2,9 @@
 //! slotSubscribe (with their unsubscribes), in Solana's notification shapes. Notifications
 //! are sent when a transaction commits (account, program, signature) and when a slot ends.
 //! The simulated WebSocket endpoints serve the same connections through a `Distortion`.
+//!
+//! (Over 400 lines: every subscription kind and its notification shape, served by one
+//! connection loop.)
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};

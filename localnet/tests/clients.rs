@@ -1,5 +1,7 @@
 //! The real solana-rpc-client and solana-pubsub-client (3.1.x) against the localnet, over
 //! real sockets.
+//!
+//! (Over 400 lines: one test per client library and RPC family.)
 use std::time::Duration;
 
 use futures_util::StreamExt;

@@ -1,5 +1,7 @@
 //! Simulated Yellowstone gRPC (Geyser) endpoints: a real tonic client subscribes to slots
 //! and pings on the open stream, healthy and under each fault.
+//!
+//! (Over 400 lines: a stream client and one test per fault.)
 mod common;
 
 use std::collections::HashMap;

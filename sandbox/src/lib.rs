@@ -14,20 +14,23 @@
 //! let record = sb.wait_migration(0, std::time::Duration::from_secs(10)).await;
 //! # }
 //! ```
+//!
+//! (Over 400 lines: one type whose methods are the vocabulary of every scenario; the
+//! topology it applies is in setup.rs.)
 mod seen;
+mod setup;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
-use async_trait::async_trait;
 use lifeline::instructions::SubmitAttestationArgs;
 use lifeline::state::{Ballot, KeeperReport, MigrationRecord, Network, PolicyParams, Topology};
-use lifeline_client::plan::{self, EndpointSpec, KeeperSpec, NetworkSpec, Spec, SpecRole};
+use lifeline_client::plan::{self, Spec};
 use lifeline_client::{accounts, ix, pda, ChainState};
 use lifeline_keeper::{Keeper, KeeperStats};
-use lifeline_localnet::{Fault, Localnet, LocalnetConfig, SimulatedEndpoint};
+use lifeline_localnet::{Fault, Localnet, LocalnetConfig};
 use solana_account::ReadableAccount;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -36,6 +39,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use seen::Seen;
+use setup::{read, spec, Direct};
 
 /// What to start.
 #[derive(Clone, Debug)]
@@ -114,33 +118,6 @@ pub struct Sandbox {
     tasks: Vec<Option<JoinHandle<()>>>,
     stop: watch::Sender<bool>,
     actor_seq: Vec<u64>,
-}
-
-/// The localnet as a target for `plan::apply`: transactions go in-process.
-struct Direct<'a> {
-    net: &'a Localnet,
-    authority: &'a Keypair,
-}
-
-#[async_trait]
-impl plan::Target for Direct<'_> {
-    async fn topology(&self, network: &Pubkey) -> Result<Option<Box<Topology>>, String> {
-        Ok(read::<Topology>(self.net, &pda::topology(network).0))
-    }
-    async fn send(&self, ix: Instruction) -> Result<String, String> {
-        self.net
-            .send(self.authority, &[ix])
-            .map(|s| s.to_string())
-            .map_err(|e| e.to_string())
-    }
-}
-
-fn read<T: anchor_lang::ZeroCopy + anchor_lang::Discriminator>(
-    net: &Localnet,
-    key: &Pubkey,
-) -> Option<Box<T>> {
-    let acc = net.cluster.working_bank().get_account(key)?;
-    accounts::decode::<T>(acc.data()).ok()
 }
 
 impl Sandbox {
@@ -468,68 +445,5 @@ impl Drop for Sandbox {
         for t in self.tasks.iter().flatten() {
             t.abort();
         }
-    }
-}
-
-/// The topology the config describes: endpoint i is the i-th simulated endpoint, of its
-/// kind, at its localnet URL, in region r{i} and provider p{i}; keeper i in region r{i},
-/// provider p{i % 2}.
-fn spec(config: &SandboxConfig, simulated: &[SimulatedEndpoint], keepers: &[Keypair]) -> Spec {
-    let groups: Vec<Vec<usize>> = if config.groups.is_empty() {
-        vec![(0..simulated.len()).collect()]
-    } else {
-        config.groups.clone()
-    };
-    let mut endpoints = Vec::new();
-    for (g, members) in groups.iter().enumerate() {
-        for (n, &i) in members.iter().enumerate() {
-            let (region, provider) = config
-                .endpoint_labels
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| (format!("r{i}"), format!("p{i}")));
-            endpoints.push(EndpointSpec {
-                group: g as u8,
-                kind: simulated[i].kind,
-                role: if n == 0 {
-                    SpecRole::Primary
-                } else {
-                    SpecRole::Standby
-                },
-                url: simulated[i].url.clone(),
-                region,
-                provider,
-                priority: n as u8,
-            });
-        }
-    }
-    Spec {
-        network: NetworkSpec {
-            name: config.name.clone(),
-            address: None,
-            creator: None,
-            guardian: None,
-        },
-        policy: PolicyParams::FIELDS
-            .iter()
-            .map(|f| (f.name.to_string(), (f.get)(&config.policy)))
-            .collect(),
-        keepers: keepers
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                let (region, provider) = config
-                    .keeper_labels
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| (format!("r{i}"), format!("p{}", i % 2)));
-                KeeperSpec {
-                    pubkey: k.pubkey(),
-                    region,
-                    provider,
-                }
-            })
-            .collect(),
-        endpoints,
     }
 }

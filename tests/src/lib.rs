@@ -1,6 +1,9 @@
 //! Harness for running the Lifeline program natively inside solana-program-test's real
 //! bank (no SBF toolchain): a processor wrapper, a `TestNet` fixture that creates a
 //! network with keepers and endpoints, and helpers to send, warp, attest and read state.
+//!
+//! (Over 400 lines: one fixture with a helper per instruction, shared by every program
+//! test file.)
 pub mod dashboard;
 pub mod scenario;
 

@@ -10,6 +10,9 @@
 //!
 //! After a deliberate change to the engine or the account layout:
 //!   LIFELINE_BLESS=1 cargo test -p lifeline-tests --test dashboard_quorum
+//!
+//! (Long: every case of the fixture is spelled out here, one per rule of the engine the
+//! dashboard mirrors, so a reader sees what is covered.)
 use std::path::PathBuf;
 
 use anchor_lang::prelude::Pubkey;

@@ -107,59 +107,31 @@ pub async fn run(c: EndpointCommand) -> Result<(), Failure> {
             group,
             kind,
             role,
-            endpoint_url: url,
+            endpoint_url,
             region,
             provider,
             priority,
         } => {
-            check(kind, &url, &region, &provider)?;
-            if kind == EndpointKind::Oracle {
-                check_oracles([(format!("endpoint {url}"), url.as_str())]).await?;
-            }
-            let ctx = Ctx::load(&common).await?;
-            ctx.require_authority()?;
             let args = AddEndpointArgs {
                 group,
                 kind: kind as u8,
                 role: Role::from(role) as u8,
                 priority,
-                url: url.clone(),
+                url: endpoint_url,
                 region,
                 provider,
             };
-            ctx.send(
-                &format!(
-                    "added {} endpoint {url} to group {group}",
-                    kinds::name(kind)
-                ),
-                ix::add_endpoint(&ctx.network, &ctx.me(), args),
-            )
-            .await
+            add(&common, kind, args).await
         }
         EndpointCommand::Update {
             common,
             id,
-            endpoint_url: url,
+            endpoint_url,
             region,
             provider,
             priority,
             role,
         } => {
-            let ctx = Ctx::load(&common).await?;
-            ctx.require_authority()?;
-            let e = ctx.state.topology.endpoint(id).copied().ok_or_else(|| {
-                Failure::input(format!("network {} has no endpoint {id}", ctx.network))
-            })?;
-            let kind = e.kind().unwrap_or(EndpointKind::Other);
-            check(
-                kind,
-                url.as_deref().unwrap_or(e.url()),
-                region.as_deref().unwrap_or(""),
-                provider.as_deref().unwrap_or(""),
-            )?;
-            if let (EndpointKind::Oracle, Some(new_url)) = (kind, &url) {
-                check_oracles([(format!("endpoint {id}"), new_url.as_str())]).await?;
-            }
             if matches!(role, Some(RoleArg::Primary)) {
                 return Err(Failure::input(
                     "promotion goes through `lifeline failover --group G --to ID`",
@@ -167,17 +139,13 @@ pub async fn run(c: EndpointCommand) -> Result<(), Failure> {
             }
             let args = UpdateEndpointArgs {
                 endpoint_id: id,
-                url,
+                url: endpoint_url,
                 region,
                 provider,
                 priority,
                 role: role.map(|r| Role::from(r) as u8),
             };
-            ctx.send(
-                &format!("updated endpoint {id}"),
-                ix::update_endpoint(&ctx.network, &ctx.me(), args),
-            )
-            .await
+            update(&common, args).await
         }
         EndpointCommand::Remove { common, id } => {
             let ctx = Ctx::load(&common).await?;
@@ -189,4 +157,48 @@ pub async fn run(c: EndpointCommand) -> Result<(), Failure> {
             .await
         }
     }
+}
+
+/// `endpoint add`: every check the program makes, and an oracle's answer, before paying.
+async fn add(common: &Common, kind: EndpointKind, args: AddEndpointArgs) -> Result<(), Failure> {
+    check(kind, &args.url, &args.region, &args.provider)?;
+    if kind == EndpointKind::Oracle {
+        check_oracles([(format!("endpoint {}", args.url), args.url.as_str())]).await?;
+    }
+    let ctx = Ctx::load(common).await?;
+    ctx.require_authority()?;
+    let what = format!(
+        "added {} endpoint {} to group {}",
+        kinds::name(kind),
+        args.url,
+        args.group
+    );
+    ctx.send(&what, ix::add_endpoint(&ctx.network, &ctx.me(), args))
+        .await
+}
+
+/// `endpoint update`: the endpoint's kind decides what its new URL must look like.
+async fn update(common: &Common, args: UpdateEndpointArgs) -> Result<(), Failure> {
+    let ctx = Ctx::load(common).await?;
+    ctx.require_authority()?;
+    let id = args.endpoint_id;
+    let e =
+        ctx.state.topology.endpoint(id).copied().ok_or_else(|| {
+            Failure::input(format!("network {} has no endpoint {id}", ctx.network))
+        })?;
+    let kind = e.kind().unwrap_or(EndpointKind::Other);
+    check(
+        kind,
+        args.url.as_deref().unwrap_or(e.url()),
+        args.region.as_deref().unwrap_or(""),
+        args.provider.as_deref().unwrap_or(""),
+    )?;
+    if let (EndpointKind::Oracle, Some(new_url)) = (kind, &args.url) {
+        check_oracles([(format!("endpoint {id}"), new_url.as_str())]).await?;
+    }
+    ctx.send(
+        &format!("updated endpoint {id}"),
+        ix::update_endpoint(&ctx.network, &ctx.me(), args),
+    )
+    .await
 }

@@ -112,217 +112,270 @@ fn readmission_wait(snap: &Snapshot, e: &Electorate, x: &Endpoint, j: usize) -> 
     (quarantine_left, probation_left)
 }
 
+/// The report being written: the chain read once, and the text so far.
+struct Report<'a> {
+    key: &'a Pubkey,
+    state: &'a ChainState,
+    snap: &'a Snapshot<'a>,
+    electorate: &'a Electorate<'a>,
+    quorum: usize,
+    policy: PolicyParams,
+    out: String,
+}
+
+impl Report<'_> {
+    fn line(&mut self, s: String) {
+        self.out.push_str(&s);
+        self.out.push('\n');
+    }
+
+    /// The network: authority, guardian, state, quorum, policy.
+    fn header(&mut self) {
+        let (n, t, now) = (&*self.state.network, &*self.state.topology, self.state.slot);
+        self.line(format!("network   {} ({})", n.name(), self.key));
+        let pending = key_or_none(&n.pending_authority).map_or(String::new(), |p| {
+            format!("   (proposed: {p}, not yet accepted)")
+        });
+        self.line(format!("authority {}{pending}", n.authority));
+        let guardian = key_or_none(&n.guardian).unwrap_or_else(|| "none".into());
+        self.line(format!("guardian  {guardian}"));
+        let paused_by = if n.paused_by == n.authority {
+            "the authority".to_string()
+        } else if n.paused_by == n.guardian {
+            "the guardian".to_string()
+        } else {
+            n.paused_by.to_string()
+        };
+        let state = if n.is_paused() {
+            format!("PAUSED by {paused_by}: no automatic migration or readmission")
+        } else {
+            "active".into()
+        };
+        self.line(format!(
+            "state     {state}   epoch {}   slot {now}",
+            t.epoch
+        ));
+        let keepers = n.keeper_count as usize;
+        let (safety, liveness) = fault_tolerance(&n.policy, keepers);
+        if self.quorum == usize::MAX {
+            self.line("quorum    none: no keepers".into());
+        } else {
+            self.line(format!(
+                "quorum    {} of {keepers} (tolerates {liveness} silent and {safety} lying keepers)",
+                self.quorum
+            ));
+        }
+        if let Some(w) = tolerance_note(keepers, &self.policy) {
+            self.line(w);
+        }
+        let fields: Vec<String> = PolicyParams::FIELDS
+            .iter()
+            .map(|f| format!("{} {}", f.name, (f.get)(&self.policy)))
+            .collect();
+        self.line(format!("policy    {}", fields.join(", ")));
+    }
+
+    /// Every keeper: labels, and whether and since when its row counts.
+    fn keepers(&mut self) -> Vec<Value> {
+        let (n, t, now) = (&*self.state.network, &*self.state.topology, self.state.slot);
+        self.line("\nkeepers".into());
+        let mut json = Vec::new();
+        for (i, k) in n.keepers.iter().enumerate().filter(|(_, k)| !k.is_empty()) {
+            let row = &self.state.ballot.reports[i];
+            let attested =
+                (row.keeper == k.keeper && row.submitted_slot != 0).then_some(row.submitted_slot);
+            let counted = self.electorate.counted.iter().find(|c| c.keeper_index == i);
+            let standing = match (attested, counted) {
+                (None, _) => "never attested".to_string(),
+                (Some(at), Some(c)) => format!(
+                    "last attested slot {at} ({} ago, seq {}){}",
+                    secs(now.saturating_sub(at)),
+                    row.seq,
+                    if c.cut_off { "  [reaches no endpoint: its down votes are discounted]" } else { "" }
+                ),
+                (Some(at), None) if row.topology_epoch < t.policy_epoch => format!(
+                    "last attested slot {at}: before the policy changed, not counting until it attests again"
+                ),
+                (Some(at), None) => format!(
+                    "SILENT since slot {at} ({} ago): its votes no longer count",
+                    secs(now.saturating_sub(at))
+                ),
+            };
+            self.line(format!(
+                "  {}  {:<16} {:<16} {standing}",
+                k.keeper,
+                k.region(),
+                k.provider()
+            ));
+            json.push(json!({
+                "keeper": k.keeper.to_string(), "slot": i, "region": k.region(), "provider": k.provider(),
+                "seq": row.seq, "last_attested_slot": attested, "counting": counted.is_some(),
+                "cut_off": counted.is_some_and(|c| c.cut_off),
+                "silent": attested.is_some() && counted.is_none() && row.topology_epoch >= t.policy_epoch,
+            }));
+        }
+        json
+    }
+
+    /// Each group's endpoints, with the keepers' verdict in words.
+    fn groups(&mut self) -> Vec<Value> {
+        let t = &*self.state.topology;
+        let mut groups: Vec<u8> = t.endpoints().iter().map(|e| e.group).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        let mut json = Vec::new();
+        for g in groups {
+            self.line(format!("\ngroup {g}"));
+            for (j, e) in t
+                .endpoints()
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.group == g)
+            {
+                json.push(self.endpoint(j, e));
+            }
+        }
+        json
+    }
+
+    /// One endpoint: role, kind, verdict, medians, and what a quarantined one waits for.
+    fn endpoint(&mut self, j: usize, e: &Endpoint) -> Value {
+        let (snap, electorate, quorum) = (self.snap, self.electorate, self.quorum);
+        let tl = tally(snap, electorate, e.id);
+        let counts = verdict_counts(snap, electorate, j);
+        let words = verdict_words(&tl, counts, quorum);
+        let role = e.role().map_or("?", |r| match r {
+            Role::Primary => "PRIMARY",
+            Role::Standby => "standby",
+            Role::Quarantined => "QUARANTINED",
+            Role::Retired => "retired",
+        });
+        let kind = e.kind().map_or("?", kinds::name);
+        self.line(format!(
+            "  {:<3} {role:<11} {kind:<9} {words:<44} {}",
+            e.id,
+            e.url()
+        ));
+        if tl.observed > 0 {
+            self.line(format!(
+                "      medians over {} keepers: latency {} ms, lag {} slots, errors {:.1} %",
+                tl.observed,
+                tl.median_latency_ms,
+                tl.median_slot_lag,
+                tl.median_error_bps as f64 / 100.0
+            ));
+        }
+        let mut wait = json!(null);
+        if e.role() == Some(Role::Quarantined) {
+            let (q, p) = readmission_wait(snap, electorate, e, j);
+            let probation = match p {
+                Some(0) => "probation served".to_string(),
+                Some(left) => format!("probation {left} slots left ({})", secs(left)),
+                None => format!("probation not started by {quorum} keepers"),
+            };
+            let quarantine = if q == 0 {
+                "elapsed".to_string()
+            } else {
+                format!("{q} slots left, {}", secs(q))
+            };
+            self.line(format!(
+                "      quarantined until slot {} ({quarantine}), {} ejection(s), last for {}; {probation}",
+                e.quarantine_until_slot,
+                e.ejection_count,
+                describe::reason(Reason::from_u8(e.last_reason)),
+            ));
+            wait = json!({ "quarantine_slots_left": q, "probation_slots_left": p });
+        }
+        let [_, healthy, degraded, down] = counts;
+        json!({
+            "id": e.id, "group": e.group, "kind": e.kind().map_or("unknown", kinds::name), "role": role.to_lowercase(),
+            "url": e.url(), "region": e.region(), "provider": e.provider(), "priority": e.priority,
+            "verdict": words,
+            "reason": (tl.down as usize >= quorum).then(|| describe::reason(tl.reason)),
+            "votes": { "down": tl.down, "healthy": tl.healthy, "probation": tl.probation },
+            "verdicts": { "healthy": healthy, "degraded": degraded, "down": down, "observed": tl.observed },
+            "medians": (tl.observed > 0).then(|| json!({
+                "latency_ms": tl.median_latency_ms, "slot_lag": tl.median_slot_lag, "error_bps": tl.median_error_bps,
+            })),
+            "quarantine_until_slot": e.quarantine_until_slot, "ejections": e.ejection_count,
+            "readmission": wait,
+        })
+    }
+
+    /// The recent migrations, with the transactions that made them.
+    fn migrations(&mut self, signatures: &[Option<String>]) -> Vec<Value> {
+        let (n, t) = (&*self.state.network, &*self.state.topology);
+        let recent: Vec<_> = t.recent_migrations().collect();
+        if !recent.is_empty() {
+            self.line("\nrecent migrations".into());
+        }
+        let mut json = Vec::new();
+        for (i, m) in recent.iter().enumerate() {
+            let from = m.from().map_or("-".to_string(), |id| id.to_string());
+            let rule = Reason::from_u8(m.rule);
+            let tx = signatures.get(i).cloned().flatten();
+            let tx_line = tx
+                .as_ref()
+                .map_or(String::new(), |s| format!("\n      transaction {s}"));
+            self.line(format!(
+                "  slot {:<10} group {} {from} → {}  {}; {} voter(s), median lag {} slots, latency {} ms{tx_line}",
+                m.slot,
+                m.group,
+                m.to_id,
+                describe::reason(rule),
+                m.voter_count,
+                m.median_slot_lag,
+                m.median_latency_ms,
+            ));
+            json.push(json!({
+                "slot": m.slot, "group": m.group, "from": m.from(), "to": m.to_id,
+                "rule": format!("{rule:?}"), "reason": describe::reason(rule),
+                "voters": describe::voters(n, m.voters), "voter_count": m.voter_count,
+                "median_slot_lag": m.median_slot_lag, "median_latency_ms": m.median_latency_ms,
+                "new_epoch": m.new_epoch, "transaction": tx,
+            }));
+        }
+        json
+    }
+}
+
+/// The status as text, and as JSON carrying the same (and the whole policy).
 pub fn render(
     network_key: &Pubkey,
     state: &ChainState,
     signatures: &[Option<String>],
 ) -> (String, Value) {
-    let (n, t, now) = (&*state.network, &*state.topology, state.slot);
+    let (n, t) = (&*state.network, &*state.topology);
     let snap = state.snapshot();
     let electorate = collect(&snap);
     let keepers = n.keeper_count as usize;
-    let quorum = effective_quorum(&n.policy, keepers);
-    let policy = PolicyParams::from(&n.policy);
-    let mut out = String::new();
-    let mut line = |s: String| {
-        out.push_str(&s);
-        out.push('\n');
+    let mut r = Report {
+        key: network_key,
+        state,
+        snap: &snap,
+        electorate: &electorate,
+        quorum: effective_quorum(&n.policy, keepers),
+        policy: PolicyParams::from(&n.policy),
+        out: String::new(),
     };
-    line(format!("network   {} ({network_key})", n.name()));
-    line(format!(
-        "authority {}{}",
-        n.authority,
-        key_or_none(&n.pending_authority).map_or(String::new(), |p| format!(
-            "   (proposed: {p}, not yet accepted)"
-        ))
-    ));
-    line(format!(
-        "guardian  {}",
-        key_or_none(&n.guardian).unwrap_or_else(|| "none".into())
-    ));
-    let paused_by = if n.paused_by == n.authority {
-        "the authority".to_string()
-    } else if n.paused_by == n.guardian {
-        "the guardian".to_string()
-    } else {
-        n.paused_by.to_string()
-    };
-    line(format!(
-        "state     {}   epoch {}   slot {now}",
-        if n.is_paused() {
-            format!("PAUSED by {paused_by}: no automatic migration or readmission")
-        } else {
-            "active".into()
-        },
-        t.epoch
-    ));
+    r.header();
+    let keeper_json = r.keepers();
+    let endpoint_json = r.groups();
+    let migration_json = r.migrations(signatures);
     let (safety, liveness) = fault_tolerance(&n.policy, keepers);
-    if quorum == usize::MAX {
-        line("quorum    none: no keepers".into());
-    } else {
-        line(format!(
-            "quorum    {quorum} of {keepers} (tolerates {liveness} silent and {safety} lying keepers)"
-        ));
-    }
-    if let Some(w) = tolerance_note(keepers, &policy) {
-        line(w);
-    }
-    let fields: Vec<String> = PolicyParams::FIELDS
-        .iter()
-        .map(|f| format!("{} {}", f.name, (f.get)(&policy)))
-        .collect();
-    line(format!("policy    {}", fields.join(", ")));
-
-    line("\nkeepers".into());
-    let mut keeper_json = Vec::new();
-    for (i, k) in n.keepers.iter().enumerate().filter(|(_, k)| !k.is_empty()) {
-        let row = &state.ballot.reports[i];
-        let attested =
-            (row.keeper == k.keeper && row.submitted_slot != 0).then_some(row.submitted_slot);
-        let counted = electorate.counted.iter().find(|c| c.keeper_index == i);
-        let standing = match (attested, counted) {
-            (None, _) => "never attested".to_string(),
-            (Some(at), Some(c)) => format!(
-                "last attested slot {at} ({} ago, seq {}){}",
-                secs(now.saturating_sub(at)),
-                row.seq,
-                if c.cut_off { "  [reaches no endpoint: its down votes are discounted]" } else { "" }
-            ),
-            (Some(at), None) if row.topology_epoch < t.policy_epoch => format!(
-                "last attested slot {at}: before the policy changed, not counting until it attests again"
-            ),
-            (Some(at), None) => format!(
-                "SILENT since slot {at} ({} ago): its votes no longer count",
-                secs(now.saturating_sub(at))
-            ),
-        };
-        line(format!(
-            "  {}  {:<16} {:<16} {standing}",
-            k.keeper,
-            k.region(),
-            k.provider()
-        ));
-        keeper_json.push(json!({
-            "keeper": k.keeper.to_string(), "slot": i, "region": k.region(), "provider": k.provider(),
-            "seq": row.seq, "last_attested_slot": attested, "counting": counted.is_some(),
-            "cut_off": counted.is_some_and(|c| c.cut_off),
-            "silent": attested.is_some() && counted.is_none() && row.topology_epoch >= t.policy_epoch,
-        }));
-    }
-
-    let mut groups: Vec<u8> = t.endpoints().iter().map(|e| e.group).collect();
-    groups.sort_unstable();
-    groups.dedup();
-    let mut endpoint_json = Vec::new();
-    for g in groups {
-        line(format!("\ngroup {g}"));
-        for (j, e) in t
-            .endpoints()
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.group == g)
-        {
-            let tl = tally(&snap, &electorate, e.id);
-            let counts = verdict_counts(&snap, &electorate, j);
-            let words = verdict_words(&tl, counts, quorum);
-            let role = e.role().map_or("?", |r| match r {
-                Role::Primary => "PRIMARY",
-                Role::Standby => "standby",
-                Role::Quarantined => "QUARANTINED",
-                Role::Retired => "retired",
-            });
-            line(format!(
-                "  {:<3} {:<11} {:<9} {:<44} {}",
-                e.id,
-                role,
-                e.kind().map_or("?", kinds::name),
-                words,
-                e.url()
-            ));
-            if tl.observed > 0 {
-                line(format!(
-                    "      medians over {} keepers: latency {} ms, lag {} slots, errors {:.1} %",
-                    tl.observed,
-                    tl.median_latency_ms,
-                    tl.median_slot_lag,
-                    tl.median_error_bps as f64 / 100.0
-                ));
-            }
-            let mut wait = json!(null);
-            if e.role() == Some(Role::Quarantined) {
-                let (q, p) = readmission_wait(&snap, &electorate, e, j);
-                let probation = match p {
-                    Some(0) => "probation served".to_string(),
-                    Some(left) => format!("probation {left} slots left ({})", secs(left)),
-                    None => format!("probation not started by {quorum} keepers"),
-                };
-                line(format!(
-                    "      quarantined until slot {} ({}), {} ejection(s), last for {}; {probation}",
-                    e.quarantine_until_slot,
-                    if q == 0 { "elapsed".to_string() } else { format!("{q} slots left, {}", secs(q)) },
-                    e.ejection_count,
-                    describe::reason(Reason::from_u8(e.last_reason)),
-                ));
-                wait = json!({ "quarantine_slots_left": q, "probation_slots_left": p });
-            }
-            let [_, healthy, degraded, down] = counts;
-            endpoint_json.push(json!({
-                "id": e.id, "group": e.group, "kind": e.kind().map_or("unknown", kinds::name), "role": role.to_lowercase(),
-                "url": e.url(), "region": e.region(), "provider": e.provider(), "priority": e.priority,
-                "verdict": words,
-                "reason": (tl.down as usize >= quorum).then(|| describe::reason(tl.reason)),
-                "votes": { "down": tl.down, "healthy": tl.healthy, "probation": tl.probation },
-                "verdicts": { "healthy": healthy, "degraded": degraded, "down": down, "observed": tl.observed },
-                "medians": (tl.observed > 0).then(|| json!({
-                    "latency_ms": tl.median_latency_ms, "slot_lag": tl.median_slot_lag, "error_bps": tl.median_error_bps,
-                })),
-                "quarantine_until_slot": e.quarantine_until_slot, "ejections": e.ejection_count,
-                "readmission": wait,
-            }));
-        }
-    }
-
-    let recent: Vec<_> = t.recent_migrations().collect();
-    if !recent.is_empty() {
-        line("\nrecent migrations".into());
-    }
-    let mut migration_json = Vec::new();
-    for (i, m) in recent.iter().enumerate() {
-        let from = m.from().map_or("-".to_string(), |id| id.to_string());
-        let rule = Reason::from_u8(m.rule);
-        let tx = signatures.get(i).cloned().flatten();
-        line(format!(
-            "  slot {:<10} group {} {from} → {}  {}; {} voter(s), median lag {} slots, latency {} ms{}",
-            m.slot,
-            m.group,
-            m.to_id,
-            describe::reason(rule),
-            m.voter_count,
-            m.median_slot_lag,
-            m.median_latency_ms,
-            tx.as_ref().map_or(String::new(), |s| format!("\n      transaction {s}"))
-        ));
-        migration_json.push(json!({
-            "slot": m.slot, "group": m.group, "from": m.from(), "to": m.to_id,
-            "rule": format!("{rule:?}"), "reason": describe::reason(rule),
-            "voters": describe::voters(n, m.voters), "voter_count": m.voter_count,
-            "median_slot_lag": m.median_slot_lag, "median_latency_ms": m.median_latency_ms,
-            "new_epoch": m.new_epoch, "transaction": tx,
-        }));
-    }
     let policy_json: serde_json::Map<String, Value> = PolicyParams::FIELDS
         .iter()
-        .map(|f| (f.name.to_string(), json!((f.get)(&policy))))
+        .map(|f| (f.name.to_string(), json!((f.get)(&r.policy))))
         .collect();
     let json = json!({
         "network": network_key.to_string(), "name": n.name(), "authority": n.authority.to_string(),
         "pending_authority": key_or_none(&n.pending_authority), "guardian": key_or_none(&n.guardian),
         "paused": n.is_paused(), "paused_by": n.is_paused().then(|| n.paused_by.to_string()),
-        "epoch": t.epoch, "slot": now, "policy": policy_json,
-        "quorum": (quorum != usize::MAX).then_some(quorum),
+        "epoch": t.epoch, "slot": state.slot, "policy": policy_json,
+        "quorum": (r.quorum != usize::MAX).then_some(r.quorum),
         "tolerates": { "silent": liveness, "lying": safety },
-        "warning": tolerance_note(keepers, &policy),
+        "warning": tolerance_note(keepers, &r.policy),
         "keepers": keeper_json, "endpoints": endpoint_json, "migrations": migration_json,
     });
-    (out, json)
+    (r.out, json)
 }

@@ -178,6 +178,19 @@ fn add_endpoint(e: &EndpointSpec, role: Role) -> Step {
     }
 }
 
+/// The endpoint steps, by when they must run.
+#[derive(Default)]
+struct EndpointSteps {
+    /// Removals of endpoints that do not serve.
+    early: Vec<Step>,
+    adds: Vec<Step>,
+    updates: Vec<Step>,
+    /// Promotions of the declared successor of a primary the file removes or retires.
+    promotions: Vec<Step>,
+    /// Retirements and removals of endpoints that did serve.
+    late: Vec<Step>,
+}
+
 /// The endpoint steps, in an order the program accepts: removals of endpoints that do not
 /// serve, additions, updates, promotions, then retirements and removals of endpoints that
 /// did serve.
@@ -187,124 +200,132 @@ fn endpoints(
     steps: &mut Vec<Step>,
     notes: &mut Vec<String>,
 ) -> Result<(), PlanError> {
-    let chain = topology.endpoints();
-    let in_file = |x: &Endpoint| {
-        spec.endpoints
-            .iter()
-            .find(|e| e.group == x.group && e.url == x.url())
-    };
-    let declared_primary = |group: u8| {
-        spec.endpoints
-            .iter()
-            .find(|e| e.group == group && e.role == SpecRole::Primary)
-    };
-    let mut adds = Vec::new();
-    let mut updates = Vec::new();
-    let mut promotions = Vec::new();
-    let mut late = Vec::new();
+    let mut s = EndpointSteps::default();
+    for x in topology.endpoints() {
+        leaving(spec, x, &mut s)?;
+    }
+    for e in &spec.endpoints {
+        arriving_or_staying(e, topology.endpoints(), &mut s, notes);
+    }
+    for part in [s.early, s.adds, s.updates, s.promotions, s.late] {
+        steps.extend(part);
+    }
+    Ok(())
+}
 
-    for x in chain {
-        let serving = x.role() == Some(Role::Primary);
-        let leaving = match in_file(x) {
-            None => Some("removes"),
-            Some(e) if e.role == SpecRole::Retired && serving => Some("retires"),
-            _ => None,
-        };
-        let Some(action) = leaving else {
-            continue;
-        };
-        let remove = Step::RemoveEndpoint {
+/// The steps for an endpoint on chain that the file removes, or retires while it serves.
+/// A serving primary leaves after its group's declared successor is promoted.
+fn leaving(spec: &Spec, x: &Endpoint, s: &mut EndpointSteps) -> Result<(), PlanError> {
+    let serving = x.role() == Some(Role::Primary);
+    let in_file = spec
+        .endpoints
+        .iter()
+        .find(|e| e.group == x.group && e.url == x.url());
+    let action = match in_file {
+        None => "removes",
+        Some(e) if e.role == SpecRole::Retired && serving => "retires",
+        _ => return Ok(()),
+    };
+    let remove = Step::RemoveEndpoint {
+        id: x.id,
+        url: x.url().to_string(),
+    };
+    if !serving {
+        s.early.push(remove);
+        return Ok(());
+    }
+    let group_continues = spec
+        .endpoints
+        .iter()
+        .any(|e| e.group == x.group && e.url != x.url());
+    if !group_continues && action == "removes" {
+        s.late.push(remove); // the whole group goes: its primary last
+        return Ok(());
+    }
+    let successor = spec
+        .endpoints
+        .iter()
+        .find(|e| e.group == x.group && e.role == SpecRole::Primary && e.url != x.url())
+        .ok_or_else(|| PlanError::NoSuccessor {
+            group: x.group,
+            url: x.url().to_string(),
+            action,
+        })?;
+    s.promotions.push(Step::Promote {
+        group: x.group,
+        url: successor.url.clone(),
+        why: format!("the file {action} {}", x.url()),
+    });
+    s.late.push(if action == "removes" {
+        remove
+    } else {
+        Step::UpdateEndpoint {
             id: x.id,
             url: x.url().to_string(),
-        };
-        if !serving {
-            steps.push(remove);
-            continue;
+            args: lifeline::instructions::UpdateEndpointArgs {
+                endpoint_id: x.id,
+                role: Some(Role::Retired as u8),
+                ..Default::default()
+            },
+            changes: vec![Change {
+                field: "role",
+                from: "primary".into(),
+                to: "retired".into(),
+            }],
         }
-        let group_continues = spec
-            .endpoints
-            .iter()
-            .any(|e| e.group == x.group && e.url != x.url());
-        if !group_continues && action == "removes" {
-            late.push(remove); // the whole group goes: its primary last
-            continue;
-        }
-        let successor = declared_primary(x.group)
-            .filter(|e| e.url != x.url())
-            .ok_or_else(|| PlanError::NoSuccessor {
-                group: x.group,
-                url: x.url().to_string(),
-                action,
-            })?;
-        promotions.push(Step::Promote {
-            group: x.group,
-            url: successor.url.clone(),
-            why: format!("the file {action} {}", x.url()),
-        });
-        late.push(if action == "removes" {
-            remove
-        } else {
-            Step::UpdateEndpoint {
-                id: x.id,
-                url: x.url().to_string(),
-                args: lifeline::instructions::UpdateEndpointArgs {
-                    endpoint_id: x.id,
-                    role: Some(Role::Retired as u8),
-                    ..Default::default()
-                },
-                changes: vec![Change {
-                    field: "role",
-                    from: "primary".into(),
-                    to: "retired".into(),
-                }],
-            }
-        });
-    }
-
-    for e in &spec.endpoints {
-        let Some(x) = chain
-            .iter()
-            .find(|x| x.group == e.group && x.url() == e.url)
-        else {
-            // New. Its group keeps (or gets, via a promotion above) a serving primary:
-            // it joins as standby; in an empty group the declared primary is added as such.
-            let group_serves = chain
-                .iter()
-                .any(|x| x.group == e.group && x.role() == Some(Role::Primary));
-            let role = match e.role {
-                SpecRole::Primary if group_serves => Role::Standby,
-                r => r.into(),
-            };
-            adds.push(add_endpoint(e, role));
-            continue;
-        };
-        updates.extend(update(e, x, notes));
-        if e.role == SpecRole::Primary && x.role() != Some(Role::Primary) {
-            let promoted = promotions
-                .iter()
-                .any(|p| matches!(p, Step::Promote { url, .. } if *url == e.url));
-            if !promoted {
-                let serving = chain
-                    .iter()
-                    .find(|o| o.group == e.group && o.role() == Some(Role::Primary));
-                notes.push(match serving {
-                    Some(s) => format!(
-                        "drift: group {} is served by {} (endpoint {}); the file declares {} as its initial primary. Apply does not undo failovers: run `lifeline failover --group {} --to {}` to move the role.",
-                        e.group, s.url(), s.id, e.url, e.group, x.id
-                    ),
-                    None => format!(
-                        "group {} has no primary; keepers promote its healthiest standby, or run `lifeline failover --group {} --to {}`",
-                        e.group, e.group, x.id
-                    ),
-                });
-            }
-        }
-    }
-    steps.extend(adds);
-    steps.extend(updates);
-    steps.extend(promotions);
-    steps.extend(late);
+    });
     Ok(())
+}
+
+/// The steps for an endpoint in the file: added if new, updated if it changed; a
+/// declared primary that does not serve is drift, reported and left to `lifeline
+/// failover` (apply never undoes a failover).
+fn arriving_or_staying(
+    e: &EndpointSpec,
+    chain: &[Endpoint],
+    s: &mut EndpointSteps,
+    notes: &mut Vec<String>,
+) {
+    let Some(x) = chain
+        .iter()
+        .find(|x| x.group == e.group && x.url() == e.url)
+    else {
+        // New. Its group keeps (or gets, via a promotion) a serving primary: it joins as
+        // standby; in an empty group the declared primary is added as such.
+        let group_serves = chain
+            .iter()
+            .any(|x| x.group == e.group && x.role() == Some(Role::Primary));
+        let role = match e.role {
+            SpecRole::Primary if group_serves => Role::Standby,
+            r => r.into(),
+        };
+        s.adds.push(add_endpoint(e, role));
+        return;
+    };
+    s.updates.extend(update(e, x, notes));
+    if e.role != SpecRole::Primary || x.role() == Some(Role::Primary) {
+        return;
+    }
+    let promoted = s
+        .promotions
+        .iter()
+        .any(|p| matches!(p, Step::Promote { url, .. } if *url == e.url));
+    if promoted {
+        return;
+    }
+    let serving = chain
+        .iter()
+        .find(|o| o.group == e.group && o.role() == Some(Role::Primary));
+    notes.push(match serving {
+        Some(s) => format!(
+            "drift: group {} is served by {} (endpoint {}); the file declares {} as its initial primary. Apply does not undo failovers: run `lifeline failover --group {} --to {}` to move the role.",
+            e.group, s.url(), s.id, e.url, e.group, x.id
+        ),
+        None => format!(
+            "group {} has no primary; keepers promote its healthiest standby, or run `lifeline failover --group {} --to {}`",
+            e.group, e.group, x.id
+        ),
+    });
 }
 
 /// The update of an endpoint that stays: labels, priority, and the roles a file may set

@@ -148,6 +148,8 @@ impl Step {
 
     /// The instruction for this step, signed by `authority`. `topology` is the chain's
     /// topology just before the step (Promote reads the target's id and group epoch).
+    /// (One arm per step kind, each a single builder call: longer than 80 lines only
+    /// because there are eleven kinds.)
     pub fn instruction(
         &self,
         network: &Pubkey,

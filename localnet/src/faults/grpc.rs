@@ -19,6 +19,9 @@
 //! "endpoint down"; `flapping MS`: down half the time. `forked`: the stream is served
 //! healthy (slot updates carry no blockhash); GetLatestBlockhash reports the other fork's
 //! hash, as an RPC endpoint does.
+//!
+//! (Over 400 lines: the Geyser service's ten methods, most of them short, and the
+//! stream's fault handling.)
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;

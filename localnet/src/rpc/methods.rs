@@ -1,5 +1,8 @@
 //! The Solana JSON-RPC methods the localnet serves, with Solana's request and response
 //! shapes (the agave client types are used for both, so they cannot drift).
+//!
+//! (Long by nature: one function per method, about 35, beside the dispatch table that
+//! names them, so a method is found by its name.)
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -714,6 +717,9 @@ fn status(r: &TxRecord, working_slot: Slot) -> TransactionStatus {
     }
 }
 
+/// A recorded transaction in the requested encoding, with its status meta: the shape
+/// `getTransaction` answers in (solana-transaction-status's types, filled field by field
+/// — hence the length).
 fn encode_transaction(
     r: &TxRecord,
     encoding: UiTransactionEncoding,

@@ -1,6 +1,8 @@
 //! Migration through the real runtime: the attestation that completes a breach quorum
 //! migrates in its own transaction, `trigger_migration` serves everyone else, and the
 //! attacks that apply to both.
+//!
+//! (Over 400 lines: two instructions and every attack on a migration.)
 use anchor_lang::prelude::Pubkey;
 use lifeline::constants::MAX_KEEPERS;
 use lifeline::instructions::*;

@@ -1,4 +1,6 @@
 //! create_network, close_network, update_policy, authority transfer, guardian and pause.
+//!
+//! (Over 400 lines: six instructions, each with its attack table.)
 use anchor_lang::error::ErrorCode as Anchor;
 use anchor_lang::prelude::Pubkey;
 use lifeline::constants::*;

@@ -79,44 +79,19 @@ pub fn decide_migration(
     }
 
     let primary_endpoint = primary.map(|j| &endpoints[j]);
-    let mut best: Option<(&Endpoint, Tally)> = None;
-    for (j, e) in endpoints.iter().enumerate() {
-        if e.group != group || e.role() != Some(Role::Standby) {
-            continue;
-        }
-        let t = tally_at(snap, electorate, j);
-        if (t.healthy as usize) < electorate.quorum {
-            continue;
-        }
-        best = match best {
-            Some((b, bt)) if rank(primary_endpoint, b, &bt) <= rank(primary_endpoint, e, &t) => {
-                Some((b, bt))
-            }
-            _ => Some((e, t)),
-        };
-    }
-    let Some((standby, standby_tally)) = best else {
+    let Some((standby, standby_tally)) = best_standby(snap, electorate, group, primary_endpoint)
+    else {
         return Err(if primary.is_some() {
             Refusal::NoHealthyStandby
         } else {
             Refusal::NoPrimary
         });
     };
-    // A better-ranked standby that could still be voted healthy is waited for: otherwise
-    // a minority voting the best standby down and a worse one up could get the worse one
-    // promoted while the honest votes are still arriving.
-    let keepers = snap.network.keeper_count as usize;
-    for (j, e) in endpoints.iter().enumerate() {
-        if e.group != group || e.role() != Some(Role::Standby) || e.id == standby.id {
-            continue;
-        }
-        let t = tally_at(snap, electorate, j);
-        if (t.healthy as usize) < electorate.quorum
-            && rank(primary_endpoint, e, &t) < rank(primary_endpoint, standby, &standby_tally)
-            && t.may_become_healthy(keepers, electorate.quorum)
-        {
-            return Err(Refusal::StandbyUndecided { endpoint_id: e.id });
-        }
+    let chosen = rank(primary_endpoint, standby, &standby_tally);
+    if let Some(endpoint_id) =
+        better_undecided(snap, electorate, group, primary_endpoint, standby, chosen)
+    {
+        return Err(Refusal::StandbyUndecided { endpoint_id });
     }
 
     Ok(match (primary_endpoint, primary_tally) {
@@ -141,6 +116,56 @@ pub fn decide_migration(
             quarantine_until_slot: 0,
         },
     })
+}
+
+/// The group's best quorum-healthy standby (see `rank`), with its tally.
+fn best_standby<'t>(
+    snap: &Snapshot<'t>,
+    electorate: &Electorate,
+    group: u8,
+    primary: Option<&Endpoint>,
+) -> Option<(&'t Endpoint, Tally)> {
+    let mut best: Option<(&Endpoint, Tally)> = None;
+    for (j, e) in snap.topology.endpoints().iter().enumerate() {
+        if e.group != group || e.role() != Some(Role::Standby) {
+            continue;
+        }
+        let t = tally_at(snap, electorate, j);
+        if (t.healthy as usize) < electorate.quorum {
+            continue;
+        }
+        best = match best {
+            Some((b, bt)) if rank(primary, b, &bt) <= rank(primary, e, &t) => Some((b, bt)),
+            _ => Some((e, t)),
+        };
+    }
+    best
+}
+
+/// A standby ranked better than the chosen one (`chosen`, its rank) that could still be
+/// voted healthy: it is waited for. Otherwise a minority voting the best standby down and
+/// a worse one up could get the worse one promoted while the honest votes are arriving.
+fn better_undecided(
+    snap: &Snapshot,
+    electorate: &Electorate,
+    group: u8,
+    primary: Option<&Endpoint>,
+    standby: &Endpoint,
+    chosen: (u8, u8, u32, u32),
+) -> Option<u32> {
+    let keepers = snap.network.keeper_count as usize;
+    snap.topology
+        .endpoints()
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.group == group && e.role() == Some(Role::Standby) && e.id != standby.id)
+        .find(|(j, e)| {
+            let t = tally_at(snap, electorate, *j);
+            (t.healthy as usize) < electorate.quorum
+                && rank(primary, e, &t) < chosen
+                && t.may_become_healthy(keepers, electorate.quorum)
+        })
+        .map(|(_, e)| e.id)
 }
 
 /// Ordering key, smallest wins: a standby on a different provider and region than the
