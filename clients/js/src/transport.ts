@@ -27,6 +27,7 @@ import {
 } from '@solana/kit';
 
 import { describeError, FailoverError, isLifelineAccountError, type FailedAttempt } from './errors';
+import { sleep } from './follow';
 import { servingOf, type TopologyView } from './view';
 import { watchTopology, type TopologyWatcher, type WatchTopologyOptions } from './watch';
 
@@ -304,7 +305,7 @@ export function createFailoverTransport(options: FailoverTransportOptions = {}):
         );
       }
       // A healthy standby may trail the old primary by a slot: give it one.
-      await new Promise((resolve) => setTimeout(resolve, staleRetryDelayMs));
+      await sleep(staleRetryDelayMs, signal);
     }
     throw new Error('unreachable');
   };
