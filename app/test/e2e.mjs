@@ -132,7 +132,8 @@ try {
   await page.goto(query({ rpc, ws }));
   const choice = page.getByTestId('banner').filter({ hasText: '2 Lifeline networks' });
   await choice.waitFor({ timeout: 10_000 });
-  await choice.getByRole('button', { name: /^chaos / }).click();
+  const name = process.env.LIFELINE_NETWORK_NAME ?? 'sandbox';
+  await choice.getByRole('button', { name: new RegExp(`^${name} `) }).click();
   await page.getByTestId('primary-g0').filter({ hasText: standbyUrl }).waitFor({ timeout: 20_000 });
   if (!page.url().includes(`network=${network}`)) throw new Error(`the choice is not in the URL: ${page.url()}`);
   ok('two networks and none named: the page asks, then shows the chosen one');

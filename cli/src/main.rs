@@ -2,6 +2,23 @@
 //! shows a network; `apply` is topology as code; the other subcommands are the
 //! authority's single levers. Every input is checked before anything is sent; the exit
 //! code says what kind of failure it was (see `lifeline --help`).
+
+// stdout may be a pipe its reader closed (`lifeline status | head`): a line that cannot be
+// written is dropped, never a panic, so a command (`apply` above all) finishes its work.
+// Defined before the modules, these shadow std's macros in the whole crate.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod chain;
 mod commands;
 mod demo;

@@ -425,3 +425,52 @@ fn bad_input_is_refused_before_anything_is_paid() {
     );
     assert!(err.contains("1 to 32 bytes"), "{err}");
 }
+
+/// `lifeline apply … | head -1`: the reader goes away early; apply still applies every
+/// step and exits 0 (a line it cannot print is dropped, never a panic).
+#[test]
+fn apply_finishes_its_work_when_stdout_is_closed() {
+    let net = LocalnetProcess::start(2);
+    let dir = Scratch::new("closed-stdout");
+    let (key, _) = dir.funded_key("authority.json", &net.rpc);
+    let file = dir.file(
+        "t.toml",
+        &format!(
+            "[network]\nname = \"piped\"\n[[endpoint]]\nrole = \"primary\"\nurl = \"{}\"\n[[endpoint]]\nurl = \"{}\"\n",
+            net.url_of("ep0"),
+            net.url_of("ep1")
+        ),
+    );
+    let mut child = lifeline()
+        .args([
+            "apply",
+            "-f",
+            file.to_str().unwrap(),
+            "-u",
+            &net.rpc,
+            "-k",
+            &key,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the first line
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let again = ok(&[
+        "apply",
+        "-f",
+        file.to_str().unwrap(),
+        "-u",
+        &net.rpc,
+        "-k",
+        &key,
+    ]);
+    assert!(
+        again.contains("nothing to change"),
+        "every step was applied: {again}"
+    );
+}

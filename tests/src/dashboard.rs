@@ -2,7 +2,8 @@
 use lifeline_sandbox::Sandbox;
 
 /// `node <script>` in app/, with the sandbox's addresses in the environment the
-/// dashboard's browser scripts read (LIFELINE_RPC_URL, _WS_URL, _ADMIN_URL, _NETWORK).
+/// dashboard's browser scripts read (LIFELINE_RPC_URL, _WS_URL, _ADMIN_URL, _NETWORK,
+/// _NETWORK_NAME).
 /// Checks first that what they need is installed, naming the fix.
 pub fn dashboard_script(sb: &Sandbox, script: &str) -> std::process::Command {
     let app = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../app");
@@ -23,6 +24,7 @@ pub fn dashboard_script(sb: &Sandbox, script: &str) -> std::process::Command {
             "LIFELINE_ADMIN_URL",
             sb.net.admin_url.as_deref().expect("admin API"),
         )
-        .env("LIFELINE_NETWORK", sb.network.to_string());
+        .env("LIFELINE_NETWORK", sb.network.to_string())
+        .env("LIFELINE_NETWORK_NAME", &sb.config.name);
     node
 }
