@@ -1,6 +1,6 @@
 import { formatBps, formatMs, shortAddress, slotsAgo } from '../lib/format';
 import type { Snapshot } from '../lib/live';
-import { effectiveQuorum, rowStatus, type RowStatus } from '../lib/quorum';
+import { effectiveQuorum, rowStatus, toleranceNote, type RowStatus } from '../lib/quorum';
 
 function Key({ address }: { address: string | null }) {
   if (!address) return <span className="muted">none</span>;
@@ -31,9 +31,15 @@ export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
     ['quarantine', `${p.quarantineBaseSlots}–${p.quarantineMaxSlots} slots`],
     ['probation', `${p.probationSlots} slots`],
   ];
+  const fragile = toleranceNote(p.quorum, network.keeperCount);
   return (
     <section className="panel" data-testid="network-panel">
       <h2>Network</h2>
+      {fragile && (
+        <p className="badge warn" data-testid="tolerance-warning">
+          {fragile}
+        </p>
+      )}
       <div className="facts">
         <div>
           <span className="label">name</span> <strong data-testid="network-name">{network.name}</strong>

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  faultTolerance,
+  toleranceNote,
   collect,
   effectiveQuorum,
   emptyTally,
@@ -22,6 +24,20 @@ describe('quorum', () => {
     expect(effectiveQuorum(1, 4)).toBe(3); // a configured 1 of 4 is raised to a majority
     expect(effectiveQuorum(4, 4)).toBe(4);
     expect(effectiveQuorum(0, 0)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('warns, as the CLI does, when the keeper set cannot tolerate one faulty keeper', () => {
+    expect(faultTolerance(0, 4)).toEqual([2, 1]);
+    expect(faultTolerance(0, 3)).toEqual([2, 0]);
+    expect(toleranceNote(0, 4)).toBeNull();
+    expect(toleranceNote(0, 7)).toBeNull();
+    expect(toleranceNote(0, 0)).toBeNull();
+    expect(toleranceNote(0, 3)).toBe(
+      '3 keepers with quorum 3 cannot tolerate a single faulty keeper (one silent keeper blocks every failover); run at least 4 keepers',
+    );
+    expect(toleranceNote(0, 1)).toContain('one lying keeper forces one');
+    // an explicit quorum of all four keepers leaves no room for a silent one
+    expect(toleranceNote(4, 4)).toContain('4 keepers with quorum 4');
   });
 
   it('says down or healthy only when a quorum agrees', () => {

@@ -43,6 +43,26 @@ export function effectiveQuorum(quorum: number, keepers: number): number {
   return quorum === 0 ? Math.floor((keepers * 2) / 3) + 1 : Math.max(quorum, majority);
 }
 
+/** engine::policy::fault_tolerance: [liars that cannot force a migration, liars or silent
+ * keepers that cannot block one]. */
+export function faultTolerance(quorum: number, keepers: number): [number, number] {
+  const q = effectiveQuorum(quorum, keepers);
+  if (q > keepers) return [keepers, 0];
+  return [q - 1, keepers - q];
+}
+
+/** lifeline_client::plan::tolerance_note: a keeper set that cannot tolerate one faulty
+ * keeper says so (the CLI's status and apply print the same warning). */
+export function toleranceNote(quorum: number, keepers: number): string | null {
+  if (keepers === 0) return null;
+  const [safety, liveness] = faultTolerance(quorum, keepers);
+  if (liveness > 0 && safety > 0) return null;
+  const q = effectiveQuorum(quorum, keepers);
+  return `${keepers} keepers with quorum ${q} cannot tolerate a single faulty keeper (one silent keeper blocks every failover${
+    safety === 0 ? ', one lying keeper forces one' : ''
+  }); run at least 4 keepers`;
+}
+
 /** Verdict::from_u8: codes other than 1–3 read as Unknown. */
 export const cellVerdict = (v: Vote): number => (v.verdict >= 1 && v.verdict <= 3 ? v.verdict : VERDICT.unknown);
 
