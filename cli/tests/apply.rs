@@ -59,8 +59,8 @@ fn apply_is_idempotent_shows_every_change_and_never_undoes_a_failover() {
     assert!(out.contains("applied"), "{out}");
     assert_eq!(
         out.matches('✓').count(),
-        5,
-        "create, 1 keeper, 3 endpoints: {out}"
+        7,
+        "create, 1 keeper, 5 endpoints: {out}"
     );
     let network = network_line(&out);
     let out = apply(&[]);
@@ -286,7 +286,11 @@ fn removing_the_serving_primary_needs_a_successor() {
         "{out}"
     );
     let v = status(&net.rpc, &network);
-    assert_eq!(v["endpoints"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        v["endpoints"].as_array().unwrap().len(),
+        4,
+        "the example's five endpoints, one removed"
+    );
 }
 
 #[test]
