@@ -54,8 +54,10 @@ fn the_operator_guides_practice_run_works_as_written() {
         .arg(&script)
         .current_dir(&dir.0)
         .env("PATH", path);
+    // an operator's shell: no LIFELINE_* settings, and not the RUST_LOG=error that
+    // .cargo/config.toml gives the tests
     for (k, _) in std::env::vars() {
-        if k.starts_with("LIFELINE_") {
+        if k.starts_with("LIFELINE_") || k == "RUST_LOG" {
             cmd.env_remove(k);
         }
     }
@@ -78,4 +80,13 @@ fn the_operator_guides_practice_run_works_as_written() {
         out.contains("lifeline_keeper_attestations_sent_total"),
         "the keeper's metrics answered: {out}"
     );
+    // each keeper says so in one readable line, with no colour codes in its log file
+    let log = std::fs::read_to_string(dir.path("practice/keeper1.log")).unwrap();
+    assert!(
+        log.lines().any(|l| l.contains(
+            "group 0 failed over from ep0 (http://127.0.0.1:18901) to ep1 (http://127.0.0.1:18902)"
+        ) && l.contains("slot stalled; voters ")),
+        "keeper1.log:\n{log}\nthe run:\n{out}"
+    );
+    assert!(!log.contains('\u{1b}'), "ANSI codes in a log file: {log}");
 }

@@ -1,7 +1,7 @@
 //! Decisions and records in words, for logs and operator output: one readable line each,
 //! endpoints by id and URL, keepers by key.
 use lifeline::engine::{Action, MigrationPlan, ReadmissionPlan};
-use lifeline::state::{Network, Reason, Topology};
+use lifeline::state::{MigrationRecord, Network, Reason, Topology};
 
 use crate::state::ChainState;
 
@@ -50,6 +50,22 @@ pub fn migration(network: &Network, topology: &Topology, plan: &MigrationPlan) -
         endpoint(topology, plan.to_id),
         reason(plan.rule),
         voters(network, plan.voters).join(", ")
+    )
+}
+
+/// A migration the chain recorded: "group 0 failed over from ep0 (…) to ep1 (…) at slot
+/// 812 (slot stalled; voters ab12cd34, …)".
+pub fn record(network: &Network, topology: &Topology, m: &MigrationRecord) -> String {
+    let from = m
+        .from()
+        .map_or("no primary".to_string(), |id| endpoint(topology, id));
+    format!(
+        "group {} failed over from {from} to {} at slot {} ({}; voters {})",
+        m.group,
+        endpoint(topology, m.to_id),
+        m.slot,
+        reason(Reason::from_u8(m.rule)),
+        voters(network, m.voters).join(", ")
     )
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lifeline::state::{EndpointKind, Role};
+use lifeline_client::describe;
 use lifeline_client::state::ChainState;
 use solana_signer::Signer;
 use tokio::sync::watch;
@@ -116,6 +117,9 @@ impl Prober {
                     }
                 }
                 self.schedule.retain(|id, _| live.contains(id));
+                if let Some((before, _)) = &self.state {
+                    log_changes(before, &state);
+                }
                 self.state = Some((state, Instant::now()));
                 self.probers.retain(&self.targets());
                 true
@@ -326,6 +330,28 @@ impl Prober {
         self.state
             .as_ref()
             .map_or(Duration::ZERO, |(_, at)| at.elapsed())
+    }
+}
+
+/// One readable line for each migration and readmission between two reads of the chain,
+/// whoever sent it (an attestation, a trigger, the authority).
+fn log_changes(before: &ChainState, now: &ChainState) {
+    let (b, t) = (&before.topology, &now.topology);
+    let new = t.history_total.saturating_sub(b.history_total) as usize;
+    let mut records: Vec<_> = t.recent_migrations().take(new).collect();
+    records.reverse();
+    for m in records {
+        tracing::info!("{}", describe::record(&now.network, t, m));
+    }
+    for e in t.endpoints() {
+        let was = b.endpoint(e.id).and_then(|x| x.role());
+        if was == Some(Role::Quarantined) && e.role() == Some(Role::Standby) {
+            tracing::info!(
+                "{} readmitted as a standby of group {} after its quarantine and probation",
+                describe::endpoint(t, e.id),
+                e.group
+            );
+        }
     }
 }
 
