@@ -130,14 +130,20 @@ fn rows() -> Vec<Row> {
     ]
 }
 
-/// A sandbox of `GROUPS` groups of two endpoints of `kind`, keepers attesting.
-async fn bed(kind: Kind, probe_ms: u64, keepers: usize, daemons: usize) -> (Sandbox, &'static str) {
-    let (rpc, localnet, prefix) = kind.localnet(2 * GROUPS);
+/// A sandbox of `groups` groups of two endpoints of `kind`, keepers attesting.
+async fn bed(
+    kind: Kind,
+    probe_ms: u64,
+    groups: usize,
+    keepers: usize,
+    daemons: usize,
+) -> (Sandbox, &'static str) {
+    let (rpc, localnet, prefix) = kind.localnet(2 * groups);
     let sb = Sandbox::start(SandboxConfig {
         name: "bench".into(),
         slot: SLOT,
         endpoints: rpc,
-        groups: (0..GROUPS).map(|g| vec![2 * g, 2 * g + 1]).collect(),
+        groups: (0..groups).map(|g| vec![2 * g, 2 * g + 1]).collect(),
         policy: PolicyParams::default(),
         keepers,
         daemons,
@@ -161,7 +167,7 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 async fn measure(row: &Row, trials: usize) -> Vec<f64> {
     let mut times = Vec::new();
     while times.len() < trials {
-        let (sb, prefix) = bed(row.kind, row.probe_ms, 4, 4).await;
+        let (sb, prefix) = bed(row.kind, row.probe_ms, GROUPS, 4, 4).await;
         for g in 0..GROUPS.min(trials - times.len()) {
             let standby = sb.endpoint_id(2 * g + 1);
             // a random phase of the probe interval
@@ -197,14 +203,36 @@ fn rand_below(n: u64) -> u64 {
     (nanos.wrapping_mul(6_364_136_223_846_793_005) >> 17) % n.max(1)
 }
 
-/// Attestations per keeper-hour with nothing failing, over `window`.
-async fn steady(window: Duration) -> (f64, u64) {
-    let (sb, _) = bed(Kind::Rpc, 1_000, 4, 4).await;
+/// Attestations per keeper-hour with nothing failing (one group: a primary and a
+/// standby), over `window`, and what triggered them.
+async fn steady(window: Duration) -> (f64, u64, Vec<(&'static str, u64)>) {
+    let (sb, _) = bed(Kind::Rpc, 1_000, 1, 4, 4).await;
     tokio::time::sleep(Duration::from_secs(10)).await; // past the streak-building votes
-    let before = sb.total(|s| &s.attestations_sent);
+    let triggers = |sb: &Sandbox| {
+        let mut all = std::collections::BTreeMap::new();
+        for k in 0..4 {
+            for (t, n) in sb
+                .stats(k)
+                .unwrap()
+                .attestations_by_trigger
+                .lock()
+                .unwrap()
+                .iter()
+            {
+                *all.entry(*t).or_insert(0u64) += n;
+            }
+        }
+        all
+    };
+    let (before, by_before) = (sb.total(|s| &s.attestations_sent), triggers(&sb));
     tokio::time::sleep(window).await;
     let sent = sb.total(|s| &s.attestations_sent) - before;
-    (sent as f64 / 4.0 * 3600.0 / window.as_secs_f64(), sent)
+    let by: Vec<(&'static str, u64)> = triggers(&sb)
+        .into_iter()
+        .map(|(t, n)| (t, n - by_before.get(t).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    (sent as f64 / 4.0 * 3600.0 / window.as_secs_f64(), sent, by)
 }
 
 /// (CPU ticks used, VmRSS kB, VmHWM kB) of process `pid`.
@@ -328,8 +356,8 @@ async fn main() {
     }
     if wanted("steady") {
         let window = Duration::from_secs(300);
-        let (per_hour, sent) = steady(window).await;
-        println!("steady state, 1 s probes, nothing failing, {} s window: {sent} attestations from 4 keepers", window.as_secs());
+        let (per_hour, sent, by) = steady(window).await;
+        println!("steady state, 1 s probes, nothing failing, {} s window: {sent} attestations from 4 keepers {by:?}", window.as_secs());
         println!("  attestations per keeper-hour   {per_hour:>8.1}");
         println!(
             "  naive (one per probe)          {:>8.0}   ({:.0}x more)",

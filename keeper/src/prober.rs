@@ -176,13 +176,15 @@ impl Prober {
         for t in self.targets() {
             let due = self.schedule.get(&t.id).is_none_or(|d| *d <= now);
             let flying = self.in_flight.get(&t.id).map_or(&[][..], Vec::as_slice);
-            let usually_fast = self
+            let last_ms = self
                 .tracker
                 .state(t.id)
                 .and_then(|s| s.last)
-                .is_some_and(|o| (o.latency_ms as u128) < confirm.as_millis());
-            let overdue =
-                flying.len() == 1 && usually_fast && now.duration_since(flying[0]) >= confirm;
+                .map(|o| o.latency_ms);
+            let usually_fast = last_ms.is_some_and(|ms| (ms as u128) < confirm.as_millis());
+            let overdue = flying.len() == 1
+                && usually_fast
+                && now.duration_since(flying[0]) >= overdue_after(last_ms.unwrap_or(0), confirm);
             if !(due && flying.is_empty() || overdue) || self.probes.len() >= max {
                 continue;
             }
@@ -200,9 +202,15 @@ impl Prober {
     fn next_wake(&self, confirm: Duration) -> Instant {
         let now = Instant::now();
         let next_due = self.schedule.values().min().copied();
-        // Wake at the confirm cadence while probes are in flight (to start overlapping
-        // probes) and before the chain state goes stale.
-        let cadence = now + confirm;
+        // Wake soon while probes are in flight (to start overlapping probes), and at the
+        // confirm cadence before the chain state goes stale.
+        let flying = self.in_flight.values().any(|v| !v.is_empty());
+        let cadence = now
+            + if flying {
+                OVERDUE_MIN.min(confirm)
+            } else {
+                confirm
+            };
         match next_due {
             Some(d) if d > now => d.min(cadence),
             Some(_) => now + Duration::from_millis(5),
@@ -333,6 +341,17 @@ impl Prober {
     }
 }
 
+/// The soonest a second, overlapping probe starts.
+const OVERDUE_MIN: Duration = Duration::from_millis(50);
+
+/// How long a probe of an endpoint that usually answers fast may run before a second,
+/// overlapping probe starts: four times its last latency, at least 50 ms, at most the
+/// confirm interval. A slow endpoint is then confirmed slow by two time-outs about 50 ms
+/// apart instead of a confirm interval apart.
+fn overdue_after(last_ms: u32, confirm: Duration) -> Duration {
+    Duration::from_millis((last_ms as u64 * 4).max(OVERDUE_MIN.as_millis() as u64)).min(confirm)
+}
+
 /// One readable line for each migration and readmission between two reads of the chain,
 /// whoever sent it (an attestation, a trigger, the authority).
 fn log_changes(before: &ChainState, now: &ChainState) {
@@ -376,4 +395,21 @@ fn note_keepers(stats: &KeeperStats, state: &ChainState) {
 /// cached view between reads; every decision that matters re-reads the chain).
 fn slots_since(_state: &ChainState, age: Duration) -> u64 {
     (age.as_millis() / 400) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_is_overdue_at_four_times_the_usual_latency_within_bounds() {
+        let confirm = Duration::from_millis(250);
+        assert_eq!(overdue_after(2, confirm), Duration::from_millis(50));
+        assert_eq!(overdue_after(30, confirm), Duration::from_millis(120));
+        assert_eq!(overdue_after(200, confirm), confirm);
+        assert_eq!(
+            overdue_after(0, Duration::from_millis(40)),
+            Duration::from_millis(40)
+        );
+    }
 }
