@@ -6,7 +6,12 @@ use lifeline_sandbox::Sandbox;
 /// _NETWORK_NAME).
 /// Checks first that what they need is installed, naming the fix.
 pub fn dashboard_script(sb: &Sandbox, script: &str) -> std::process::Command {
-    let app = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../app");
+    let app = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("../app");
     assert!(
         app.join("node_modules/playwright-core").exists(),
         "the dashboard's dependencies are not installed: run `npm ci --prefix app` (scripts/test does)"

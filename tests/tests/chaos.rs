@@ -321,7 +321,11 @@ async fn a_correlated_outage_recovers_without_the_authority() {
             .collect::<Vec<_>>()
     );
     assert_eq!(t.history_total, 2, "one failover, one fail-back");
-    let back = t.recent_migrations().next().copied().expect("the fail-back");
+    let back = t
+        .recent_migrations()
+        .next()
+        .copied()
+        .expect("the fail-back");
     assert_eq!(back.to_id, p, "the fail-back promoted P");
     assert!(back.from_id == s1 || back.from_id == s2);
     // The readmission landed before the fail-back could; the keeper that sent it counts

@@ -3,7 +3,7 @@
 //! binaries.
 #![allow(dead_code)]
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 pub fn lifeline() -> Command {
@@ -153,7 +153,13 @@ impl Drop for LocalnetProcess {
 }
 
 pub fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("..")
+        .join(path)
 }
 
 /// An account's lamports, over JSON-RPC.

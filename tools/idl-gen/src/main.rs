@@ -2,11 +2,18 @@
 //!
 //!   cargo run -p lifeline-idl-gen              # writes idl/lifeline.json
 //!   cargo run -p lifeline-idl-gen -- --check   # exits 1 if idl/lifeline.json is stale
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The repository root. Cargo's runtime CARGO_MANIFEST_DIR first: a binary built by another
+/// clone sharing the target directory carries that clone's compile-time path.
 fn root() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let here = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            std::path::PathBuf::from,
+        )
+        .join("../..");
     std::fs::canonicalize(&here).unwrap_or(here)
 }
 
