@@ -4,8 +4,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use lifeline::engine::{record, Attestation};
 use lifeline::instructions::SubmitAttestationArgs;
-use lifeline::state::ObservationInput;
+use lifeline::state::{KeeperReport, ObservationInput};
 use lifeline_client::errors::SendError;
 use lifeline_client::ix;
 use solana_signer::Signer;
@@ -14,6 +15,10 @@ use tokio::sync::watch;
 use crate::attest::{compute_units, should_attest, Trigger};
 use crate::daemon::Shared;
 use crate::send::send;
+
+/// Slots after which a read at the keeper's commitment must show its own landed
+/// attestation (confirmed trails processed by a slot or two; 32 is past finality).
+const CATCH_UP_SLOTS: u64 = 32;
 
 /// What the prober wants attested.
 #[derive(Clone, Debug)]
@@ -28,6 +33,11 @@ pub struct Attester {
     shared: Arc<Shared>,
     /// The highest seq this process has sent (or found on chain at start).
     seq: u64,
+    /// This keeper's ballot row as its last landed attestation left it, recorded here by
+    /// the program's own rule. The chain is read at the keeper's commitment, which can
+    /// trail a transaction `send` has just seen land; deciding on that older row would
+    /// send the same heartbeat (or verdict) twice.
+    landed: Option<KeeperReport>,
     warned_twin: bool,
 }
 
@@ -36,6 +46,7 @@ impl Attester {
         Self {
             shared,
             seq: start_seq,
+            landed: None,
             warned_twin: false,
         }
     }
@@ -84,6 +95,16 @@ impl Attester {
             }
             self.seq = row.seq;
         }
+        let row = match &self.landed {
+            // Trusted until the chain should have caught up: a transaction seen
+            // processed that a fork then dropped is resent, not believed forever.
+            Some(mine)
+                if mine.seq > row.seq && state.slot <= mine.submitted_slot + CATCH_UP_SLOTS =>
+            {
+                mine
+            }
+            _ => row,
+        };
         let policy = state.network.policy;
         let Some(trigger) = should_attest(
             &policy,
@@ -105,11 +126,26 @@ impl Attester {
             observations: request.observations,
         };
         let units = compute_units(&policy, &state.topology, &args.observations);
+        let mut expected = *row;
+        record(
+            &policy,
+            &state.topology,
+            &mut expected,
+            me,
+            &Attestation {
+                seq,
+                topology_epoch: args.topology_epoch,
+                reference_slot,
+                observations: &args.observations,
+            },
+            state.slot,
+        );
         let ix = ix::submit_attestation(&self.shared.network, &me, args);
         let cap = self.shared.config.priority_fee_cap_microlamports;
         match send(&self.shared.rpc, &self.shared.keypair, ix, units, cap).await {
             Ok(sig) => {
                 self.seq = seq;
+                self.landed = Some(expected);
                 stats.attestations_sent.fetch_add(1, Ordering::Relaxed);
                 stats.count_trigger(trigger.label());
                 tracing::debug!(seq, trigger = trigger.label(), %sig, "attested");

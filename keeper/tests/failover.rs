@@ -104,3 +104,46 @@ async fn a_restarted_keeper_resumes_its_sequence_and_costs_no_attestation() {
     assert_eq!(stats.attestations_failed.load(Ordering::Relaxed), 0);
     assert!(stats.probes.load(Ordering::Relaxed) > 0, "it did probe");
 }
+
+/// A quiet keeper sends one heartbeat per heartbeat period (a third of `liveness_slots`),
+/// never two: it decides on the row its last landed attestation left, even while its
+/// reads (at `confirmed`) still show the one before. Counted against chain slots, so a
+/// slow machine only lowers the count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_keeper_heartbeats_once_per_period() {
+    let sb = Sandbox::start(SandboxConfig {
+        slot: Duration::from_millis(200),
+        probe_interval: Duration::from_millis(500),
+        policy: lifeline::state::PolicyParams {
+            liveness_slots: 60, // a heartbeat every 20 slots
+            ..lifeline_sandbox::fast_policy()
+        },
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox");
+    sb.settle(Duration::from_secs(20)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await; // past the streak-building votes
+    let heartbeats = |sb: &Sandbox| -> Vec<u64> {
+        (0..4)
+            .map(|k| {
+                let stats = sb.stats(k).unwrap();
+                let by = stats.attestations_by_trigger.lock().unwrap();
+                by.get("heartbeat").copied().unwrap_or(0)
+            })
+            .collect()
+    };
+    let (before, from_slot) = (heartbeats(&sb), sb.state().slot);
+    tokio::time::sleep(Duration::from_secs(24)).await;
+    let (after, to_slot) = (heartbeats(&sb), sb.state().slot);
+    let periods = (to_slot - from_slot) / 20;
+    for (k, (a, b)) in after.iter().zip(&before).enumerate() {
+        let sent = a - b;
+        assert!(
+            sent <= periods + 1,
+            "keeper {k} sent {sent} heartbeats in {} slots (a period is 20 slots)",
+            to_slot - from_slot
+        );
+        assert!(sent >= 1, "keeper {k} never sent a heartbeat");
+    }
+}
