@@ -306,3 +306,69 @@ fn lower_median_sorts_without_std_sort() {
     assert_eq!(super::super::ballot::lower_median(&mut even), 3);
     assert_eq!(super::super::ballot::lower_median(&mut []), 0);
 }
+
+#[test]
+fn record_counts_each_verdict_it_stores() {
+    let (mut w, p, s) = standard();
+    let d = w.endpoint(0, Role::Standby, "prov-c", "ap", 0);
+    let policy = w.policy();
+    w.views[0].insert(p, (frozen(), 10));
+    w.views[0].insert(s, (healthy(), 10));
+    w.views[0].insert(d, (degraded_lag(&policy), 10));
+    let observations: Vec<ObservationInput> = w.views[0]
+        .iter()
+        .map(|(&id, &(f, windows))| input(&policy, id, &f, windows))
+        .collect();
+    let mut row = w.ballot.reports[0];
+    let att = Attestation {
+        seq: row.seq + 1,
+        topology_epoch: w.topology.epoch,
+        reference_slot: w.now,
+        observations: &observations,
+    };
+    let counts = record(&policy, &w.topology, &mut row, keeper_key(0), &att, w.now);
+    assert_eq!(
+        (counts.healthy, counts.degraded, counts.down),
+        (1, 1, 1),
+        "what the attestation's event reports"
+    );
+}
+
+#[test]
+fn the_vote_of_a_judgement_is_its_vote_bits_only() {
+    let policy = World::new(4, PolicyParams::default()).policy();
+    let windows = policy.breach_windows.max(policy.recovery_windows);
+    let down = super::super::ballot::judge(&policy, &input(&policy, 1, &unreachable(), windows));
+    assert_eq!(down.flags & OBS_UNREACHABLE, OBS_UNREACHABLE);
+    assert_eq!(
+        down.votes(),
+        VOTE_DOWN,
+        "the observation flag is not a vote"
+    );
+    let healthy = super::super::ballot::judge(&policy, &input(&policy, 1, &healthy(), windows));
+    assert_eq!(healthy.votes(), VOTE_HEALTHY);
+    let early = super::super::ballot::judge(&policy, &input(&policy, 1, &unreachable(), 1));
+    assert_eq!(
+        (early.verdict, early.votes()),
+        (Verdict::Down, 0),
+        "down before the breach streak: no vote yet"
+    );
+}
+
+#[test]
+fn keepers_on_their_way_to_a_healthy_vote_keep_healthy_possible() {
+    let t = Tally {
+        observed: 4,
+        healthy: 2,
+        pending_healthy: 1,
+        ..Tally::default()
+    };
+    // 2 healthy, 1 on its way, 1 judging it otherwise: 3 of 4 may still vote healthy
+    assert!(t.may_become_healthy(4, 3));
+    assert!(!t.may_become_healthy(4, 4));
+    let without_pending = Tally {
+        pending_healthy: 0,
+        ..t
+    };
+    assert!(!without_pending.may_become_healthy(4, 3));
+}

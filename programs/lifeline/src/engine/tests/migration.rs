@@ -311,3 +311,14 @@ fn a_better_standby_that_may_still_be_voted_healthy_is_waited_for() {
         "s1 can reach at most 4 of 5 healthy votes"
     );
 }
+
+#[test]
+fn a_network_of_one_group_gets_its_migration_listed() {
+    let (mut w, p, s) = standard();
+    w.all_see(0..4, p, frozen());
+    let actions = pending_actions(&w.snap());
+    assert!(
+        matches!(&actions[..], [Action::Migrate(m)] if m.from_id == Some(p) && m.to_id == s),
+        "{actions:?}"
+    );
+}
