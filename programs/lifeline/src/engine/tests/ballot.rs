@@ -372,3 +372,15 @@ fn keepers_on_their_way_to_a_healthy_vote_keep_healthy_possible() {
     };
     assert!(!without_pending.may_become_healthy(4, 3));
 }
+
+#[test]
+fn a_tally_counts_keepers_on_their_way_and_gives_no_reason_without_down_votes() {
+    let (mut w, _, s) = standard();
+    let policy = w.policy();
+    // keeper 0 has just seen s recover: healthy verdict, streak short of a vote
+    w.see(0, s, healthy(), policy.recovery_windows - 1);
+    let t = w.tally(s);
+    assert_eq!((t.healthy, t.pending_healthy), (3, 1));
+    assert_eq!(t.down, 0);
+    assert_eq!(t.reason, Reason::None, "nobody votes it down: no reason");
+}

@@ -322,3 +322,35 @@ fn a_network_of_one_group_gets_its_migration_listed() {
         "{actions:?}"
     );
 }
+
+#[test]
+fn the_history_record_carries_the_plans_evidence() {
+    let (mut w, p, s) = standard();
+    let failing = Figures {
+        latency_ms: 700,
+        error_bps: 2_000,
+        ..frozen()
+    };
+    w.all_see(0..4, p, failing);
+    let plan = w.migrate(0).unwrap();
+    let r = plan.record();
+    assert_eq!((r.from_id, r.to_id, r.group), (p, s, 0));
+    assert_eq!(
+        (r.median_latency_ms, r.median_slot_lag, r.median_error_bps),
+        (700, 500, 2_000)
+    );
+    assert_eq!((r.voters, r.voter_count), (0b1111, 4));
+    assert_eq!(r.rule, Reason::Stalled as u8);
+    assert_eq!(r.cause, MigrationCause::Automatic as u8);
+}
+
+#[test]
+fn a_worse_standby_nobody_has_judged_does_not_hold_the_failover() {
+    let (mut w, p, s) = standard();
+    // a third standby, on the primary's provider and region: ranked below s, unjudged
+    let worse = w.endpoint(0, Role::Standby, "prov-a", "eu", 0);
+    w.all_see(0..4, p, frozen());
+    assert!(w.tally(worse).may_become_healthy(4, 3));
+    let plan = w.migrate(0).unwrap();
+    assert_eq!(plan.to_id, s);
+}

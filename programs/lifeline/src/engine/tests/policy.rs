@@ -148,3 +148,35 @@ fn quarantine_grows_with_each_ejection_and_is_capped() {
         "saturates instead of overflowing"
     );
 }
+
+#[test]
+fn every_limit_is_inclusive() {
+    // each bound at its edge at once: equal thresholds, the maxima, the largest quorum
+    let edge = PolicyParams {
+        staleness_slots: MAX_STALENESS_SLOTS,
+        liveness_slots: MAX_STALENESS_SLOTS,
+        latency_degraded_ms: MAX_LATENCY_MS,
+        latency_down_ms: MAX_LATENCY_MS,
+        lag_degraded_slots: MAX_LAG_SLOTS,
+        lag_down_slots: MAX_LAG_SLOTS,
+        stall_slots: MAX_LAG_SLOTS,
+        error_degraded_bps: BPS_MAX,
+        error_down_bps: BPS_MAX,
+        breach_windows: MAX_WINDOWS,
+        recovery_windows: MAX_WINDOWS,
+        quarantine_base_slots: 9_000,
+        quarantine_max_slots: 9_000,
+        quorum: MAX_KEEPERS as u8,
+        ..PolicyParams::default()
+    };
+    assert_eq!(validate(&edge.into(), MAX_KEEPERS), Ok(()));
+    // and liveness may equal a small staleness
+    let equal = PolicyParams {
+        staleness_slots: 1,
+        liveness_slots: 1,
+        breach_windows: 1,
+        recovery_windows: 1,
+        ..PolicyParams::default()
+    };
+    assert_eq!(validate(&equal.into(), 4), Ok(()));
+}
