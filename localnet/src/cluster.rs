@@ -296,15 +296,17 @@ impl Cluster {
                 .unwrap()
                 .insert(child)
                 .clone_without_scheduler();
+            // Root the parent before the new working bank is visible: a status read
+            // against the new working slot says "finalized" for the parent's
+            // transactions, so a read at confirmed must already see them.
+            drop(self.bank_forks.write().unwrap().set_root(
+                parent.slot(),
+                None,
+                Some(parent.slot()),
+            ));
             *gate = child.clone();
             (parent, child)
         };
-        drop(
-            self.bank_forks
-                .write()
-                .unwrap()
-                .set_root(parent.slot(), None, Some(parent.slot())),
-        );
         let slot = child.slot();
         if slot % 100 == 0 {
             self.maintenance(&parent);

@@ -354,3 +354,15 @@ fn a_worse_standby_nobody_has_judged_does_not_hold_the_failover() {
     let plan = w.migrate(0).unwrap();
     assert_eq!(plan.to_id, s);
 }
+
+#[test]
+fn an_undecided_endpoint_of_another_group_does_not_hold_the_failover() {
+    let (mut w, p, s) = standard();
+    // group 1: a primary nobody has judged yet and a standby that would outrank s
+    // (another provider and region, no latency measured)
+    w.endpoint(1, Role::Primary, "prov-c", "ap", 0);
+    w.endpoint(1, Role::Standby, "prov-d", "sa", 0);
+    w.all_see(0..4, p, frozen());
+    let plan = w.migrate(0).unwrap();
+    assert_eq!(plan.to_id, s);
+}
