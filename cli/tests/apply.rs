@@ -190,15 +190,7 @@ fn apply_manages_a_network_after_its_authority_moved() {
             &format!("name = \"example-dex\"\ncreator = \"{old_pubkey}\""),
         ),
     );
-    let out = ok(&[
-        "apply",
-        "-f",
-        by_creator.to_str().unwrap(),
-        "-u",
-        &net.rpc,
-        "-k",
-        &new,
-    ]);
+    let out = apply_ok(&by_creator, &net.rpc, &new);
     assert!(
         out.contains(&network) && out.contains("nothing to change"),
         "{out}"
@@ -211,15 +203,7 @@ fn apply_manages_a_network_after_its_authority_moved() {
             &format!("name = \"example-dex\"\naddress = \"{network}\""),
         ),
     );
-    let out = ok(&[
-        "apply",
-        "-f",
-        by_address.to_str().unwrap(),
-        "-u",
-        &net.rpc,
-        "-k",
-        &new,
-    ]);
+    let out = apply_ok(&by_address, &net.rpc, &new);
     assert!(out.contains("nothing to change"), "{out}");
     // the old key is refused up front, naming the authority
     let err = fails(
@@ -464,17 +448,14 @@ fn apply_finishes_its_work_when_stdout_is_closed() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    let again = ok(&[
-        "apply",
-        "-f",
-        file.to_str().unwrap(),
-        "-u",
-        &net.rpc,
-        "-k",
-        &key,
-    ]);
+    let again = apply_ok(&file, &net.rpc, &key);
     assert!(
         again.contains("nothing to change"),
         "every step was applied: {again}"
     );
+}
+
+/// `lifeline apply -f file -u rpc -k key`, which must succeed; its stdout.
+fn apply_ok(file: &std::path::Path, rpc: &str, key: &str) -> String {
+    ok(&["apply", "-f", file.to_str().unwrap(), "-u", rpc, "-k", key])
 }
