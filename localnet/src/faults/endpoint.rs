@@ -1,26 +1,19 @@
-//! One simulated endpoint, whatever its kind: its fault and when it was set, the port it
-//! opens and closes (down, flapping), and the transport faults (slow, errors) that every
-//! HTTP kind applies the same way.
+//! One simulated endpoint, whatever its kind: what it serves, behind its fault's `Switch`
+//! (the fault, the port it opens and closes, the transport faults every HTTP kind shares).
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Response, StatusCode};
 use axum::Router;
+use lifeline_faults::Switch;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::fault::{Fault, FrozenAt};
 use super::{kind_name, EndpointInfo, EndpointKind, FaultError};
 use crate::rpc::{Rpc, SlotView};
-
-struct EndpointState {
-    fault: Fault,
-    since: Instant,
-    frozen_at: FrozenAt,
-}
+pub(super) use lifeline_faults::switch::unix_ms;
+use lifeline_faults::{Fault, FrozenAt};
 
 /// One simulated endpoint.
 pub struct FaultEndpoint {
@@ -28,18 +21,7 @@ pub struct FaultEndpoint {
     pub kind: EndpointKind,
     pub addr: SocketAddr,
     rpc: Arc<Rpc>,
-    state: Mutex<EndpointState>,
-    changed: watch::Sender<()>,
-    /// Bumped each time the port closes: connections opened before (WebSockets and gRPC
-    /// streams, which outlive the HTTP server that accepted them) end when it changes.
-    session: watch::Sender<u64>,
-    counter: AtomicU64,
-}
-
-pub(super) fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    switch: Arc<Switch>,
 }
 
 impl FaultEndpoint {
@@ -54,14 +36,7 @@ impl FaultEndpoint {
             kind,
             addr,
             rpc,
-            state: Mutex::new(EndpointState {
-                fault: Fault::Healthy,
-                since: Instant::now(),
-                frozen_at: FrozenAt::default(),
-            }),
-            changed: watch::channel(()).0,
-            session: watch::channel(0).0,
-            counter: AtomicU64::new(0),
+            switch: Arc::new(Switch::default()),
         })
     }
 
@@ -80,7 +55,7 @@ impl FaultEndpoint {
     }
 
     pub fn fault(&self) -> Fault {
-        self.state.lock().unwrap().fault
+        self.switch.fault()
     }
 
     pub fn info(&self) -> EndpointInfo {
@@ -93,20 +68,8 @@ impl FaultEndpoint {
     }
 
     pub fn set_fault(&self, fault: Fault) -> Result<(), FaultError> {
-        fault.validate().map_err(FaultError::BadFault)?;
         let slot = self.rpc.cluster().working_bank().slot();
-        let mut s = self.state.lock().unwrap();
-        if fault.refreezes(s.fault) {
-            s.frozen_at = FrozenAt {
-                slot,
-                unix_ms: unix_ms(),
-            };
-        }
-        s.fault = fault;
-        s.since = Instant::now();
-        drop(s);
-        let _ = self.changed.send(());
-        Ok(())
+        self.switch.set(fault, slot).map_err(FaultError::BadFault)
     }
 
     pub(super) fn rpc(&self) -> &Arc<Rpc> {
@@ -115,60 +78,33 @@ impl FaultEndpoint {
 
     /// The fault, and where the chain and the clock stood when it was set.
     pub(super) fn fault_and_frozen_at(&self) -> (Fault, FrozenAt) {
-        let s = self.state.lock().unwrap();
-        (s.fault, s.frozen_at)
+        self.switch.fault_and_frozen_at()
     }
 
     /// The fault, and how an RPC endpoint with it sees the chain.
     pub(super) fn view(&self) -> (Fault, SlotView) {
-        let s = self.state.lock().unwrap();
+        let (fault, frozen_at) = self.switch.fault_and_frozen_at();
         let now = self.rpc.cluster().working_bank().slot();
-        (s.fault, s.fault.slot_view(now, s.frozen_at))
+        (fault, fault.slot_view(now, frozen_at))
     }
 
-    /// Whether the port should be open right now.
-    fn accepting(&self) -> bool {
-        let s = self.state.lock().unwrap();
-        s.fault.open(s.since.elapsed())
-    }
-
-    /// The port's current session, and a future that resolves when it ends (the port
-    /// closes, or the localnet stops): what a long-lived connection waits on.
+    /// A future that resolves when the port's session ends: what a long-lived connection
+    /// waits on.
     pub(super) fn session(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let mut rx = self.session.subscribe();
-        let current = *rx.borrow_and_update();
-        async move {
-            let _ = rx.wait_for(|s| *s != current).await;
-        }
+        self.switch.session()
     }
 
-    /// A cheap deterministic sequence (no RNG needed): request n fails when the running
-    /// percentage says so, which spreads failures evenly. Some(k) when it is the k-th
-    /// failure (from 0), so failure forms can take turns.
+    /// Whether this request fails under `errors P` (see `Switch::should_fail`).
     pub(super) fn should_fail(&self, percent: u8) -> Option<u64> {
-        if percent == 0 {
-            return None;
-        }
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let before = n * u64::from(percent) / 100;
-        let after = (n + 1) * u64::from(percent) / 100;
-        (after > before).then_some(before)
+        self.switch.should_fail(percent)
     }
 
-    /// The transport faults of an HTTP request: waits out `slow`, then under `errors`
-    /// answers the failures in turn from `failures` (None: serve the request).
+    /// The transport faults of an HTTP request (see `Switch::transport`).
     pub(super) async fn transport(
         &self,
         failures: &[fn() -> Response<Body>],
     ) -> Option<Response<Body>> {
-        let fault = self.fault();
-        let delay = fault.delay();
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        let k = self.should_fail(fault.failure_percent())?;
-        let index = usize::try_from(k % failures.len() as u64).unwrap_or(0);
-        Some(failures[index]())
+        self.switch.transport(failures).await
     }
 
     fn router(self: &Arc<Self>) -> Router {
@@ -181,70 +117,20 @@ impl FaultEndpoint {
         }
     }
 
-    /// Serves the accept loop, closing the port while the fault says so. `first` is the
-    /// listener bound at start, so the endpoint serves as soon as `Faults::start` returns.
+    /// Serves the endpoint, closing its port while the fault says so.
     pub(super) async fn supervise(
         self: Arc<Self>,
         first: TcpListener,
-        mut stop: watch::Receiver<bool>,
+        stop: watch::Receiver<bool>,
     ) {
-        let mut changed = self.changed.subscribe();
-        let mut first = Some(first);
-        loop {
-            if *stop.borrow() {
-                return;
-            }
-            if !self.accepting() {
-                first = None;
-                tokio::select! {
-                    _ = changed.changed() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-                    _ = stop.changed() => {}
-                }
-                continue;
-            }
-            let bound = match first.take() {
-                Some(l) => Ok(l),
-                None => TcpListener::bind(self.addr).await,
-            };
-            let listener = match bound {
-                Ok(l) => l,
-                Err(_) => {
-                    // The port may linger briefly after closing; try again shortly.
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    continue;
-                }
-            };
-            let (down_tx, down_rx) = tokio::sync::oneshot::channel::<()>();
-            let router = self.router();
-            let mut server = tokio::spawn(async move {
-                let _ = axum::serve(listener, router)
-                    .with_graceful_shutdown(async {
-                        let _ = down_rx.await;
-                    })
-                    .await;
-            });
-            // Wait until the port must close (fault change, flapping phase, or stop).
-            loop {
-                tokio::select! {
-                    _ = changed.changed() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-                    _ = stop.changed() => {}
-                }
-                if *stop.borrow() || !self.accepting() {
-                    break;
-                }
-            }
-            let _ = down_tx.send(());
-            // Established connections must die too: a down node answers nothing.
-            self.session.send_modify(|s| *s += 1);
-            if tokio::time::timeout(Duration::from_millis(100), &mut server)
-                .await
-                .is_err()
-            {
-                server.abort();
-            }
-        }
+        let make = {
+            let ep = self.clone();
+            move || ep.router()
+        };
+        self.switch
+            .clone()
+            .supervise(self.addr, first, make, stop)
+            .await
     }
 }
 

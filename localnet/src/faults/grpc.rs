@@ -30,8 +30,8 @@ use std::time::{Duration, SystemTime};
 
 use axum::Router;
 use futures_util::Stream;
+use lifeline_faults::SlotInfo;
 use serde_json::{json, Value};
-use solana_rpc_client_api::response::SlotInfo;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 use tokio::time::Instant;

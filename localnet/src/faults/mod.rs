@@ -3,13 +3,12 @@
 //! time: what the keepers probe, the demo breaks and the chaos tests use (`tc netem` and
 //! toxiproxy are not available here, so faults live in our own code).
 //!
-//! * `fault.rs`: the faults, their text forms and what each one does.
-//! * `endpoint.rs`: one endpoint: its state, its port (closed while down), the transport
-//!   faults every HTTP kind shares.
+//! * `lifeline-faults` (the `faults/` crate): the faults, their text forms and what each
+//!   one does, the port that opens and closes with them, the admin API.
+//! * `endpoint.rs`: one endpoint: what it serves behind its fault.
 //! * `rpc.rs`, `websocket.rs`, `oracle.rs`, `gateway.rs`, `grpc.rs`: what each kind serves.
-//! * here: the set of endpoints, its errors and the admin API.
+//! * here: the set of endpoints and the kinds they come in.
 mod endpoint;
-mod fault;
 mod gateway;
 mod grpc;
 mod oracle;
@@ -19,21 +18,14 @@ mod websocket;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{Response, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use lifeline::state::EndpointKind;
 
 pub use endpoint::FaultEndpoint;
-pub use fault::{Fault, FrozenAt};
+pub use lifeline_faults::{EndpointInfo, Fault, FaultError, FaultSet, FrozenAt};
 
 /// The kinds the localnet simulates, in port order: name, and the prefix of its
 /// endpoints' names (`ep0`, `ws0`, `or0`, `gw0`, `gr0`).
@@ -67,46 +59,12 @@ pub fn kind_names() -> impl Iterator<Item = &'static str> {
     KINDS.iter().map(|(_, name, _)| *name)
 }
 
-/// Why a fault could not be set; the admin API's status code follows from it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FaultError {
-    #[error("no endpoint named {0:?}")]
-    UnknownEndpoint(String),
-    #[error("invalid fault: {0}")]
-    BadFault(String),
-}
-
-impl FaultError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            FaultError::UnknownEndpoint(_) => StatusCode::NOT_FOUND,
-            FaultError::BadFault(_) => StatusCode::BAD_REQUEST,
-        }
-    }
-}
-
-impl IntoResponse for FaultError {
-    fn into_response(self) -> axum::response::Response {
-        (self.status(), Json(json!({ "error": self.to_string() }))).into_response()
-    }
-}
-
 /// A simulated endpoint as callers find it: by name or by kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimulatedEndpoint {
     pub name: String,
     pub kind: EndpointKind,
     pub url: String,
-}
-
-/// An endpoint as the admin API lists it.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct EndpointInfo {
-    pub name: String,
-    /// `rpc`, `websocket`, `oracle`, `gateway` or `grpc`.
-    pub kind: String,
-    pub url: String,
-    pub fault: Fault,
 }
 
 /// The set of simulated endpoints, controllable from Rust and over the admin API.
@@ -175,30 +133,19 @@ impl Faults {
             .set_fault(fault)
     }
 
-    /// Admin API (loopback only): `GET /endpoints` (name, kind, url and fault of each),
-    /// `POST /endpoints/{name}/fault` with a JSON body such as
-    /// `{"mode":"lagging","slots":20}` or a text body `lagging 20`.
+    /// The admin API (loopback only; see `lifeline_faults::admin`).
     pub fn admin_router(&self) -> Router {
-        async fn list(State(f): State<Faults>) -> Json<Vec<EndpointInfo>> {
-            Json(f.endpoints.iter().map(|e| e.info()).collect())
-        }
-        async fn set(
-            State(f): State<Faults>,
-            Path(name): Path<String>,
-            body: String,
-        ) -> Result<Response<Body>, FaultError> {
-            let fault: Fault = if body.trim_start().starts_with('{') {
-                serde_json::from_str(&body).map_err(|e| FaultError::BadFault(e.to_string()))?
-            } else {
-                body.trim().parse().map_err(FaultError::BadFault)?
-            };
-            f.set(&name, fault)?;
-            Ok(Json(json!({ "name": name, "fault": fault })).into_response())
-        }
-        Router::new()
-            .route("/endpoints", get(list))
-            .route("/endpoints/{name}/fault", post(set))
-            .with_state(self.clone())
+        lifeline_faults::admin::router(Arc::new(self.clone()))
+    }
+}
+
+impl FaultSet for Faults {
+    fn list(&self) -> Vec<EndpointInfo> {
+        self.endpoints.iter().map(|e| e.info()).collect()
+    }
+
+    fn set(&self, name: &str, fault: Fault) -> Result<(), FaultError> {
+        Faults::set(self, name, fault)
     }
 }
 

@@ -35,7 +35,19 @@ impl Distortion for Distort {
     }
 
     fn slot(&self, info: SlotInfo) -> Option<SlotInfo> {
-        self.0.fault().slot_notification(info)
+        let shown = self
+            .0
+            .fault()
+            .slot_notification(lifeline_faults::SlotInfo {
+                slot: info.slot,
+                parent: info.parent,
+                root: info.root,
+            })?;
+        Some(SlotInfo {
+            slot: shown.slot,
+            parent: shown.parent,
+            root: shown.root,
+        })
     }
 
     fn commits(&self) -> bool {

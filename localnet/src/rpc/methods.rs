@@ -35,29 +35,15 @@ const MAX_SIGNATURES_FOR_ADDRESS: usize = 1_000;
 const MAX_AIRDROP_LAMPORTS: u64 = 1_000 * 1_000_000_000;
 pub const CORE_VERSION: &str = "3.1.12";
 
-/// How a fault-injecting endpoint distorts what it reports: the slot it claims to be at,
-/// and whether it is on another fork.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SlotView {
-    /// Serve as if the node had processed no slot beyond this one (frozen / lagging node).
-    pub cap: Option<Slot>,
-    /// Serve blockhashes of another fork: each one a deterministic hash of the cluster's.
-    pub forked: bool,
-}
+pub use lifeline_faults::SlotView;
 
-impl SlotView {
-    fn apply(&self, slot: Slot) -> Slot {
-        self.cap.map_or(slot, |cap| cap.min(slot))
-    }
-
-    /// The blockhash this node reports for the cluster's `blockhash`: itself, or on
-    /// another fork a different hash for the same slot (SHA-256 of a tag and the real one).
-    pub fn blockhash(&self, blockhash: Hash) -> Hash {
-        if self.forked {
-            hashv(&[b"lifeline-localnet: another fork", blockhash.as_ref()])
-        } else {
-            blockhash
-        }
+/// The blockhash a node with `view` reports for the cluster's `blockhash`: itself, or on
+/// another fork a different hash for the same slot (SHA-256 of a tag and the real one).
+pub fn view_blockhash(view: SlotView, blockhash: Hash) -> Hash {
+    if view.forked {
+        hashv(&[b"lifeline-localnet: another fork", blockhash.as_ref()])
+    } else {
+        blockhash
     }
 }
 
@@ -315,7 +301,7 @@ impl Rpc {
         to_value(Response {
             context: context(served),
             value: RpcBlockhash {
-                blockhash: view.blockhash(blockhash).to_string(),
+                blockhash: view_blockhash(view, blockhash).to_string(),
                 last_valid_block_height,
             },
         })
@@ -521,7 +507,7 @@ impl Rpc {
             let blockhash = working.last_blockhash();
             tx.message.set_recent_blockhash(blockhash);
             Some(RpcBlockhash {
-                blockhash: view.blockhash(blockhash).to_string(),
+                blockhash: view_blockhash(view, blockhash).to_string(),
                 last_valid_block_height: working
                     .get_blockhash_last_valid_block_height(&blockhash)
                     .unwrap_or_default(),

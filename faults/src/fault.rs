@@ -7,10 +7,34 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use solana_clock::Slot;
-use solana_rpc_client_api::response::SlotInfo;
 
-use crate::rpc::SlotView;
+/// A slot number.
+pub type Slot = u64;
+
+/// How a fault-injecting endpoint distorts what it reports: the slot it claims to be at,
+/// and whether it is on another fork.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SlotView {
+    /// Serve as if the node had processed no slot beyond this one (frozen / lagging node).
+    pub cap: Option<Slot>,
+    /// Serve blockhashes of another fork.
+    pub forked: bool,
+}
+
+impl SlotView {
+    /// `slot` as this node reports it.
+    pub fn apply(&self, slot: Slot) -> Slot {
+        self.cap.map_or(slot, |cap| cap.min(slot))
+    }
+}
+
+/// A PubSub slot notification's figures (`slotNotification`'s result).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotInfo {
+    pub slot: Slot,
+    pub parent: Slot,
+    pub root: Slot,
+}
 
 /// Defines `Fault` from a table of `Variant(field: type, "PLACEHOLDER", "what the number
 /// is") = "text name";` lines, with the text forms derived from it.
