@@ -7,8 +7,7 @@
 //! connection loop.)
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -46,7 +45,50 @@ const OUTBOX: usize = 1_024;
 #[derive(Clone)]
 pub struct PubSub {
     cluster: Arc<Cluster>,
-    next_id: Arc<AtomicU64>,
+    ids: Arc<Mutex<Ids>>,
+}
+
+/// Subscription ids as agave hands them out: identical subscriptions (the same method and
+/// parameters) share one id across every connection — a second `slotSubscribe` answers
+/// the id of the first — and an id lives while some connection holds it. A connection
+/// holds an id once however often it subscribes; unsubscribing (or leaving) lets go.
+#[derive(Default)]
+struct Ids {
+    next: u64,
+    /// Per subscription (its parsed parameters): its id and how many connections hold it.
+    by_params: HashMap<String, (u64, usize)>,
+    params_of: HashMap<u64, String>,
+}
+
+impl Ids {
+    /// The id for `params`, held once more by a connection that did not hold it.
+    fn hold(&mut self, params: String, already_held: impl Fn(u64) -> bool) -> u64 {
+        if let Some((id, holders)) = self.by_params.get_mut(&params) {
+            if !already_held(*id) {
+                *holders += 1;
+            }
+            return *id;
+        }
+        self.next += 1;
+        let id = self.next;
+        self.by_params.insert(params.clone(), (id, 1));
+        self.params_of.insert(id, params);
+        id
+    }
+
+    /// A connection lets go of `id`; the id ends with its last holder.
+    fn release(&mut self, id: u64) {
+        let Some(params) = self.params_of.get(&id) else {
+            return;
+        };
+        if let Some((_, holders)) = self.by_params.get_mut(params) {
+            *holders = holders.saturating_sub(1);
+            if *holders == 0 {
+                self.by_params.remove(params);
+                self.params_of.remove(&id);
+            }
+        }
+    }
 }
 
 /// How a connection departs from what the cluster does: not at all on the localnet's own
@@ -80,7 +122,7 @@ impl PubSub {
     pub fn new(cluster: Arc<Cluster>) -> Self {
         Self {
             cluster,
-            next_id: Arc::new(AtomicU64::new(1)),
+            ids: Arc::new(Mutex::new(Ids::default())),
         }
     }
 
@@ -96,6 +138,7 @@ impl PubSub {
     }
 }
 
+#[derive(Debug)]
 enum Sub {
     Account {
         key: Pubkey,
@@ -132,6 +175,15 @@ async fn upgrade(State(state): State<PubSub>, ws: WebSocketUpgrade) -> impl Into
     ws.on_upgrade(move |socket| {
         connection(state, socket, Arc::new(Faithful), std::future::pending())
     })
+}
+
+/// A notification's context: the slot only (agave's PubSub sends no apiVersion there,
+/// unlike its JSON-RPC answers).
+fn notification_context(slot: u64) -> RpcResponseContext {
+    RpcResponseContext {
+        slot,
+        api_version: None,
+    }
 }
 
 fn notification(method: &str, subscription: u64, result: Value) -> Message {
@@ -191,6 +243,7 @@ async fn connection<D: Distortion>(
         let messages = tokio::select! {
             _ = &mut dropped => {
                 writer.abort();
+                release_all(&state, &subs);
                 return;
             }
             msg = rx.next() => {
@@ -206,7 +259,7 @@ async fn connection<D: Distortion>(
             }
             ev = events.recv() => {
                 match ev {
-                    Ok(ev) => notifications(&state.cluster, &mut subs, &ev, distortion.as_ref()),
+                    Ok(ev) => notifications(&state, &mut subs, &ev, distortion.as_ref()),
                     Err(RecvError::Lagged(_)) => continue,
                     Err(RecvError::Closed) => break,
                 }
@@ -215,12 +268,22 @@ async fn connection<D: Distortion>(
         let now = Instant::now();
         for m in messages {
             if outbox.send((now, m)).await.is_err() {
+                release_all(&state, &subs);
                 return;
             }
         }
     }
+    release_all(&state, &subs);
     drop(outbox);
     let _ = writer.await;
+}
+
+/// A connection that ends lets go of every id it held.
+fn release_all(state: &PubSub, subs: &HashMap<u64, Sub>) {
+    let mut ids = state.ids.lock().unwrap();
+    for id in subs.keys() {
+        ids.release(*id);
+    }
 }
 
 /// Sends a connection's messages in order, each held back by the distortion's delay from
@@ -289,7 +352,7 @@ fn call(
         "accountUnsubscribe"
         | "programUnsubscribe"
         | "signatureUnsubscribe"
-        | "slotUnsubscribe" => return unsubscribe(subs, method, params),
+        | "slotUnsubscribe" => return unsubscribe(state, subs, method, params),
         other => return Err(RpcError::method_not_found(other)),
     };
     if subs.len() >= MAX_SUBSCRIPTIONS {
@@ -297,14 +360,20 @@ fn call(
             "Too many subscriptions (max {MAX_SUBSCRIPTIONS})"
         )));
     }
-    let id = state.next_id.fetch_add(1, Ordering::Relaxed);
+    let mut ids = state.ids.lock().unwrap();
+    let id = ids.hold(format!("{method} {sub:?}"), |id| subs.contains_key(&id));
     // A signature that already landed is notified at once, and the subscription ends.
     let landed = match &sub {
         Sub::Signature { signature } => state.cluster.transaction(signature),
         _ => None,
     };
     match landed {
-        Some(r) => immediate.push(signature_notification(id, r.slot, r.err)),
+        Some(r) => {
+            immediate.push(signature_notification(id, r.slot, r.err));
+            if !subs.contains_key(&id) {
+                ids.release(id);
+            }
+        }
         None => {
             subs.insert(id, sub);
         }
@@ -333,6 +402,7 @@ fn signature_sub(params: &Value) -> Result<Sub, RpcError> {
 }
 
 fn unsubscribe(
+    state: &PubSub,
     subs: &mut HashMap<u64, Sub>,
     method: &str,
     params: &Value,
@@ -345,6 +415,7 @@ fn unsubscribe(
     match subs.get(&id) {
         Some(s) if s.kind() == kind => {
             subs.remove(&id);
+            state.ids.lock().unwrap().release(id);
             Ok(json!(true))
         }
         _ => Err(RpcError::invalid_params("Invalid subscription id.")),
@@ -362,12 +433,12 @@ fn signature_notification(
     notification(
         "signatureNotification",
         id,
-        json!({ "context": RpcResponseContext::new(slot), "value": value }),
+        json!({ "context": notification_context(slot), "value": value }),
     )
 }
 
 fn notifications(
-    cluster: &Cluster,
+    state: &PubSub,
     subs: &mut HashMap<u64, Sub>,
     ev: &ClusterEvent,
     distortion: &impl Distortion,
@@ -393,7 +464,7 @@ fn notifications(
             err,
             writable,
         } => {
-            let bank = cluster.working_bank();
+            let bank = state.cluster.working_bank();
             let mut out = Vec::new();
             let mut done = Vec::new();
             for (id, sub) in subs.iter() {
@@ -415,8 +486,10 @@ fn notifications(
                     _ => {}
                 }
             }
+            let mut ids = state.ids.lock().unwrap();
             for id in done {
                 subs.remove(&id);
+                ids.release(id);
             }
             out
         }
@@ -436,7 +509,7 @@ fn account_notification(
     Some(notification(
         "accountNotification",
         id,
-        json!({ "context": RpcResponseContext::new(slot), "value": ui }),
+        json!({ "context": notification_context(slot), "value": ui }),
     ))
 }
 
@@ -474,6 +547,6 @@ fn program_notification(
     Some(notification(
         "programNotification",
         id,
-        json!({ "context": RpcResponseContext::new(slot), "value": keyed }),
+        json!({ "context": notification_context(slot), "value": keyed }),
     ))
 }

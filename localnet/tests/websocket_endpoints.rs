@@ -62,6 +62,42 @@ async fn slot_notifications_have_solanas_shape_and_unsubscribe_works() {
     assert!(slot_notification(&mut ws, SLOT * 6).await.is_none());
 }
 
+/// Agave deduplicates identical subscriptions: a second `slotSubscribe` answers the first
+/// one's id, on the same connection and on another; unsubscribing that id on one
+/// connection ends it there only, and the id is new once nobody holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_subscriptions_share_one_id_as_on_agave() {
+    let net = start(0, 1, 0, 0).await;
+    let url = url(&net, EndpointKind::WebSocket);
+    let mut a = ws_connect(&url).await.unwrap();
+    let mut b = ws_connect(&url).await.unwrap();
+    let first = ws_call(&mut a, 1, "slotSubscribe", json!([])).await["result"]
+        .as_u64()
+        .expect("an id");
+    let again = ws_call(&mut a, 2, "slotSubscribe", json!([])).await["result"].as_u64();
+    assert_eq!(again, Some(first), "the same connection, the same id");
+    let other = ws_call(&mut b, 1, "slotSubscribe", json!([])).await["result"].as_u64();
+    assert_eq!(other, Some(first), "another connection, the same id");
+    // Unsubscribing the (only) id on `a` ends a's subscription: subscribing twice and
+    // then dropping "the old one" leaves nothing (the keeper's probe once did this).
+    let off = ws_call(&mut a, 3, "slotUnsubscribe", json!([first])).await;
+    assert_eq!(off["result"], true);
+    drain(&mut a).await;
+    assert!(slot_notification(&mut a, SLOT * 6).await.is_none());
+    let off = ws_call(&mut a, 4, "slotUnsubscribe", json!([first])).await;
+    assert_eq!(off["error"]["message"], "Invalid subscription id.");
+    // b still holds it and is still notified.
+    let (id, _) = slot_notification(&mut b, Duration::from_secs(5))
+        .await
+        .expect("b is still notified");
+    assert_eq!(id, first);
+    // Once nobody holds it, the same subscription gets a new id.
+    let off = ws_call(&mut b, 2, "slotUnsubscribe", json!([first])).await;
+    assert_eq!(off["result"], true);
+    let fresh = ws_call(&mut a, 5, "slotSubscribe", json!([])).await["result"].as_u64();
+    assert!(fresh.is_some_and(|id| id != first), "{fresh:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frozen_keeps_the_connection_but_stops_slot_notifications() {
     let net = start(0, 1, 0, 0).await;
@@ -177,11 +213,13 @@ async fn errors_fail_the_given_share_of_subscribe_requests() {
         }
     }
     assert_eq!((ok.len(), failed), (5, 5), "exactly half fail");
+    assert!(
+        ok.iter().all(|id| *id == ok[0]),
+        "one id, as on agave: {ok:?}"
+    );
     // unsubscribing is not a subscribe request: it always works
-    for (i, id) in ok.iter().enumerate() {
-        let r = ws_call(&mut ws, 100 + i as u64, "slotUnsubscribe", json!([id])).await;
-        assert_eq!(r["result"], true, "{r}");
-    }
+    let r = ws_call(&mut ws, 100, "slotUnsubscribe", json!([ok[0]])).await;
+    assert_eq!(r["result"], true, "{r}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

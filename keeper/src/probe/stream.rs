@@ -3,8 +3,10 @@
 //! without reconnecting:
 //!
 //! - each probe subscribes again on the open socket and drops the previous subscription
-//!   once the new one is confirmed, so a server that refuses new subscribers (while still
-//!   feeding old ones) is seen erroring, and the answer's round trip is a latency;
+//!   once the new one is confirmed — unless the server answered the same id, as agave
+//!   does for an identical subscription (unsubscribing it would end the only one) — so a
+//!   server that refuses new subscribers (while still feeding old ones) is seen erroring,
+//!   and the answer's round trip is a latency;
 //! - its slot is the last one notified, so a socket that stays open but stops notifying
 //!   is judged by stall and lag like a frozen RPC node;
 //! - its latency is, right after a (re)connect, the time to connect and receive the first
@@ -272,8 +274,12 @@ async fn subscribe(session: &Session) -> StreamOutcome {
             let new = v["result"].as_u64();
             if let (Some(new), Some(old)) = (new, subscription) {
                 subscription = Some(new);
-                let bye = request(check_id + 1_000_000, "slotUnsubscribe", json!([old]));
-                let _ = ws.send(bye).await;
+                // Agave answers an identical subscription with the id it already gave:
+                // dropping "the old one" would then end the only subscription.
+                if new != old {
+                    let bye = request(check_id + 1_000_000, "slotUnsubscribe", json!([old]));
+                    let _ = ws.send(bye).await;
+                }
             }
             session.checked(sent, new.is_none());
         }
