@@ -142,7 +142,16 @@ impl Attester {
         );
         let ix = ix::submit_attestation(&self.shared.network, &me, args);
         let cap = self.shared.config.priority_fee_cap_microlamports;
-        match send(&self.shared.rpc, &self.shared.keypair, ix, units, cap).await {
+        match send(
+            &self.shared.rpc,
+            &self.shared.keypair,
+            ix,
+            units,
+            cap,
+            stats,
+        )
+        .await
+        {
             Ok(sig) => {
                 self.seq = seq;
                 self.landed = Some(expected);

@@ -110,9 +110,11 @@ keeper_config! {
     /// Cap on the priority fee, micro-lamports per compute unit.
     priority_fee_cap_microlamports: u64 = Some(100_000);
     /// The turn length for permissionless transactions: per action the keepers take turns
-    /// in an order derived from the action, each waiting its position × this (about a
-    /// slot keeps races rare).
-    jitter_ms: u64 = Some(400);
+    /// on the wall clock in windows this long, in an order derived from the action; a
+    /// keeper sends only in the first quarter of its own window, after re-reading the
+    /// chain at `processed`, so a transaction has three quarters of a window to land
+    /// before the next keeper looks (0 = everyone sends at once, and races).
+    jitter_ms: u64 = Some(1_000);
     /// Where /metrics and /healthz are served.
     metrics_addr: String = Some("127.0.0.1:9464".into());
     /// "text" or "json".

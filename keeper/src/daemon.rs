@@ -49,7 +49,16 @@ pub struct Shared {
 
 impl Shared {
     pub async fn read_chain(&self) -> Result<ChainState, ReadError> {
-        ChainState::read(&self.rpc, &self.network, self.commitment).await
+        self.read_chain_at(self.commitment).await
+    }
+
+    /// The chain at `commitment` (`processed`: what a transaction sent now executes
+    /// against).
+    pub async fn read_chain_at(
+        &self,
+        commitment: CommitmentConfig,
+    ) -> Result<ChainState, ReadError> {
+        ChainState::read(&self.rpc, &self.network, commitment).await
     }
 }
 

@@ -44,6 +44,8 @@ pub fn render(stats: &KeeperStats) -> String {
         ("lifeline_keeper_readmissions_sent_total", "readmit_endpoint transactions this keeper landed", &stats.readmissions_sent),
         ("lifeline_keeper_races_lost_total", "Transactions another keeper landed first, or the chain moved past (normal)", &stats.races_lost),
         ("lifeline_keeper_send_failures_total", "Transactions that failed for real: refused, RPC, or the fee payer out of funds", &stats.send_failures),
+        ("lifeline_keeper_failed_transactions_total", "Transactions that landed and failed on chain (each paid its fee): races lost after preflight, refusals", &stats.failed_transactions),
+        ("lifeline_keeper_failed_transaction_fees_lamports_total", "Fees paid by transactions that failed on chain, lamports", &stats.failed_transaction_fees_lamports),
         ("lifeline_keeper_blocked_failovers_total", "Looks at the chain that found a primary down by quorum and no quorum-healthy standby (the group needs an operator)", &stats.blocked_failovers),
     ] {
         counter(&mut out, name, help, get(value));

@@ -1,6 +1,8 @@
 //! The migrator: sends the permissionless decisions the chain would accept now
-//! (`trigger_migration`, `readmit_endpoint`), after this keeper's jitter so keepers do not
-//! all race for the same slot. The attestation that completes a breach quorum already
+//! (`trigger_migration`, `readmit_endpoint`), in this keeper's turn (`jitter.rs`: windows
+//! on the wall clock every keeper shares) and after re-reading the chain at `processed`,
+//! the state the transaction will execute against, so keepers do not race and pay for
+//! transactions the chain refuses. The attestation that completes a breach quorum already
 //! migrates in its own transaction; this covers the rest (a cooldown that ends, a vacancy,
 //! probation completed, a keeper that attested before the quorum was there).
 use std::sync::atomic::Ordering;
@@ -13,11 +15,12 @@ use lifeline::instructions::{ReadmitEndpointArgs, TriggerMigrationArgs};
 use lifeline_client::errors::SendError;
 use lifeline_client::state::ChainState;
 use lifeline_client::{describe, ix};
+use solana_commitment_config::CommitmentConfig;
 use solana_signer::Signer;
 use tokio::sync::watch;
 
 use crate::daemon::Shared;
-use crate::jitter::delay;
+use crate::jitter::wait_for_turn;
 use crate::send::{send, DECISION_COMPUTE_UNITS};
 
 pub struct Migrator {
@@ -73,16 +76,27 @@ impl Migrator {
         let Some(first) = pending_actions(&state.snapshot()).into_iter().next() else {
             return;
         };
-        // Keepers take turns per action: wait this keeper's turn, then re-check.
+        // Keepers take turns per action: wait this keeper's turn, then re-check at
+        // processed (what the transaction will execute against; a confirmed read can
+        // trail a decision another keeper just landed by a slot or two).
         let keepers: Vec<_> = state.network.active_keepers().map(|k| k.keeper).collect();
         let epoch = state.topology.group_epoch(group_of(&first));
         let wait = turn(&me, &keepers, &first, epoch, self.shared.config.jitter_ms);
         tokio::time::sleep(wait).await;
-        let Ok(state) = self.shared.read_chain().await else {
+        let Ok(state) = self
+            .shared
+            .read_chain_at(CommitmentConfig::processed())
+            .await
+        else {
             return;
         };
-        // One action per look: the next one is decided on the state it leaves behind.
-        let Some(action) = pending_actions(&state.snapshot()).into_iter().next() else {
+        // Only the action this turn was for, still pending and for the same group epoch:
+        // another action has its own turn order (sending it now would race its owner).
+        let waited_for = action_key(&first, epoch);
+        let Some(action) = pending_actions(&state.snapshot())
+            .into_iter()
+            .find(|a| action_key(a, state.topology.group_epoch(group_of(a))) == waited_for)
+        else {
             return;
         };
         let stats = &self.shared.stats;
@@ -117,6 +131,7 @@ impl Migrator {
             ix,
             DECISION_COMPUTE_UNITS,
             cap,
+            stats,
         )
         .await
         {
@@ -155,10 +170,8 @@ impl Migrator {
     }
 }
 
-/// What names an action for the turn order: kind, group or endpoint, and the group's
-/// epoch (a new decision gets a new order).
-/// How long `me` waits for its turn at `action`: its position in the action's order
-/// × `jitter_ms` (the keeper's setting).
+/// How long `me` waits for its turn at `action` now: until the first quarter of its own
+/// window of `jitter_ms` (the keeper's setting) in the action's order.
 pub fn turn(
     me: &Pubkey,
     keepers: &[Pubkey],
@@ -167,9 +180,17 @@ pub fn turn(
     jitter_ms: u64,
 ) -> Duration {
     let key = action_key(action, group_epoch);
-    delay(me, keepers, &key, Duration::from_millis(jitter_ms))
+    wait_for_turn(
+        me,
+        keepers,
+        &key,
+        Duration::from_millis(jitter_ms),
+        crate::stats::unix_ms(),
+    )
 }
 
+/// What names an action for the turn order: kind, group or endpoint, and the group's
+/// epoch (a new decision gets a new order).
 fn action_key(action: &Action, group_epoch: u64) -> Vec<u8> {
     let (kind, id) = match action {
         Action::Migrate(p) => (0u8, p.to_id),
@@ -204,15 +225,25 @@ mod tests {
             group: 0,
             evidence: Tally::default(),
         });
-        let turns = |jitter_ms| {
+        let key = action_key(&action, 7);
+        // The turns at one moment: one keeper now (if inside its window's first half), the
+        // others at the starts of the following windows, `jitter_ms` apart.
+        let turns = |jitter_ms: u64, now_ms: u64| {
             let mut t: Vec<u128> = keepers
                 .iter()
-                .map(|k| turn(k, &keepers, &action, 7, jitter_ms).as_millis())
+                .map(|k| {
+                    wait_for_turn(k, &keepers, &key, Duration::from_millis(jitter_ms), now_ms)
+                        .as_millis()
+                })
                 .collect();
             t.sort();
             t
         };
-        assert_eq!(turns(400), vec![0, 400, 800, 1_200]);
-        assert_eq!(turns(0), vec![0; 4]);
+        assert_eq!(turns(1_000, 40_000), vec![0, 1_000, 2_000, 3_000]);
+        assert_eq!(turns(1_000, 40_200), vec![0, 800, 1_800, 2_800]);
+        // past the first quarter of a window its keeper waits a whole round
+        assert_eq!(turns(1_000, 40_300), vec![700, 1_700, 2_700, 3_700]);
+        assert_eq!(turns(400, 40_000), vec![0, 400, 800, 1_200]);
+        assert_eq!(turns(0, 40_300), vec![0; 4]);
     }
 }

@@ -7,7 +7,10 @@ use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_signer::Signer;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+
+use crate::stats::KeeperStats;
 
 /// Compute budgets requested. Native execution does not meter compute units, so these are
 /// upper bounds argued from the bounded loops (MAX_KEEPERS × MAX_ENDPOINTS) and the
@@ -55,17 +58,22 @@ pub fn with_budget(
 }
 
 /// Sends `ix` with a compute budget and a capped priority fee, and waits until it is
-/// processed. Only the first send is simulated (preflight): a lost race is refused there
-/// and costs no fee. Re-sends of the same signed transaction skip preflight (it cannot
-/// execute twice), so a transaction that already landed is never reported as failed
-/// because its re-send no longer simulates. Gives up when the blockhash expires; the
-/// caller retries with fresh figures.
+/// processed. Only the first send is simulated (preflight, at `processed`): a decision
+/// another keeper already landed is refused there and costs no fee. Preflight cannot see
+/// a transaction still on its way to the leader, so two keepers sending in the same slot
+/// can both pass it and the loser fails on chain — and pays its fee. The migrator's turns
+/// make that rare (`jitter.rs`); when it happens the fee is counted in `stats`
+/// (`failed_transactions`, `failed_transaction_fees_lamports`). Re-sends of the same
+/// signed transaction skip preflight (it cannot execute twice), so a transaction that
+/// already landed is never reported as failed because its re-send no longer simulates.
+/// Gives up when the blockhash expires; the caller retries with fresh figures.
 pub async fn send(
     rpc: &RpcClient,
     payer: &Keypair,
     ix: Instruction,
     compute_units: u32,
     fee_cap: u64,
+    stats: &KeeperStats,
 ) -> Result<solana_signature::Signature, SendError> {
     use solana_rpc_client_api::config::RpcSendTransactionConfig;
     let writable: Vec<Pubkey> = ix
@@ -108,7 +116,15 @@ pub async fn send(
             if let Some(Some(status)) = statuses.value.first() {
                 return match &status.err {
                     None => Ok(sig),
-                    Some(e) => Err(SendError::from_transaction_error(e)),
+                    Some(e) => {
+                        let paid = fee_paid(rpc, &tx, compute_units, fee).await;
+                        tracing::debug!(%sig, paid, "landed and failed: {e}");
+                        stats.failed_transactions.fetch_add(1, Ordering::Relaxed);
+                        stats
+                            .failed_transaction_fees_lamports
+                            .fetch_add(paid, Ordering::Relaxed);
+                        Err(SendError::from_transaction_error(e))
+                    }
                 };
             }
         }
@@ -129,6 +145,28 @@ pub async fn send(
         }
     }
 }
+
+/// The fee a transaction that landed (and failed) paid: what the cluster says its message
+/// costs, else the base fee per signature plus the priority fee it asked for.
+async fn fee_paid(
+    rpc: &RpcClient,
+    tx: &solana_transaction::Transaction,
+    compute_units: u32,
+    micro_lamports_per_cu: u64,
+) -> u64 {
+    if let Ok(fee) = rpc.get_fee_for_message(&tx.message).await {
+        return fee;
+    }
+    let priority = (compute_units as u64)
+        .saturating_mul(micro_lamports_per_cu)
+        .div_ceil(1_000_000);
+    BASE_FEE_PER_SIGNATURE
+        .saturating_mul(tx.signatures.len() as u64)
+        .saturating_add(priority)
+}
+
+/// Lamports per signature on every cluster today.
+const BASE_FEE_PER_SIGNATURE: u64 = 5_000;
 
 /// How often an unconfirmed transaction is sent again.
 const RESEND_EVERY: Duration = Duration::from_secs(1);

@@ -27,6 +27,11 @@ pub struct KeeperStats {
     pub races_lost: AtomicU64,
     /// Transactions that failed for real (refused for another reason, RPC, funds).
     pub send_failures: AtomicU64,
+    /// Transactions that landed and failed on chain (a race lost after preflight passed,
+    /// a refusal): each one paid its fee.
+    pub failed_transactions: AtomicU64,
+    /// The fees those paid, lamports.
+    pub failed_transaction_fees_lamports: AtomicU64,
     /// Rounds on which a primary was down by quorum but no standby was quorum-healthy, so
     /// the chain would (rightly) not migrate: the group needs an operator.
     pub blocked_failovers: AtomicU64,
