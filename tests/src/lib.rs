@@ -6,6 +6,7 @@
 //! test file.)
 pub mod dashboard;
 pub mod scenario;
+pub mod validator;
 
 use std::collections::HashMap;
 

@@ -17,6 +17,51 @@ pub trait Target: Sync {
     async fn send(&self, ix: Instruction) -> Result<String, String>;
 }
 
+/// A cluster over RPC, the authority signing: each step sent and confirmed in turn.
+pub struct RpcTarget<'a> {
+    pub rpc: &'a solana_rpc_client::nonblocking::rpc_client::RpcClient,
+    pub authority: &'a solana_keypair::Keypair,
+}
+
+#[async_trait]
+impl Target for RpcTarget<'_> {
+    async fn topology(&self, network: &Pubkey) -> Result<Option<Box<Topology>>, String> {
+        let key = crate::pda::topology(network).0;
+        let account = self
+            .rpc
+            .get_account_with_commitment(&key, self.rpc.commitment())
+            .await
+            .map_err(|e| e.to_string())?
+            .value;
+        account
+            .map(|a| crate::accounts::decode::<Topology>(&a.data).map_err(|e| e.to_string()))
+            .transpose()
+    }
+
+    async fn send(&self, ix: Instruction) -> Result<String, String> {
+        use solana_signer::Signer;
+        let blockhash = self
+            .rpc
+            .get_latest_blockhash()
+            .await
+            .map_err(|e| e.to_string())?;
+        let tx = solana_transaction::Transaction::new_signed_with_payer(
+            &[ix],
+            Some(&self.authority.pubkey()),
+            &[self.authority],
+            blockhash,
+        );
+        self.rpc
+            .send_and_confirm_transaction(&tx)
+            .await
+            .map(|s| s.to_string())
+            .map_err(|e| match crate::errors::from_client_error(&e) {
+                Some(p) => crate::errors::describe(p),
+                None => e.to_string(),
+            })
+    }
+}
+
 /// Where a run stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("step {index} of {total} ({step}) failed: {message}; the {index_before} step(s) before it landed — fix the cause and apply again (it plans from the chain)", index_before = .index - 1)]

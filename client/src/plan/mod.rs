@@ -17,7 +17,7 @@ use anchor_lang::prelude::Pubkey;
 use lifeline::engine::policy::{effective_quorum, fault_tolerance};
 use lifeline::state::{Endpoint, Network, PolicyParams, Role, Topology};
 
-pub use apply::{apply, ApplyError, Target};
+pub use apply::{apply, ApplyError, RpcTarget, Target};
 pub use spec::{EndpointSpec, KeeperSpec, NetworkSpec, Spec, SpecError, SpecRole};
 pub use step::{Change, Step};
 
