@@ -4,6 +4,7 @@
 //! The keeper, the CLI and the tests all build instructions here, so there is exactly one
 //! copy of the account lists.
 pub mod accounts;
+pub mod budget;
 pub mod describe;
 pub mod errors;
 pub mod events;

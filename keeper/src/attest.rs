@@ -56,7 +56,10 @@ pub fn breach_refresh_slots(policy: &Policy) -> u64 {
 /// (its standby voted healthy); any other attestation only records the row, a fraction of
 /// the work, and asks for less (the priority fee is charged on what is asked for).
 pub fn compute_units(policy: &Policy, topology: &Topology, next: &[ObservationInput]) -> u32 {
-    use crate::send::{ATTESTATION_COMPUTE_UNITS, QUIET_ATTESTATION_COMPUTE_UNITS};
+    use lifeline_client::budget::{
+        ATTESTATION as ATTESTATION_COMPUTE_UNITS,
+        QUIET_ATTESTATION as QUIET_ATTESTATION_COMPUTE_UNITS,
+    };
     let votes_a_primary_down = next.iter().any(|o| {
         judge(policy, o).votes() & VOTE_DOWN != 0
             && topology
@@ -282,7 +285,10 @@ mod tests {
 
     #[test]
     fn only_an_attestation_that_may_migrate_asks_for_the_large_budget() {
-        use crate::send::{ATTESTATION_COMPUTE_UNITS, QUIET_ATTESTATION_COMPUTE_UNITS};
+        use lifeline_client::budget::{
+            ATTESTATION as ATTESTATION_COMPUTE_UNITS,
+            QUIET_ATTESTATION as QUIET_ATTESTATION_COMPUTE_UNITS,
+        };
         let p = policy();
         let t = topology(2);
         let down = |id| ObservationInput {

@@ -11,7 +11,8 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::attest::heartbeat_slots;
-use crate::send::{with_budget, QUIET_ATTESTATION_COMPUTE_UNITS};
+use crate::send::with_budget;
+use lifeline_client::budget::QUIET_ATTESTATION as QUIET_ATTESTATION_COMPUTE_UNITS;
 
 /// Solana's base fee per signature, lamports.
 pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;

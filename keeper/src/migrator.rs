@@ -21,7 +21,8 @@ use tokio::sync::watch;
 
 use crate::daemon::Shared;
 use crate::jitter::wait_for_turn;
-use crate::send::{send, DECISION_COMPUTE_UNITS};
+use crate::send::send;
+use lifeline_client::budget;
 
 pub struct Migrator {
     shared: Arc<Shared>,
@@ -129,7 +130,7 @@ impl Migrator {
             &self.shared.rpc,
             &self.shared.keypair,
             ix,
-            DECISION_COMPUTE_UNITS,
+            budget::DECISION,
             cap,
             stats,
         )

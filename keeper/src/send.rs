@@ -12,18 +12,6 @@ use std::time::{Duration, Instant};
 
 use crate::stats::KeeperStats;
 
-/// Compute budgets requested. Native execution does not meter compute units, so these are
-/// upper bounds argued from the bounded loops (MAX_KEEPERS × MAX_ENDPOINTS) and the
-/// approximate SBF measurement (`trigger_migration` at 16 keepers × 32 endpoints: about
-/// 43k units); measure them once on a validator after `anchor build`.
-///
-/// An attestation that may execute migrations: the row, plus up to one migration per group.
-pub const ATTESTATION_COMPUTE_UNITS: u32 = 400_000;
-/// An attestation that cannot execute a migration (nothing it votes down serves): it only
-/// records the row, less work than one migration.
-pub const QUIET_ATTESTATION_COMPUTE_UNITS: u32 = 100_000;
-pub const DECISION_COMPUTE_UNITS: u32 = 200_000;
-
 /// The priority fee to pay: the 75th percentile of recent fees on `accounts`, capped.
 pub async fn priority_fee(rpc: &RpcClient, accounts: &[Pubkey], cap: u64) -> u64 {
     let Ok(fees) = rpc.get_recent_prioritization_fees(accounts).await else {

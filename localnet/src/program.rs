@@ -32,14 +32,17 @@ pub fn builtin() -> (Pubkey, &'static str, BuiltinFunctionWithContext) {
     )
 }
 
-/// A ProgramTest with the Lifeline program registered natively (for `tests/`).
+/// A ProgramTest with the Lifeline program registered natively (for `tests/`). The choice
+/// is made before the program is added (ProgramTest picks native or SBF when it is), so
+/// a BPF_OUT_DIR in the environment cannot swap in an SBF build.
 pub fn program_test() -> solana_program_test::ProgramTest {
-    let mut pt = solana_program_test::ProgramTest::new(
+    let mut pt = solana_program_test::ProgramTest::default();
+    pt.prefer_bpf(false);
+    pt.add_program(
         "lifeline",
         lifeline::ID,
         solana_program_test::processor!(process_instruction),
     );
-    pt.prefer_bpf(false);
     pt
 }
 

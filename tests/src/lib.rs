@@ -4,6 +4,7 @@
 //!
 //! (Over 400 lines: one fixture with a helper per instruction, shared by every program
 //! test file.)
+pub mod compute;
 pub mod dashboard;
 pub mod scenario;
 pub mod validator;
@@ -25,9 +26,18 @@ use solana_transaction::{Transaction, TransactionError};
 
 pub use lifeline::errors::LifelineError;
 
-/// A ProgramTest with Lifeline registered natively (the same builtin the localnet runs).
+/// A ProgramTest with Lifeline registered natively (the same builtin the localnet runs),
+/// or, when BPF_OUT_DIR names a directory with its SBF build, that build, metered as on a
+/// validator: `BPF_OUT_DIR=target/sbf cargo test -p lifeline-tests --test program`.
 pub fn program_test() -> ProgramTest {
-    lifeline_localnet::program::program_test()
+    if std::env::var_os("BPF_OUT_DIR").is_some() {
+        let mut pt = ProgramTest::default();
+        pt.prefer_bpf(true);
+        pt.add_program("lifeline", lifeline::ID, None);
+        pt
+    } else {
+        lifeline_localnet::program::program_test()
+    }
 }
 
 pub const LAMPORTS: u64 = 1_000_000_000;
@@ -125,10 +135,15 @@ impl TestNet {
 
     /// A bank with a funded authority, but no network yet.
     pub async fn bare() -> Self {
-        let mut ctx = Self::start().await;
+        Self::bare_on(program_test(), Keypair::new()).await
+    }
+
+    /// `bare` on a given ProgramTest (native or the SBF build) with a given authority
+    /// (deterministic keys make two runs comparable byte for byte).
+    pub async fn bare_on(pt: ProgramTest, authority: Keypair) -> Self {
+        let mut ctx = pt.start_with_context().await;
         // Start at a realistic slot so that "N slots behind" never saturates at genesis.
         ctx.warp_to_slot(START_SLOT).unwrap();
-        let authority = Keypair::new();
         fund(&mut ctx, &authority.pubkey(), 100 * LAMPORTS).await;
         let name = "testnet".to_string();
         let network = pda::network(&authority.pubkey(), &name).0;
@@ -163,7 +178,16 @@ impl TestNet {
     }
 
     pub async fn add_keeper(&mut self, region: &str, provider: &str) -> Pubkey {
-        let keeper = Keypair::new();
+        self.add_keeper_with(Keypair::new(), region, provider).await
+    }
+
+    /// Funds `keeper` and adds it to the set.
+    pub async fn add_keeper_with(
+        &mut self,
+        keeper: Keypair,
+        region: &str,
+        provider: &str,
+    ) -> Pubkey {
         fund(&mut self.ctx, &keeper.pubkey(), 10 * LAMPORTS).await;
         let add = ix::add_keeper(
             &self.network,

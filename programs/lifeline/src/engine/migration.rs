@@ -1,7 +1,10 @@
 //! Should a group fail over now, and to which standby?
+use crate::constants::MAX_ENDPOINTS;
 use crate::constants::MAX_GROUPS;
 use crate::engine::{
-    ballot::tally_at, policy::quarantine_slots, Electorate, Refusal, Snapshot, Tally,
+    ballot::{tally_at, tally_ranking},
+    policy::quarantine_slots,
+    Electorate, Refusal, Snapshot, Tally,
 };
 use crate::state::{Endpoint, MigrationCause, MigrationRecord, Reason, Role};
 
@@ -79,7 +82,10 @@ pub fn decide_migration(
     }
 
     let primary_endpoint = primary.map(|j| &endpoints[j]);
-    let Some((standby, standby_tally)) = best_standby(snap, electorate, group, primary_endpoint)
+    // Every standby of the group is tallied once, with what ranking reads; the best one,
+    // the undecided better ones and a vacancy's evidence all come from these tallies.
+    let standbys = Standbys::tally(snap, electorate, group);
+    let Some((chosen_j, standby_tally)) = standbys.best(primary_endpoint, endpoints, electorate)
     else {
         return Err(if primary.is_some() {
             Refusal::NoHealthyStandby
@@ -87,10 +93,17 @@ pub fn decide_migration(
             Refusal::NoPrimary
         });
     };
+    let standby = &endpoints[chosen_j];
     let chosen = rank(primary_endpoint, standby, &standby_tally);
-    if let Some(endpoint_id) =
-        better_undecided(snap, electorate, group, primary_endpoint, standby, chosen)
-    {
+    let keepers = snap.network.keeper_count as usize;
+    if let Some(endpoint_id) = standbys.better_undecided(
+        primary_endpoint,
+        endpoints,
+        chosen_j,
+        chosen,
+        electorate,
+        keepers,
+    ) {
         return Err(Refusal::StandbyUndecided { endpoint_id });
     }
 
@@ -106,66 +119,99 @@ pub fn decide_migration(
                 .now
                 .saturating_add(quarantine_slots(policy, p.ejection_count.saturating_add(1))),
         },
-        _ => MigrationPlan {
-            group,
-            from_id: None,
-            to_id: standby.id,
-            rule: Reason::VacantPrimary,
-            evidence: standby_tally,
-            voters: standby_tally.healthy_voters,
-            quarantine_until_slot: 0,
-        },
+        _ => {
+            // A vacancy rests on the promoted standby: its tally is the evidence.
+            let evidence = tally_at(snap, electorate, chosen_j);
+            MigrationPlan {
+                group,
+                from_id: None,
+                to_id: standby.id,
+                rule: Reason::VacantPrimary,
+                evidence,
+                voters: evidence.healthy_voters,
+                quarantine_until_slot: 0,
+            }
+        }
     })
 }
 
-/// The group's best quorum-healthy standby (see `rank`), with its tally.
-fn best_standby<'t>(
-    snap: &Snapshot<'t>,
-    electorate: &Electorate,
-    group: u8,
-    primary: Option<&Endpoint>,
-) -> Option<(&'t Endpoint, Tally)> {
-    let mut best: Option<(&Endpoint, Tally)> = None;
-    for (j, e) in snap.topology.endpoints().iter().enumerate() {
-        if e.group != group || e.role() != Some(Role::Standby) {
-            continue;
-        }
-        let t = tally_at(snap, electorate, j);
-        if (t.healthy as usize) < electorate.quorum {
-            continue;
-        }
-        best = match best {
-            Some((b, bt)) if rank(primary, b, &bt) <= rank(primary, e, &t) => Some((b, bt)),
-            _ => Some((e, t)),
-        };
-    }
-    best
+/// The standbys of one group and their tallies (votes and median latency), each computed
+/// once per decision.
+struct Standbys {
+    /// (position in the topology, tally), for the first `len` entries.
+    entries: [(usize, Tally); MAX_ENDPOINTS],
+    len: usize,
 }
 
-/// A standby ranked better than the chosen one (`chosen`, its rank) that could still be
-/// voted healthy: it is waited for. Otherwise a minority voting the best standby down and
-/// a worse one up could get the worse one promoted while the honest votes are arriving.
-fn better_undecided(
-    snap: &Snapshot,
-    electorate: &Electorate,
-    group: u8,
-    primary: Option<&Endpoint>,
-    standby: &Endpoint,
-    chosen: (u8, u8, u32, u32),
-) -> Option<u32> {
-    let keepers = snap.network.keeper_count as usize;
-    snap.topology
-        .endpoints()
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.group == group && e.role() == Some(Role::Standby) && e.id != standby.id)
-        .find(|(j, e)| {
-            let t = tally_at(snap, electorate, *j);
-            (t.healthy as usize) < electorate.quorum
-                && rank(primary, e, &t) < chosen
-                && t.may_become_healthy(keepers, electorate.quorum)
-        })
-        .map(|(_, e)| e.id)
+impl Standbys {
+    fn tally(snap: &Snapshot, electorate: &Electorate, group: u8) -> Self {
+        let mut positions = [0usize; MAX_ENDPOINTS];
+        let mut len = 0;
+        for (j, e) in snap.topology.endpoints().iter().enumerate() {
+            if e.group == group && e.role() == Some(Role::Standby) && len < MAX_ENDPOINTS {
+                positions[len] = j;
+                len += 1;
+            }
+        }
+        let mut tallies = [Tally::default(); MAX_ENDPOINTS];
+        tally_ranking(snap, electorate, &positions[..len], &mut tallies[..len]);
+        let mut entries = [(0, Tally::default()); MAX_ENDPOINTS];
+        for s in 0..len {
+            entries[s] = (positions[s], tallies[s]);
+        }
+        Standbys { entries, len }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(usize, Tally)> {
+        self.entries[..self.len].iter()
+    }
+
+    /// The best quorum-healthy standby (see `rank`): its position and tally.
+    fn best(
+        &self,
+        primary: Option<&Endpoint>,
+        endpoints: &[Endpoint],
+        electorate: &Electorate,
+    ) -> Option<(usize, Tally)> {
+        let mut best: Option<(usize, Tally)> = None;
+        for &(j, t) in self.iter() {
+            if (t.healthy as usize) < electorate.quorum {
+                continue;
+            }
+            best = match best {
+                Some((b, bt))
+                    if rank(primary, &endpoints[b], &bt) <= rank(primary, &endpoints[j], &t) =>
+                {
+                    Some((b, bt))
+                }
+                _ => Some((j, t)),
+            };
+        }
+        best
+    }
+
+    /// A standby ranked better than the chosen one (at `chosen_j`, of rank `chosen`) that
+    /// could still be voted healthy: it is waited for. Otherwise a minority voting the
+    /// best standby down and a worse one up could get the worse one promoted while the
+    /// honest votes are arriving.
+    fn better_undecided(
+        &self,
+        primary: Option<&Endpoint>,
+        endpoints: &[Endpoint],
+        chosen_j: usize,
+        chosen: (u8, u8, u32, u32),
+        electorate: &Electorate,
+        keepers: usize,
+    ) -> Option<u32> {
+        self.iter()
+            .filter(|(j, _)| *j != chosen_j)
+            .find(|(j, t)| {
+                (t.healthy as usize) < electorate.quorum
+                    && rank(primary, &endpoints[*j], t) < chosen
+                    && t.may_become_healthy(keepers, electorate.quorum)
+            })
+            .map(|(j, _)| endpoints[*j].id)
+    }
 }
 
 /// Ordering key, smallest wins: a standby on a different provider and region than the

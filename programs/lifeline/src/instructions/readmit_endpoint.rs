@@ -63,7 +63,7 @@ pub fn handler(ctx: Context<ReadmitEndpoint>, args: ReadmitEndpointArgs) -> Resu
         e.since_slot = now;
         e.quarantine_until_slot = 0;
         let epoch = topology.touch_group(plan.group)?;
-        topology.invariant()?;
+        topology.roles_invariant()?;
         epoch
     };
     emit_event(

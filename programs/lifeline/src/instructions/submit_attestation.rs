@@ -67,17 +67,16 @@ impl SubmitAttestation<'_> {
             args.observations.len() <= MAX_ENDPOINTS,
             LifelineError::TooManyObservations
         );
+        // Each observation names an endpoint of the topology, at most once (one bit per
+        // topology position: MAX_ENDPOINTS fits a u32).
+        const _: () = assert!(MAX_ENDPOINTS <= 32);
+        let mut seen = 0u32;
         for (i, o) in args.observations.iter().enumerate() {
-            ensure!(
-                topology.endpoint(o.endpoint_id).is_some(),
-                LifelineError::EndpointNotFound
-            );
-            ensure!(
-                !args.observations[..i]
-                    .iter()
-                    .any(|p| p.endpoint_id == o.endpoint_id),
-                LifelineError::DuplicateObservation
-            );
+            let j = topology
+                .index_of_near(o.endpoint_id, i)
+                .ok_or(LifelineError::EndpointNotFound)?;
+            ensure!(seen & (1 << j) == 0, LifelineError::DuplicateObservation);
+            seen |= 1 << j;
             ensure!(
                 o.error_bps <= BPS_MAX && o.flags & !OBS_FLAGS == 0,
                 LifelineError::InvalidObservation

@@ -83,6 +83,78 @@ fn honest_choice(w: &World, primary: u32, standbys: &[u32], latency: impl Fn(u32
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
+    /// Tallying a group's endpoints together (what a decision does) gives what tallying
+    /// each one alone gives, for every field ranking reads, on arbitrary ballots: rows of
+    /// liars, silent keepers, cells left out, URLs changed after a row was written.
+    #[test]
+    fn a_group_tallied_together_equals_each_endpoint_tallied_alone(
+        (params, n) in policy_and_keepers(),
+        shape in groups(),
+        lies in proptest::collection::vec(lie(), MAX_KEEPERS * 16),
+        silent in any::<u16>(),
+        changed in any::<u16>(),
+        stale in any::<u16>(),
+        aged in any::<u16>(),
+    ) {
+        let mut w = World::new(n, params);
+        build(&mut w, &shape);
+        let ids: Vec<u32> = w.topology.endpoints().iter().map(|e| e.id).collect();
+        let start = w.now;
+        let later = start + w.policy().probation_slots + 10;
+        for k in 0..n {
+            if silent & (1 << k) != 0 {
+                continue;
+            }
+            for (i, &id) in ids.iter().enumerate() {
+                // some keepers leave some endpoints out; some see them healthy (voting,
+                // toward probation), some healthy on the way to a vote, the rest anything
+                match (k + i) % 5 {
+                    4 => {}
+                    0 => {
+                        w.views[k].insert(id, (healthy(), 10));
+                    }
+                    2 => {
+                        w.views[k].insert(id, (healthy(), 0));
+                    }
+                    _ => {
+                        w.views[k].insert(id, lies[k * 16 + i]);
+                    }
+                }
+            }
+            // some verdicts have held through probation, some down votes are stale
+            if aged & (1 << k) != 0 {
+                w.now = start;
+                w.reference_age = 0;
+                w.attest(k);
+            }
+            w.now = later;
+            w.reference_age = if stale & (1 << k) != 0 { w.policy().staleness_slots + 1 } else { 0 };
+            w.attest(k);
+        }
+        // endpoints whose URL changed after the rows were written: their cells do not count
+        for (i, &id) in ids.iter().enumerate() {
+            if changed & (1 << i) != 0 {
+                let j = w.index(id);
+                w.topology.endpoints[j].config_epoch = w.topology.epoch + 1;
+            }
+        }
+        let snap = w.snap();
+        let electorate = crate::engine::collect(&snap);
+        let positions: Vec<usize> = (0..ids.len()).collect();
+        let mut together = vec![Tally::default(); ids.len()];
+        crate::engine::ballot::tally_ranking(&snap, &electorate, &positions, &mut together);
+        for (j, t) in together.iter().enumerate() {
+            let alone = crate::engine::ballot::tally_at(&snap, &electorate, j);
+            let ranking = Tally {
+                median_slot_lag: 0,
+                median_error_bps: 0,
+                reason: Reason::None,
+                ..alone
+            };
+            prop_assert_eq!(*t, ranking, "endpoint at {}", j);
+        }
+    }
+
     /// Up to `safety` liars claiming anything about every endpoint cannot migrate any
     /// group whose primary every honest keeper sees healthy.
     #[test]
