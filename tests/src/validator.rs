@@ -397,3 +397,46 @@ pub async fn start_keepers(
     }
     (stats, tasks)
 }
+
+/// Sends `ixs` signed by `signer` to the cluster and waits for it to land: its signature
+/// and compute units (from the transaction's metadata, as the validator metered it).
+pub async fn send_metered(
+    rpc: &solana_rpc_client::nonblocking::rpc_client::RpcClient,
+    signer: &Keypair,
+    ixs: &[solana_instruction::Instruction],
+) -> Result<(solana_signature::Signature, u64), String> {
+    let mut all = vec![
+        solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(
+            1_400_000,
+        ),
+    ];
+    all.extend_from_slice(ixs);
+    let blockhash = rpc
+        .get_latest_blockhash()
+        .await
+        .map_err(|e| e.to_string())?;
+    let tx = solana_transaction::Transaction::new_signed_with_payer(
+        &all,
+        Some(&signer.pubkey()),
+        &[signer],
+        blockhash,
+    );
+    let sig = rpc
+        .send_and_confirm_transaction(&tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    let config = solana_rpc_client_api::config::RpcTransactionConfig {
+        commitment: Some(solana_commitment_config::CommitmentConfig::confirmed()),
+        max_supported_transaction_version: Some(0),
+        ..Default::default()
+    };
+    let meta = rpc
+        .get_transaction_with_config(&sig, config)
+        .await
+        .map_err(|e| e.to_string())?
+        .transaction
+        .meta
+        .ok_or("no metadata")?;
+    let units: Option<u64> = meta.compute_units_consumed.into();
+    Ok((sig, units.unwrap_or(0)))
+}
