@@ -13,8 +13,8 @@ use solana_signer::Signer;
 use tokio::sync::watch;
 
 use crate::attest::{compute_units, should_attest, Trigger};
-use crate::daemon::Shared;
 use crate::send::send;
+use crate::shared::Shared;
 
 /// Slots after which a read at the keeper's commitment must show its own landed
 /// attestation (confirmed trails processed by a slot or two; 32 is past finality).

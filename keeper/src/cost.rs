@@ -107,7 +107,8 @@ mod tests {
         // a heartbeat every 250 slots (100 s): 25,920 a month
         assert_eq!(c.attestations_per_month, 25_920);
         assert_eq!(c.base_per_month, 25_920 * 5_000);
-        assert_eq!(c.priority_at_cap_per_month, 25_920 * 10_000);
+        // the quiet budget (30,000 units) at the cap of 100,000 micro-lamports a unit
+        assert_eq!(c.priority_at_cap_per_month, 25_920 * 3_000);
         // a policy with twice the liveness window halves it
         let slower: Policy = PolicyParams {
             liveness_slots: 1_500,

@@ -1,28 +1,30 @@
 //! The keeper, assembled: the prober (`prober.rs`) probes every endpoint on its schedule
 //! and turns probes into observations; the attester (`attester.rs`) puts them on chain when
 //! they change; the migrator (`migrator.rs`) sends the permissionless decisions the chain
-//! would accept; the reference poller (`reference.rs`) keeps the lag reference current.
+//! would accept; the feeds (`feed.rs`) keep the lag reference and the fork book current.
+//! What they share is `shared.rs`; each task imports it, never this module.
 //! Each is a task that stops on the shutdown signal.
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
-use lifeline_client::state::{ChainState, ReadError};
+use lifeline_client::state::ReadError;
 use lifeline_client::{FailoverRpc, RouterConfig};
-use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
-use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_signer::Signer;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::attester::{AttestRequest, Attester};
 use crate::config::KeeperConfig;
+use crate::feed;
+use crate::forks::Forks;
 use crate::migrator::Migrator;
-use crate::probe::{Forks, Probers, SlotStream};
+use crate::probe::{Probers, SlotStream};
 use crate::prober::Prober;
 use crate::reference::References;
+use crate::shared::Shared;
 use crate::stats::KeeperStats;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,33 +35,6 @@ pub enum KeeperError {
     Read(#[from] ReadError),
     #[error("this keeper ({0}) is not in the network's keeper set")]
     NotInSet(Pubkey),
-}
-
-/// What the tasks share.
-pub struct Shared {
-    pub config: KeeperConfig,
-    pub keypair: Keypair,
-    pub network: Pubkey,
-    /// The keeper's own RPCs, failing over in order.
-    pub rpc: RpcClient,
-    pub http: reqwest::Client,
-    pub stats: Arc<KeeperStats>,
-    pub commitment: CommitmentConfig,
-}
-
-impl Shared {
-    pub async fn read_chain(&self) -> Result<ChainState, ReadError> {
-        self.read_chain_at(self.commitment).await
-    }
-
-    /// The chain at `commitment` (`processed`: what a transaction sent now executes
-    /// against).
-    pub async fn read_chain_at(
-        &self,
-        commitment: CommitmentConfig,
-    ) -> Result<ChainState, ReadError> {
-        ChainState::read(&self.rpc, &self.network, commitment).await
-    }
 }
 
 pub struct Keeper {
@@ -138,11 +113,13 @@ impl Keeper {
         let (attest_tx, attest_rx) = watch::channel(None::<AttestRequest>);
         let (nudge_tx, nudge_rx) = watch::channel(0u64);
         let mut tasks = JoinSet::new();
-        tasks.spawn(references.clone().follow(
+        tasks.spawn(feed::follow(
+            references.clone(),
             SlotStream::pubsub(&ws_url, Duration::from_secs(5)),
             shutdown.clone(),
         ));
-        tasks.spawn(references.clone().poll(
+        tasks.spawn(feed::poll(
+            references.clone(),
             shared.http.clone(),
             forks.clone(),
             confirm,

@@ -19,9 +19,9 @@ use solana_commitment_config::CommitmentConfig;
 use solana_signer::Signer;
 use tokio::sync::watch;
 
-use crate::daemon::Shared;
 use crate::jitter::wait_for_turn;
 use crate::send::send;
+use crate::shared::Shared;
 use lifeline_client::budget;
 
 pub struct Migrator {

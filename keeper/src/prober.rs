@@ -16,9 +16,9 @@ use tokio::task::JoinSet;
 
 use crate::attest::should_attest;
 use crate::attester::AttestRequest;
-use crate::daemon::Shared;
 use crate::probe::{Probers, Target};
 use crate::reference::References;
+use crate::shared::Shared;
 use crate::stats::{unix_ms, EndpointGauges, KeeperStats};
 use crate::window::{Freshness, Outcome, Probe, Tracker};
 

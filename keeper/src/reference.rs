@@ -1,19 +1,14 @@
 //! The lag reference: the highest processed slot among the keeper's own trusted sources
-//! — its RPCs (`url`, `rpc_urls`, `reference_rpc_urls`, polled) and its PubSub (`ws_url`,
-//! a slot subscription) — that answered recently. Endpoints under judgement never raise
-//! it (a lying endpoint claiming a future slot would make every other endpoint look
-//! behind), and a source that is itself an endpoint is never that endpoint's reference.
-//! Polling the RPCs also collects the confirmed block hashes the fork check compares
-//! endpoints with, and every new slot's arrival time, which a stream endpoint's
-//! notification delay is measured from.
+//! — its RPCs (`url`, `rpc_urls`, `reference_rpc_urls`) and its PubSub (`ws_url`) — that
+//! answered recently, fed by `feed.rs`. Endpoints under judgement never raise it (a lying
+//! endpoint claiming a future slot would make every other endpoint look behind), and a
+//! source that is itself an endpoint is never that endpoint's reference. It also keeps
+//! every new slot's arrival time, which a stream endpoint's notification delay is
+//! measured from.
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use tokio::sync::watch;
-
-use crate::probe::{cluster_view, Forks, SlotStream};
 
 /// How many recent slots' arrival times are kept.
 const KEEP_ARRIVALS: usize = 1_024;
@@ -109,67 +104,13 @@ impl References {
         self.for_endpoint("")
     }
 
-    /// Follows a PubSub slot subscription as one more source (the keeper's `ws_url`),
-    /// until `shutdown`.
-    pub async fn follow(self: Arc<Self>, stream: SlotStream, mut shutdown: watch::Receiver<bool>) {
-        let mut rx = stream.watch();
-        let mut warned = false;
-        loop {
-            tokio::select! {
-                changed = rx.changed() => if changed.is_err() { return },
-                _ = shutdown.changed() => {}
-            }
-            if *shutdown.borrow() {
-                return;
-            }
-            let state = rx.borrow_and_update().clone();
-            if let Some((slot, _)) = state.last {
-                self.record(&stream.url, slot);
-            } else if state.failures > 0 && !warned {
-                warned = true;
-                tracing::warn!(url = %stream.url, "the keeper's ws_url does not stream slots; the reference relies on polling its RPCs");
-            }
-        }
-    }
-
-    /// Polls every RPC source every `every` until `shutdown`, and hands the confirmed
-    /// block hashes they serve to `forks`.
-    pub async fn poll(
-        self: Arc<Self>,
-        http: reqwest::Client,
-        forks: Arc<Forks>,
-        every: Duration,
-        timeout: Duration,
-        mut shutdown: watch::Receiver<bool>,
-    ) {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = shutdown.changed() => {}
-            }
-            if *shutdown.borrow() {
-                return;
-            }
-            let polls = self
-                .sources
-                .iter()
-                .filter(|s| s.url.starts_with("http"))
-                .map(|s| {
-                    let http = http.clone();
-                    let url = s.url.clone();
-                    async move { (cluster_view(&http, &url, timeout).await, url) }
-                });
-            for (view, url) in futures_util::future::join_all(polls).await {
-                if let Some(view) = view {
-                    self.record(&url, view.slot);
-                    if let Some((slot, hash)) = view.confirmed {
-                        forks.trusted_said(slot, &hash);
-                    }
-                }
-            }
-        }
+    /// The sources polled over HTTP (the keeper's RPCs).
+    pub fn rpc_sources(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter(|s| s.url.starts_with("http"))
+            .map(|s| s.url.clone())
+            .collect()
     }
 }
 

@@ -9,7 +9,6 @@
 //! - `gateway` (and `other`): GET the URL; 2xx within the timeout is healthy.
 //! - `oracle`: GET the URL; the age of the timestamp the URL's fragment points at.
 //! - `grpc`: a Yellowstone Geyser slot subscription (grpc.rs), judged like `websocket`.
-mod forks;
 mod grpc;
 mod http;
 mod rpc;
@@ -20,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use lifeline::state::EndpointKind;
 
-pub use forks::Forks;
 pub use rpc::{cluster_view, ClusterView};
 pub use stream::{Protocol, SlotStream, StreamOutcome};
 
+use crate::forks::Forks;
 use crate::reference::References;
 use crate::window::Probe;
 
