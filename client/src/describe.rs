@@ -35,6 +35,7 @@ pub fn reason(r: Reason) -> &'static str {
         Reason::Unreachable => "unreachable",
         Reason::Stalled => "slot stalled",
         Reason::Divergent => "serving another fork",
+        Reason::Future => "answering from the future",
         Reason::VacantPrimary => "the group had no primary",
         Reason::Manual => "manual failover",
     }

@@ -19,12 +19,16 @@ pub struct SlotView {
     pub cap: Option<Slot>,
     /// Serve blockhashes of another fork.
     pub forked: bool,
+    /// Claim slots this far ahead of the cluster (a node lying about the future).
+    pub ahead: Slot,
 }
 
 impl SlotView {
     /// `slot` as this node reports it.
     pub fn apply(&self, slot: Slot) -> Slot {
-        self.cap.map_or(slot, |cap| cap.min(slot))
+        self.cap
+            .map_or(slot, |cap| cap.min(slot))
+            .saturating_add(self.ahead)
     }
 }
 
@@ -127,6 +131,38 @@ fault_table! {
     /// On another fork: answers like a healthy node, but the blockhashes it reports
     /// differ from the cluster's for the same slot. RPC only (others serve as healthy).
     Forked = "forked";
+    /// Claims to be `slots` ahead of the cluster: RPC slots and contexts, PubSub and gRPC
+    /// slot notifications, an oracle's publish_time (`slots` × the slot duration ahead).
+    Future(slots: u64, "N", "a slot count") = "future";
+    /// Answers every HTTP request with a JSON body of `mib` MiB (streamed, never held
+    /// whole); a WebSocket sends one message that large per subscription.
+    Giant(mib: u64, "MIB", "a size in MiB") = "giant";
+    /// Answers with a body that never ends (HTTP: chunks forever); a WebSocket floods
+    /// messages without end.
+    Endless = "endless";
+    /// Answers one byte a second, without end (HTTP).
+    Trickle = "trickle";
+    /// Answers malformed JSON (HTTP and WebSocket; gRPC: bytes that are no protobuf).
+    Garbage = "garbage";
+    /// Redirects every HTTP request to itself.
+    Redirect = "redirect";
+    /// Holds every other answer `ms`: latency flapping across a threshold.
+    Wobble(ms: u64, "MS", "milliseconds") = "wobble";
+}
+
+/// What a hostile HTTP endpoint answers instead of the real answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostileBody {
+    /// A JSON document of this many bytes, streamed.
+    Giant(u64),
+    /// Chunks forever.
+    Endless,
+    /// One byte a second, forever.
+    Trickle,
+    /// Malformed JSON.
+    Garbage,
+    /// A redirect to the same URL.
+    Redirect,
 }
 
 /// Where the chain and the clock stood when an endpoint's fault was set: what a frozen
@@ -169,11 +205,30 @@ impl Fault {
         }
     }
 
-    /// Latency added to every answer (every message, on a WebSocket).
+    /// Latency added to every answer (every message, on a WebSocket). `wobble` holds
+    /// every other one (`nth` counts the answers).
     pub fn delay(&self) -> Duration {
+        self.delay_of(0)
+    }
+
+    /// The latency added to answer number `nth`.
+    pub fn delay_of(&self, nth: u64) -> Duration {
         match self {
             Fault::Slow { ms } => Duration::from_millis(*ms),
+            Fault::Wobble { ms } if nth % 2 == 1 => Duration::from_millis(*ms),
             _ => Duration::ZERO,
+        }
+    }
+
+    /// What an HTTP endpoint answers instead of its real answer, if anything.
+    pub fn hostile_body(&self) -> Option<HostileBody> {
+        match self {
+            Fault::Giant { mib } => Some(HostileBody::Giant(mib.saturating_mul(1 << 20))),
+            Fault::Endless => Some(HostileBody::Endless),
+            Fault::Trickle => Some(HostileBody::Trickle),
+            Fault::Garbage => Some(HostileBody::Garbage),
+            Fault::Redirect => Some(HostileBody::Redirect),
+            _ => None,
         }
     }
 
@@ -190,15 +245,19 @@ impl Fault {
         match self {
             Fault::Frozen => SlotView {
                 cap: Some(frozen.slot),
-                forked: false,
+                ..SlotView::default()
             },
             Fault::Lagging { slots } => SlotView {
                 cap: Some(working.saturating_sub(*slots)),
-                forked: false,
+                ..SlotView::default()
             },
             Fault::Forked => SlotView {
-                cap: None,
                 forked: true,
+                ..SlotView::default()
+            },
+            Fault::Future { slots } => SlotView {
+                ahead: *slots,
+                ..SlotView::default()
             },
             _ => SlotView::default(),
         }
@@ -223,6 +282,11 @@ impl Fault {
                 parent: info.parent.saturating_sub(*slots),
                 root: info.root.saturating_sub(*slots),
             }),
+            Fault::Future { slots } => Some(SlotInfo {
+                slot: info.slot.saturating_add(*slots),
+                parent: info.parent.saturating_add(*slots),
+                root: info.root.saturating_add(*slots),
+            }),
             _ => Some(info),
         }
     }
@@ -239,6 +303,10 @@ impl Fault {
             Fault::Lagging { slots } => {
                 let behind = slot.as_millis().saturating_mul(u128::from(*slots));
                 now_ms.saturating_sub(u64::try_from(behind).unwrap_or(u64::MAX))
+            }
+            Fault::Future { slots } => {
+                let ahead = slot.as_millis().saturating_mul(u128::from(*slots));
+                now_ms.saturating_add(u64::try_from(ahead).unwrap_or(u64::MAX))
             }
             _ => now_ms,
         }
@@ -310,6 +378,13 @@ mod tests {
             ("down", Fault::Down),
             ("flapping 2000", Fault::Flapping { period_ms: 2000 }),
             ("forked", Fault::Forked),
+            ("future 1000000", Fault::Future { slots: 1_000_000 }),
+            ("giant 64", Fault::Giant { mib: 64 }),
+            ("endless", Fault::Endless),
+            ("trickle", Fault::Trickle),
+            ("garbage", Fault::Garbage),
+            ("redirect", Fault::Redirect),
+            ("wobble 600", Fault::Wobble { ms: 600 }),
         ] {
             assert_eq!(text.parse::<Fault>(), Ok(fault));
             assert_eq!(fault.to_string(), text);
@@ -372,6 +447,26 @@ mod tests {
             1_000
         );
         assert!(Fault::Forked.slot_view(30, frozen).forked);
+        let future = Fault::Future { slots: 1 << 63 };
+        assert_eq!(future.slot_view(30, frozen).apply(30), 30 + (1 << 63));
+        assert_eq!(future.slot_notification(info).unwrap().slot, 30 + (1 << 63));
+        assert_eq!(
+            Fault::Future { slots: u64::MAX }
+                .slot_view(30, frozen)
+                .apply(30),
+            u64::MAX,
+            "saturates"
+        );
+        let wobble = Fault::Wobble { ms: 600 };
+        assert_eq!(
+            (wobble.delay_of(0), wobble.delay_of(1)),
+            (Duration::ZERO, Duration::from_millis(600))
+        );
+        assert_eq!(
+            Fault::Giant { mib: 2 }.hostile_body(),
+            Some(HostileBody::Giant(2 << 20))
+        );
+        assert_eq!(h.hostile_body(), None);
         assert!(Fault::Frozen.refreezes(Fault::Healthy) && !Fault::Frozen.refreezes(Fault::Frozen));
         let flap = Fault::Flapping { period_ms: 100 };
         assert!(flap.open(Duration::from_millis(50)) && !flap.open(Duration::from_millis(150)));

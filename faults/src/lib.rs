@@ -5,10 +5,11 @@
 //! live in our own code.
 pub mod admin;
 pub mod fault;
+pub mod hostile;
 pub mod proxy;
 pub mod switch;
 
 pub use admin::{EndpointInfo, FaultError, FaultSet};
-pub use fault::{Fault, FrozenAt, Slot, SlotInfo, SlotView};
+pub use fault::{Fault, FrozenAt, HostileBody, Slot, SlotInfo, SlotView};
 pub use proxy::{Proxies, ProxyKind};
 pub use switch::Switch;

@@ -28,6 +28,8 @@ pub struct Switch {
     /// streams, which outlive the HTTP server that accepted them) end when it changes.
     session: watch::Sender<u64>,
     counter: AtomicU64,
+    /// Answers given (what `wobble` alternates on).
+    answers: AtomicU64,
 }
 
 impl Default for Switch {
@@ -41,6 +43,7 @@ impl Default for Switch {
             changed: watch::channel(()).0,
             session: watch::channel(0).0,
             counter: AtomicU64::new(0),
+            answers: AtomicU64::new(0),
         }
     }
 }
@@ -110,13 +113,27 @@ impl Switch {
         (after > before).then_some(before)
     }
 
-    /// The transport faults of an HTTP request: waits out `slow`, then under `errors`
-    /// answers the failures in turn from `failures` (None: serve the request).
-    pub async fn transport<T>(&self, failures: &[fn() -> T]) -> Option<T> {
-        let fault = self.fault();
-        let delay = fault.delay();
+    /// The latency the next answer gets (`slow`; every other one under `wobble`).
+    pub fn next_delay(&self) -> std::time::Duration {
+        let nth = self.answers.fetch_add(1, Ordering::Relaxed);
+        self.fault().delay_of(nth)
+    }
+
+    /// The transport faults of an HTTP request: waits out `slow` (or `wobble`), then
+    /// under `errors` answers the failures in turn from `failures`, and under a hostile
+    /// fault (`giant`, `endless`, `trickle`, `garbage`, `redirect`) answers that instead
+    /// (None: serve the request).
+    pub async fn transport(
+        &self,
+        failures: &[fn() -> axum::response::Response],
+    ) -> Option<axum::response::Response> {
+        let delay = self.next_delay();
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
+        }
+        let fault = self.fault();
+        if let Some(hostile) = fault.hostile_body() {
+            return Some(crate::hostile::response(hostile));
         }
         let k = self.should_fail(fault.failure_percent())?;
         let index = usize::try_from(k % failures.len() as u64).unwrap_or(0);

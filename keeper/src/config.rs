@@ -202,7 +202,7 @@ impl KeeperConfig {
         std::time::Duration::from_millis(
             self.probe_timeout_ms
                 .unwrap_or(policy.latency_down_ms as u64)
-                .max(1),
+                .clamp(1, MAX_PROBE_TIMEOUT_MS),
         )
     }
 
@@ -253,9 +253,9 @@ impl KeeperConfig {
         }
         if self
             .probe_timeout_ms
-            .is_some_and(|t| !(1..=60_000).contains(&t))
+            .is_some_and(|t| !(1..=MAX_PROBE_TIMEOUT_MS).contains(&t))
         {
-            return Err(invalid("probe_timeout_ms", "must be 1..=60000"));
+            return Err(invalid("probe_timeout_ms", "must be 1..=10000"));
         }
         if self.window_probes.is_some_and(|w| !(1..=100).contains(&w)) {
             return Err(invalid("window_probes", "must be 1..=100"));
@@ -436,6 +436,10 @@ impl clap::FromArgMatches for Flags {
         Ok(())
     }
 }
+
+/// A probe never waits longer than this, whatever the policy says (a policy may put
+/// `latency_down_ms` at 10 minutes; an endpoint must not hold a probe that long).
+pub const MAX_PROBE_TIMEOUT_MS: u64 = 10_000;
 
 #[cfg(test)]
 #[path = "config_tests.rs"]

@@ -53,6 +53,18 @@ fn defaults_then_file_then_env_then_flags() {
         (300, 4)
     );
     assert_eq!(set.confirm_interval().as_millis(), 500);
+    // a policy's latency_down_ms of 10 minutes does not let an endpoint hold a probe that
+    // long: the timeout is capped
+    let patient: lifeline::state::Policy = lifeline::state::PolicyParams {
+        latency_degraded_ms: 1_000,
+        latency_down_ms: 600_000,
+        ..lifeline::state::PolicyParams::default()
+    }
+    .into();
+    assert_eq!(
+        c.probe_timeout(&patient).as_millis(),
+        crate::config::MAX_PROBE_TIMEOUT_MS as u128
+    );
     assert_eq!(
         c.rpc_urls(),
         vec!["https://api.devnet.solana.com".to_string()]
@@ -153,6 +165,7 @@ fn errors_name_the_layer_and_the_field() {
         ("commitment", "max", "commitment"),
         ("probe_interval_ms", "10", "probe_interval_ms"),
         ("probe_timeout_ms", "0", "probe_timeout_ms"),
+        ("probe_timeout_ms", "10001", "probe_timeout_ms"),
         ("window_probes", "0", "window_probes"),
         ("metrics_addr", "everywhere", "metrics_addr"),
         ("log_format", "xml", "log_format"),

@@ -10,6 +10,9 @@ use std::sync::Mutex;
 
 /// How many recent slots are remembered.
 const KEEP_SLOTS: u64 = 512;
+/// How far ahead of the newest trusted slot an endpoint's confirmed slot may be and still
+/// be compared (the trusted RPCs are polled; a healthy endpoint can be a little ahead).
+const AHEAD_SLOTS: u64 = 64;
 
 #[derive(Default)]
 struct SlotHashes {
@@ -22,6 +25,9 @@ struct SlotHashes {
 #[derive(Default)]
 struct Book {
     slots: BTreeMap<u64, SlotHashes>,
+    /// The newest slot a trusted RPC reported: the window moves with it alone, so an
+    /// endpoint answering from the future cannot push every real slot out of the book.
+    trusted_newest: Option<u64>,
     /// The last finding per endpoint.
     findings: BTreeMap<u32, Finding>,
 }
@@ -73,12 +79,35 @@ fn compare_with_peers(at: &SlotHashes, id: u32, mine: &String) -> Option<bool> {
 }
 
 impl Book {
-    /// The hashes at `slot`; None for a slot too old to remember.
+    /// The hashes at `slot` as a trusted RPC reports it: the window moves up to it.
+    fn trusted_at(&mut self, slot: u64) -> Option<&mut SlotHashes> {
+        let newest = self.trusted_newest.map_or(slot, |n| n.max(slot));
+        self.trusted_newest = Some(newest);
+        self.at(slot)
+    }
+
+    /// The hashes at `slot`; None for a slot outside the window: older than `KEEP_SLOTS`
+    /// below the newest trusted slot, or more than `AHEAD_SLOTS` above it. Before any
+    /// trusted slot, endpoints' slots set the window (and the first trusted one resets it).
     fn at(&mut self, slot: u64) -> Option<&mut SlotHashes> {
-        let newest = self.slots.keys().next_back().copied().unwrap_or(slot);
-        let floor = newest.max(slot).saturating_sub(KEEP_SLOTS);
-        self.slots.retain(|s, _| *s >= floor);
-        (slot >= floor).then(|| self.slots.entry(slot).or_default())
+        let newest = match self.trusted_newest {
+            Some(n) => n,
+            None => self
+                .slots
+                .keys()
+                .next_back()
+                .copied()
+                .unwrap_or(slot)
+                .max(slot),
+        };
+        let (floor, ceiling) = (
+            newest.saturating_sub(KEEP_SLOTS),
+            newest.saturating_add(AHEAD_SLOTS),
+        );
+        self.slots.retain(|s, _| (floor..=ceiling).contains(s));
+        (floor..=ceiling)
+            .contains(&slot)
+            .then(|| self.slots.entry(slot).or_default())
     }
 
     fn rejudge(&mut self, slot: u64) {
@@ -108,7 +137,7 @@ impl Forks {
     /// A trusted RPC served `hash` for `slot`.
     pub fn trusted_said(&self, slot: u64, hash: &str) {
         let mut book = self.book.lock().unwrap();
-        if let Some(at) = book.at(slot) {
+        if let Some(at) = book.trusted_at(slot) {
             at.trusted.get_or_insert_with(|| hash.to_string());
             book.rejudge(slot);
         }
@@ -173,6 +202,25 @@ mod tests {
         g.trusted_said(5, "main");
         assert!(g.endpoint_said(1, 6, "fork'") && g.endpoint_said(2, 6, "fork'"));
         assert!(!g.endpoint_said(3, 6, "main'"));
+    }
+
+    #[test]
+    fn an_endpoint_from_the_future_cannot_move_the_window() {
+        let f = Forks::default();
+        f.trusted_said(1_000, "a");
+        // an endpoint claims slot 2^63 (and far ahead): ignored, the window stays
+        assert!(!f.endpoint_said(7, 1 << 63, "x"));
+        assert!(!f.endpoint_said(7, 1_000 + AHEAD_SLOTS + 1, "x"));
+        // a forked primary at a real slot is still caught at once
+        f.trusted_said(1_001, "b");
+        assert!(f.endpoint_said(1, 1_001, "fork"));
+        assert!(!f.endpoint_said(2, 1_001, "b"));
+        // before any trusted slot, a future slot is forgotten as soon as one arrives
+        let g = Forks::default();
+        g.endpoint_said(7, 1 << 63, "x");
+        g.trusted_said(50, "t");
+        assert!(g.endpoint_said(1, 50, "fork"));
+        assert_eq!(g.book.lock().unwrap().slots.len(), 1);
     }
 
     #[test]

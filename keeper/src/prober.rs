@@ -36,6 +36,8 @@ pub struct Prober {
     state: Option<(ChainState, Instant)>,
     attest: watch::Sender<Option<AttestRequest>>,
     nudge: watch::Sender<u64>,
+    /// The tracker's clock starts here (stalls are measured in time).
+    started: Instant,
 }
 
 impl Prober {
@@ -57,6 +59,7 @@ impl Prober {
             state: None,
             attest,
             nudge,
+            started: Instant::now(),
         }
     }
 
@@ -246,12 +249,20 @@ impl Prober {
         {
             probe.outcome = Outcome::Failed;
         }
-        self.shared.stats.record_probe(&probe);
         let reference = self.references.for_endpoint(endpoint.url());
+        // A slot beyond the trusted reference is an answer from the future: failed, and
+        // never used as anything's floor.
+        if let (Some(slot), Some(r)) = (probe.slot(), reference) {
+            if slot > r.saturating_add(crate::window::FUTURE_TOLERANCE_SLOTS) {
+                probe.outcome = Outcome::Future;
+            }
+        }
+        self.shared.stats.record_probe(&probe);
         let window = self.shared.config.error_window(&policy);
+        let at_ms = self.started.elapsed().as_millis() as u64;
         let o = self
             .tracker
-            .observe_with_window(&policy, &probe, reference, window);
+            .observe_at(&policy, &probe, reference, window, at_ms);
         let judged = lifeline::engine::ballot::judge(&policy, &o);
         tracing::trace!(
             endpoint = probe.endpoint_id,

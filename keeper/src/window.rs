@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, VecDeque};
 use lifeline::constants::BPS_MAX;
 use lifeline::engine::ballot::figures;
 use lifeline::engine::verdict::classify;
-use lifeline::state::{ObservationInput, Policy, Verdict, OBS_DIVERGENT, OBS_UNREACHABLE};
+use lifeline::state::{
+    ObservationInput, Policy, Verdict, OBS_DIVERGENT, OBS_FUTURE, OBS_UNREACHABLE,
+};
 
 /// How one probe went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +28,9 @@ pub enum Outcome {
     TimedOut,
     /// It could not be reached at all (connection refused or reset, DNS failure).
     Unreachable,
+    /// It answered with a slot or a time beyond what the keeper trusts (its own RPCs'
+    /// reference, its own clock) plus a tolerance: a failed answer, never a new floor.
+    Future,
 }
 
 /// How current an endpoint that answered is.
@@ -70,13 +75,23 @@ pub fn error_window(policy: &Policy) -> usize {
     (BPS_MAX as usize).div_ceil(bps).clamp(2, 100)
 }
 
+/// How far ahead of the keeper's reference an endpoint's slot may be before it is an
+/// answer from the future: the reference is polled (every confirm interval) and the
+/// endpoint's processed slot can be a few slots ahead of the last poll.
+pub const FUTURE_TOLERANCE_SLOTS: u64 = 8;
+
+/// The slot length stalls are measured in (mainnet's target): a stall is time passing
+/// while the slot stands still, not the size of the reference's jumps.
+pub const SLOT_MS: u64 = 400;
+
 /// One endpoint's state across probes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointState {
     /// Recent probes, newest last: true = failed.
     recent: VecDeque<bool>,
-    /// The last slot the endpoint served and the reference slot when it was first seen.
-    last_slot: Option<(u64, u64)>,
+    /// The last slot the endpoint served, the reference slot when it was first seen, and
+    /// when (ms on the tracker's clock).
+    last_slot: Option<(u64, u64, u64)>,
     pub verdict: Option<Verdict>,
     pub consecutive_bad: u8,
     pub consecutive_good: u8,
@@ -138,7 +153,9 @@ impl Tracker {
         self.observe_with_window(policy, probe, reference, error_window(policy))
     }
 
-    /// `observe` with an explicit error window (the keeper's `window_probes` setting).
+    /// `observe` with an explicit error window (the keeper's `window_probes` setting), at
+    /// time `at_ms` (ms on any clock that only moves forward; the stall rule measures
+    /// time with it). `observe` uses the reference's slots as its clock.
     pub fn observe_with_window(
         &mut self,
         policy: &Policy,
@@ -146,6 +163,28 @@ impl Tracker {
         reference: Option<u64>,
         window: usize,
     ) -> ObservationInput {
+        let at_ms = reference.unwrap_or(0).saturating_mul(SLOT_MS);
+        self.observe_at(policy, probe, reference, window, at_ms)
+    }
+
+    /// Folds one probe into its endpoint's state at time `at_ms`. A slot further ahead
+    /// of `reference` than `FUTURE_TOLERANCE_SLOTS` makes the probe an answer from the
+    /// future.
+    pub fn observe_at(
+        &mut self,
+        policy: &Policy,
+        probe: &Probe,
+        reference: Option<u64>,
+        window: usize,
+        at_ms: u64,
+    ) -> ObservationInput {
+        let mut probe = *probe;
+        if let (Some(slot), Some(reference)) = (probe.slot(), reference) {
+            if slot > reference.saturating_add(FUTURE_TOLERANCE_SLOTS) {
+                probe.outcome = Outcome::Future;
+            }
+        }
+        let probe = &probe;
         let window = window.max(1);
         let s = self.endpoints.entry(probe.endpoint_id).or_default();
         s.recent.push_back(probe.failed());
@@ -158,10 +197,14 @@ impl Tracker {
         let (slot_lag, stalled_slots) = match (probe.outcome, reference) {
             (Outcome::Ok(Freshness::AgeSlots(age)), _) => (age, 0),
             (Outcome::Ok(Freshness::Slot(slot)), Some(reference)) => {
+                // Stalled: the reference moved while the slot stood still — and that much
+                // time passed (a reference that jumps ahead at once is no stall).
                 let stalled = match s.last_slot {
-                    Some((last, seen_at)) if last == slot => reference.saturating_sub(seen_at),
+                    Some((last, seen_at, since_ms)) if last == slot => reference
+                        .saturating_sub(seen_at)
+                        .min(at_ms.saturating_sub(since_ms) / SLOT_MS),
                     _ => {
-                        s.last_slot = Some((slot, reference));
+                        s.last_slot = Some((slot, reference, at_ms));
                         0
                     }
                 };
@@ -178,6 +221,9 @@ impl Tracker {
         }
         if probe.divergent {
             flags |= OBS_DIVERGENT;
+        }
+        if probe.outcome == Outcome::Future {
+            flags |= OBS_FUTURE;
         }
         let mut o = ObservationInput {
             endpoint_id: probe.endpoint_id,
@@ -304,6 +350,54 @@ mod tests {
         // it moves again: the stall is over
         let o = t.observe(&p, &ok(1, 1_004, 20), Some(1_004));
         assert_eq!((o.slot_lag, o.stalled_slots), (0, 0));
+    }
+
+    #[test]
+    fn a_slot_from_the_future_is_a_failed_answer_never_a_floor() {
+        let p = policy();
+        let mut t = Tracker::default();
+        t.observe(&p, &ok(1, 1_000, 20), Some(1_000));
+        // a few slots ahead of the reference is an honest node polled later
+        let o = t.observe(&p, &ok(1, 1_000 + FUTURE_TOLERANCE_SLOTS, 20), Some(1_000));
+        assert_eq!(verdict(&p, &o).0, Verdict::Healthy);
+        for slot in [
+            1_000 + FUTURE_TOLERANCE_SLOTS + 1,
+            1_001_000,
+            1 << 63,
+            u64::MAX,
+        ] {
+            let o = t.observe(&p, &ok(1, slot, 20), Some(1_000));
+            assert_eq!(o.flags & OBS_FUTURE, OBS_FUTURE, "{slot}");
+            assert_eq!(verdict(&p, &o), (Verdict::Down, Reason::Future), "{slot}");
+            assert_eq!(o.slot_lag, 0);
+        }
+        // honest again: judged by its real slot at once, the future left nothing behind
+        let o = t.observe(&p, &ok(1, 1_001, 20), Some(1_001));
+        assert_eq!(o.flags & OBS_FUTURE, 0);
+        assert_eq!((o.slot_lag, o.stalled_slots), (0, 0));
+        // without a reference there is nothing to call the future
+        let o = t.observe(&p, &ok(2, u64::MAX, 20), None);
+        assert_eq!(o.flags & OBS_FUTURE, 0);
+    }
+
+    #[test]
+    fn a_stall_is_time_passing_not_a_jump_of_the_reference() {
+        let p = policy();
+        let mut t = Tracker::default();
+        t.observe_at(&p, &ok(1, 500, 20), Some(500), 10, 10_000);
+        // the reference jumps 100 slots at once (its source caught up): 20 ms passed
+        let o = t.observe_at(&p, &ok(1, 500, 20), Some(600), 10, 10_020);
+        assert_eq!(o.stalled_slots, 0);
+        assert_ne!(verdict(&p, &o).1, Reason::Stalled);
+        // a second later the slot still stands: 2 slots of time, a stall
+        let o = t.observe_at(&p, &ok(1, 500, 20), Some(602), 10, 10_800);
+        assert_eq!(o.stalled_slots, 2);
+        assert_eq!(verdict(&p, &o), (Verdict::Down, Reason::Stalled));
+        // time passing while the reference stands still is no stall either
+        let o = t.observe_at(&p, &ok(2, 700, 20), Some(700), 10, 20_000);
+        assert_eq!(o.stalled_slots, 0);
+        let o = t.observe_at(&p, &ok(2, 700, 20), Some(700), 10, 30_000);
+        assert_eq!(o.stalled_slots, 0);
     }
 
     #[test]

@@ -111,6 +111,10 @@ pub trait Distortion: Send + Sync + 'static {
     fn delay(&self) -> Duration {
         Duration::ZERO
     }
+    /// A hostile endpoint's answer (`giant`, `endless`, `garbage`), if any.
+    fn hostile(&self) -> Option<lifeline_faults::HostileBody> {
+        None
+    }
 }
 
 /// The cluster as it is.
@@ -255,6 +259,9 @@ async fn connection<D: Distortion>(
                 };
                 let (reply, mut immediate) = handle(&state, &mut subs, &text, distortion.as_ref());
                 immediate.insert(0, reply);
+                if let Some(hostile) = distortion.hostile() {
+                    immediate = hostile_messages(hostile, immediate, &outbox);
+                }
                 immediate
             }
             ev = events.recv() => {
@@ -276,6 +283,52 @@ async fn connection<D: Distortion>(
     release_all(&state, &subs);
     drop(outbox);
     let _ = writer.await;
+}
+
+/// What a hostile endpoint sends instead of `answers`: one giant message after them,
+/// malformed JSON in their place, or (endless) a flood that runs until the connection
+/// ends.
+fn hostile_messages(
+    hostile: lifeline_faults::HostileBody,
+    answers: Vec<Message>,
+    outbox: &mpsc::Sender<(Instant, Message)>,
+) -> Vec<Message> {
+    use lifeline_faults::HostileBody;
+    match hostile {
+        HostileBody::Giant(bytes) => {
+            let pad = "a".repeat(usize::try_from(bytes).unwrap_or(usize::MAX).min(1 << 30));
+            let giant =
+                format!(r#"{{"jsonrpc":"2.0","method":"slotNotification","params":"{pad}"}}"#);
+            answers
+                .into_iter()
+                .chain(std::iter::once(Message::Text(giant.into())))
+                .collect()
+        }
+        HostileBody::Garbage => {
+            let text = String::from_utf8_lossy(lifeline_faults::hostile::garbage()).into_owned();
+            answers
+                .iter()
+                .map(|_| Message::Text(text.clone().into()))
+                .collect()
+        }
+        HostileBody::Endless => {
+            let outbox = outbox.clone();
+            tokio::spawn(async move {
+                let chunk = format!(
+                    r#"{{"jsonrpc":"2.0","method":"flood","params":"{}"}}"#,
+                    " ".repeat(32 << 10)
+                );
+                while outbox
+                    .send((Instant::now(), Message::Text(chunk.clone().into())))
+                    .await
+                    .is_ok()
+                {}
+            });
+            answers
+        }
+        // A WebSocket message arrives whole: trickling and redirects are HTTP's.
+        HostileBody::Trickle | HostileBody::Redirect => answers,
+    }
 }
 
 /// A connection that ends lets go of every id it held.

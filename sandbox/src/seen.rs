@@ -2,7 +2,9 @@
 //! attestation's observation with the streaks the engine would judge (no threshold is
 //! copied here).
 use lifeline::engine::verdict::{classify, Figures};
-use lifeline::state::{ObservationInput, Policy, Verdict, OBS_DIVERGENT, OBS_UNREACHABLE};
+use lifeline::state::{
+    ObservationInput, Policy, Verdict, OBS_DIVERGENT, OBS_FUTURE, OBS_UNREACHABLE,
+};
 
 /// What a keeper measured, before the program turns it into a verdict.
 #[derive(Clone, Copy, Debug)]
@@ -15,6 +17,8 @@ pub struct Seen {
     pub error_bps: u16,
     pub unreachable: bool,
     pub divergent: bool,
+    /// Answered with a slot or time beyond the keeper's trusted reference.
+    pub future: bool,
     /// How many consecutive windows the keeper has seen this.
     pub windows: u8,
 }
@@ -28,6 +32,7 @@ impl Seen {
             error_bps: 0,
             unreachable: false,
             divergent: false,
+            future: false,
             windows: 10,
         }
     }
@@ -56,6 +61,7 @@ impl Seen {
             error_bps: self.error_bps,
             unreachable: self.unreachable,
             divergent: self.divergent,
+            future: self.future,
         }
     }
 
@@ -69,6 +75,9 @@ impl Seen {
         }
         if self.divergent {
             flags |= OBS_DIVERGENT;
+        }
+        if self.future {
+            flags |= OBS_FUTURE;
         }
         ObservationInput {
             endpoint_id: id,

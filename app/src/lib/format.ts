@@ -23,6 +23,7 @@ export const REASON_NAMES: Record<number, string> = {
   4: 'unreachable',
   5: 'stalled',
   6: 'divergent',
+  7: 'from the future',
   10: 'vacant primary',
   20: 'manual',
 };

@@ -74,7 +74,8 @@ pub(super) async fn subscribe(session: &Session) -> StreamOutcome {
     if requests.send(slots_request()).await.is_err() {
         return StreamOutcome::Failed;
     }
-    let mut client = GeyserClient::new(channel);
+    // A slot update is a few dozen bytes; tonic's own limit is 4 MiB.
+    let mut client = GeyserClient::new(channel).max_decoding_message_size(super::MAX_ANSWER_BYTES);
     let opened = client.subscribe(ReceiverStream::new(outgoing));
     let mut updates = match tokio::time::timeout(session.connect_timeout, opened).await {
         Err(_) => return StreamOutcome::TimedOut,

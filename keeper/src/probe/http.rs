@@ -5,13 +5,12 @@
 //! judged by the policy's lag thresholds.
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::read_capped;
 use super::rpc::{probe_latency, transport_outcome};
 use crate::window::{Freshness, Outcome, Probe};
 
 /// The slot length an oracle's age is measured in (mainnet's target).
 pub const SLOT_MS: u64 = 400;
-/// A larger answer is an error (a health path or a price document is small).
-const MAX_BODY: usize = 1 << 20;
 
 fn finish(endpoint_id: u32, outcome: Outcome, started: Instant, timeout: Duration) -> Probe {
     Probe {
@@ -22,10 +21,11 @@ fn finish(endpoint_id: u32, outcome: Outcome, started: Instant, timeout: Duratio
     }
 }
 
-/// GETs `url` (without its fragment); the body when the answer is 2xx.
+/// GETs `url` (without its fragment); the body when the answer is 2xx, at most
+/// `MAX_ANSWER_BYTES` (a health page or a price document is small).
 async fn get(http: &reqwest::Client, url: &str, timeout: Duration) -> Result<Vec<u8>, Outcome> {
     let url = url.split_once('#').map_or(url, |(u, _)| u);
-    let mut resp = http
+    let resp = http
         .get(url)
         .timeout(timeout)
         .send()
@@ -34,18 +34,7 @@ async fn get(http: &reqwest::Client, url: &str, timeout: Duration) -> Result<Vec
     if !resp.status().is_success() {
         return Err(Outcome::Failed);
     }
-    let mut body = Vec::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) if body.len() + chunk.len() <= MAX_BODY => {
-                body.extend_from_slice(&chunk)
-            }
-            Ok(Some(_)) => return Err(Outcome::Failed),
-            Ok(None) => return Ok(body),
-            Err(e) if e.is_timeout() => return Err(Outcome::TimedOut),
-            Err(_) => return Err(Outcome::Failed),
-        }
-    }
+    read_capped(resp).await
 }
 
 /// Probes an HTTP service: 2xx within the timeout.
@@ -64,7 +53,8 @@ pub async fn probe_oracle(http: &reqwest::Client, id: u32, url: &str, timeout: D
     let outcome = match get(http, url, timeout).await {
         Err(o) => o,
         Ok(body) => match oracle_age_ms(url, &body, unix_ms()) {
-            Ok(age_ms) => Outcome::Ok(Freshness::AgeSlots(age_ms / SLOT_MS)),
+            Ok(Age::Past(age_ms)) => Outcome::Ok(Freshness::AgeSlots(age_ms / SLOT_MS)),
+            Ok(Age::Future) => Outcome::Future,
             Err(e) => {
                 tracing::debug!(endpoint = id, "oracle answer: {e}");
                 Outcome::Failed
@@ -80,10 +70,28 @@ fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// How far an oracle's timestamp may be ahead of the keeper's clock (clocks differ a
+/// little); further is an answer from the future — a feed cannot look fresh forever by
+/// publishing a timestamp far ahead.
+pub const FUTURE_TOLERANCE_MS: u64 = 5_000;
+
+/// How old an oracle's data is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Age {
+    /// This many ms old (0 for a timestamp slightly ahead: clocks differ).
+    Past(u64),
+    /// Stamped further ahead of the keeper's clock than `FUTURE_TOLERANCE_MS`.
+    Future,
+}
+
 /// How old the oracle's data is: `now_ms` minus the timestamp the URL's pointer finds in
-/// `body`. A timestamp in the future is age 0 (clocks differ).
-pub fn oracle_age_ms(url: &str, body: &[u8], now_ms: u64) -> Result<u64, String> {
-    lifeline_client::kinds::oracle_timestamp_ms(url, body).map(|ts| now_ms.saturating_sub(ts))
+/// `body`.
+pub fn oracle_age_ms(url: &str, body: &[u8], now_ms: u64) -> Result<Age, String> {
+    let ts = lifeline_client::kinds::oracle_timestamp_ms(url, body)?;
+    if ts > now_ms.saturating_add(FUTURE_TOLERANCE_MS) {
+        return Ok(Age::Future);
+    }
+    Ok(Age::Past(now_ms.saturating_sub(ts)))
 }
 
 #[cfg(test)]
@@ -95,30 +103,42 @@ mod tests {
         let url = "http://o/latest?id=SOL#/parsed/0/price/publish_time";
         let now = 1_800_000_000_000;
         let doc = |t: &str| format!(r#"{{"parsed":[{{"price":{{"publish_time":{t}}}}}]}}"#);
-        assert_eq!(oracle_age_ms(url, doc("1800000000").as_bytes(), now), Ok(0));
+        assert_eq!(
+            oracle_age_ms(url, doc("1800000000").as_bytes(), now),
+            Ok(Age::Past(0))
+        );
         assert_eq!(
             oracle_age_ms(url, doc("1799999998").as_bytes(), now),
-            Ok(2_000),
+            Ok(Age::Past(2_000)),
             "seconds"
         );
         assert_eq!(
             oracle_age_ms(url, doc("1799999999600").as_bytes(), now),
-            Ok(400),
+            Ok(Age::Past(400)),
             "ms"
         );
         assert_eq!(
             oracle_age_ms(url, doc("1799999999000000").as_bytes(), now),
-            Ok(1_000),
+            Ok(Age::Past(1_000)),
             "µs"
         );
         assert_eq!(
             oracle_age_ms(url, doc("\"1799999990\"").as_bytes(), now),
-            Ok(10_000)
+            Ok(Age::Past(10_000))
         );
         assert_eq!(
             oracle_age_ms(url, doc("1800000005").as_bytes(), now),
-            Ok(0),
-            "future"
+            Ok(Age::Past(0)),
+            "a little ahead: clocks differ"
+        );
+        // far ahead: a frozen feed cannot hide behind a timestamp in the future
+        assert_eq!(
+            oracle_age_ms(url, doc("1800000006").as_bytes(), now),
+            Ok(Age::Future)
+        );
+        assert_eq!(
+            oracle_age_ms(url, doc("99999999999999999").as_bytes(), now),
+            Ok(Age::Future)
         );
     }
 

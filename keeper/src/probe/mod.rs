@@ -24,7 +24,7 @@ pub use stream::{Protocol, SlotStream, StreamOutcome};
 
 use crate::forks::Forks;
 use crate::reference::References;
-use crate::window::Probe;
+use crate::window::{Outcome, Probe};
 
 /// One endpoint to probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +32,45 @@ pub struct Target {
     pub id: u32,
     pub url: String,
     pub kind: EndpointKind,
+}
+
+/// The most a probe reads of any answer: a probe needs a few KiB, and everything an
+/// endpoint sends is untrusted (a 64 MiB answer once took a keeper to 2.2 GB).
+pub const MAX_ANSWER_BYTES: usize = 64 << 10;
+
+/// Reads an HTTP answer's body, at most `MAX_ANSWER_BYTES` (more is a failed answer),
+/// within the request's own timeout (a body trickling a byte a second is cut there).
+pub(crate) async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, Outcome> {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(Outcome::Failed);
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() <= MAX_ANSWER_BYTES => {
+                body.extend_from_slice(&chunk)
+            }
+            Ok(Some(_)) => return Err(Outcome::Failed),
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => return Err(Outcome::TimedOut),
+            Err(_) => return Err(Outcome::Failed),
+        }
+    }
+}
+
+/// A number that differs from probe to probe (no RNG crate needed): what varies the
+/// probes' requests, so an endpoint cannot single keepers out by one fixed batch.
+pub(crate) fn variant() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64);
+    (nanos ^ COUNTER.fetch_add(0x9e37_79b9, Ordering::Relaxed)).wrapping_mul(0x2545_f491_4f6c_dd1d)
+        >> 11
 }
 
 /// Milliseconds since `started`, saturating.

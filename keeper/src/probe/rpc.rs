@@ -7,9 +7,10 @@
 //! is merely slow.
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde::Deserialize;
+use serde_json::json;
 
-use super::elapsed_ms;
+use super::{elapsed_ms, read_capped};
 use crate::window::{Freshness, Outcome, Probe};
 
 /// How a transport error reads: no connection at all, or no answer in time.
@@ -34,7 +35,64 @@ pub(crate) fn probe_latency(outcome: Outcome, started: Instant, timeout: Duratio
 /// A confirmed slot and the block hash served for it.
 pub type SlotHash = (u64, String);
 
+/// One answer of a JSON-RPC batch, as far as a probe reads it: nothing else of what an
+/// endpoint sends is kept.
+#[derive(Deserialize, Debug)]
+struct Reply {
+    id: Option<u64>,
+    result: Option<ResultValue>,
+}
+
+/// The results a probe asks for, typed.
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+enum ResultValue {
+    Number(u64),
+    Text(String),
+    Blockhash(BlockhashResult),
+    Other(serde::de::IgnoredAny),
+}
+
+#[derive(Deserialize, Debug)]
+struct BlockhashResult {
+    context: Context,
+    value: BlockhashValue,
+}
+
+#[derive(Deserialize, Debug)]
+struct Context {
+    slot: u64,
+}
+
+#[derive(Deserialize, Debug)]
+struct BlockhashValue {
+    blockhash: String,
+}
+
+/// Posts `body` and reads the batch answer, at most `MAX_ANSWER_BYTES`, within `timeout`.
+async fn batch(
+    http: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+    timeout: Duration,
+) -> Result<Vec<Reply>, Outcome> {
+    let resp = http
+        .post(url)
+        .json(body)
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| transport_outcome(&e))?;
+    if !resp.status().is_success() {
+        return Err(Outcome::Failed);
+    }
+    let bytes = read_capped(resp).await?;
+    serde_json::from_slice(&bytes).map_err(|_| Outcome::Failed)
+}
+
 /// Probes one JSON-RPC endpoint once; also returns the confirmed block hash it served.
+/// The batch's order varies from probe to probe (`variant`), so an endpoint cannot tell a
+/// keeper's probe from other traffic by one fixed request.
 pub async fn probe_rpc(
     http: &reqwest::Client,
     endpoint_id: u32,
@@ -42,21 +100,12 @@ pub async fn probe_rpc(
     timeout: Duration,
 ) -> (Probe, Option<SlotHash>) {
     let started = Instant::now();
-    let body = json!([
-        { "jsonrpc": "2.0", "id": 1, "method": "getSlot", "params": [{ "commitment": "processed" }] },
-        { "jsonrpc": "2.0", "id": 2, "method": "getHealth" },
-        { "jsonrpc": "2.0", "id": 3, "method": "getLatestBlockhash", "params": [{ "commitment": "confirmed" }] },
-    ]);
-    let (outcome, hash) = match http.post(url).json(&body).timeout(timeout).send().await {
-        Err(e) => (transport_outcome(&e), None),
-        Ok(resp) if !resp.status().is_success() => (Outcome::Failed, None),
-        Ok(resp) => match resp.json::<Vec<Value>>().await {
-            Err(e) if e.is_timeout() => (Outcome::TimedOut, None),
-            Err(_) => (Outcome::Failed, None),
-            Ok(answers) => match rpc_answer(&answers) {
-                Some((slot, hash)) => (Outcome::Ok(Freshness::Slot(slot)), Some(hash)),
-                None => (Outcome::Failed, None),
-            },
+    let body = probe_batch(super::variant());
+    let (outcome, hash) = match batch(http, url, &body, timeout).await {
+        Err(o) => (o, None),
+        Ok(answers) => match rpc_answer(&answers) {
+            Some((slot, hash)) => (Outcome::Ok(Freshness::Slot(slot)), Some(hash)),
+            None => (Outcome::Failed, None),
         },
     };
     let probe = Probe {
@@ -68,28 +117,48 @@ pub async fn probe_rpc(
     (probe, hash)
 }
 
-/// The result of call `id` in a batch answer.
-fn result(answers: &[Value], id: u64) -> Option<&Value> {
-    answers
-        .iter()
-        .find(|a| a["id"] == id)
-        .and_then(|a| a.get("result"))
+/// The probe's batch: getSlot at processed, getHealth, getLatestBlockhash at confirmed, in
+/// an order and with ids that depend on `variant`.
+fn probe_batch(variant: u64) -> serde_json::Value {
+    let base = 1 + (variant % 1_000) * 3;
+    let mut calls = vec![
+        json!({ "jsonrpc": "2.0", "id": base, "method": "getSlot", "params": [{ "commitment": "processed" }] }),
+        json!({ "jsonrpc": "2.0", "id": base + 1, "method": "getHealth" }),
+        json!({ "jsonrpc": "2.0", "id": base + 2, "method": "getLatestBlockhash", "params": [{ "commitment": "confirmed" }] }),
+    ];
+    calls.rotate_left((variant / 1_000 % 3) as usize);
+    serde_json::Value::Array(calls)
 }
 
-/// A confirmed slot and its hash from a getLatestBlockhash result.
-fn slot_hash(v: &Value) -> Option<SlotHash> {
-    let slot = v.get("context")?.get("slot")?.as_u64()?;
-    let hash = v.get("value")?.get("blockhash")?.as_str()?;
-    Some((slot, hash.to_string()))
+/// The result of the call whose id is the smallest of its kind: getSlot is the batch's
+/// lowest id, getHealth the next, getLatestBlockhash the highest.
+fn results(answers: &[Reply]) -> Option<[&ResultValue; 3]> {
+    let mut ids: Vec<(u64, &ResultValue)> = answers
+        .iter()
+        .filter_map(|a| Some((a.id?, a.result.as_ref()?)))
+        .collect();
+    if ids.len() != 3 {
+        return None;
+    }
+    ids.sort_by_key(|(id, _)| *id);
+    (ids[1].0 == ids[0].0 + 1 && ids[2].0 == ids[0].0 + 2).then_some([ids[0].1, ids[1].1, ids[2].1])
 }
 
 /// A healthy batch answer: all three calls answered, getHealth "ok". Its processed slot
 /// and its confirmed slot's hash.
-fn rpc_answer(answers: &[Value]) -> Option<(u64, SlotHash)> {
-    let slot = result(answers, 1)?.as_u64()?;
-    (result(answers, 2)?.as_str()? == "ok").then_some(())?;
-    let hash = slot_hash(result(answers, 3)?)?;
-    Some((slot, hash))
+fn rpc_answer(answers: &[Reply]) -> Option<(u64, SlotHash)> {
+    let [slot, health, latest] = results(answers)?;
+    let ResultValue::Number(slot) = slot else {
+        return None;
+    };
+    let ResultValue::Text(health) = health else {
+        return None;
+    };
+    let ResultValue::Blockhash(latest) = latest else {
+        return None;
+    };
+    (health == "ok").then_some(())?;
+    Some((*slot, (latest.context.slot, latest.value.blockhash.clone())))
 }
 
 /// What a trusted RPC says about the cluster.
@@ -101,7 +170,7 @@ pub struct ClusterView {
     pub confirmed: Option<SlotHash>,
 }
 
-/// The cluster according to a trusted RPC (None if it does not answer).
+/// The cluster according to a trusted RPC (None if it does not answer, or not sensibly).
 pub async fn cluster_view(
     http: &reqwest::Client,
     url: &str,
@@ -111,23 +180,28 @@ pub async fn cluster_view(
         { "jsonrpc": "2.0", "id": 1, "method": "getSlot", "params": [{ "commitment": "processed" }] },
         { "jsonrpc": "2.0", "id": 3, "method": "getLatestBlockhash", "params": [{ "commitment": "confirmed" }] },
     ]);
-    let resp = http
-        .post(url)
-        .json(&body)
-        .timeout(timeout)
-        .send()
-        .await
-        .ok()?;
-    let answers: Vec<Value> = resp.json().await.ok()?;
+    let answers = batch(http, url, &body, timeout).await.ok()?;
+    let find = |id| answers.iter().find(|a| a.id == Some(id))?.result.as_ref();
+    let ResultValue::Number(slot) = find(1)? else {
+        return None;
+    };
+    let confirmed = match find(3) {
+        Some(ResultValue::Blockhash(b)) => Some((b.context.slot, b.value.blockhash.clone())),
+        _ => None,
+    };
     Some(ClusterView {
-        slot: result(&answers, 1)?.as_u64()?,
-        confirmed: result(&answers, 3).and_then(slot_hash),
+        slot: *slot,
+        confirmed,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(v: serde_json::Value) -> Vec<Reply> {
+        serde_json::from_value(v).unwrap()
+    }
 
     #[test]
     fn a_batch_is_healthy_only_when_all_three_calls_answer() {
@@ -137,7 +211,7 @@ mod tests {
             {"id": 3, "result": {"context": {"slot": 40}, "value": {"blockhash": "abc"}}},
         ]);
         assert_eq!(
-            rpc_answer(good.as_array().unwrap()),
+            rpc_answer(&parse(good)),
             Some((42, (40, "abc".to_string())))
         );
         let behind = json!([
@@ -145,8 +219,44 @@ mod tests {
             {"id": 2, "error": {"code": -32005, "message": "Node is behind"}},
             {"id": 3, "result": {"context": {"slot": 40}, "value": {"blockhash": "abc"}}},
         ]);
-        assert_eq!(rpc_answer(behind.as_array().unwrap()), None);
+        assert_eq!(rpc_answer(&parse(behind)), None);
         assert_eq!(rpc_answer(&[]), None);
+        // the wrong type in any place is a failed answer, not a panic
+        let odd = json!([
+            {"id": 1, "result": "42"},
+            {"id": 2, "result": "ok"},
+            {"id": 3, "result": {"context": {"slot": 40}, "value": {"blockhash": "abc"}}},
+        ]);
+        assert_eq!(rpc_answer(&parse(odd)), None);
+    }
+
+    #[test]
+    fn the_batch_varies_and_its_answers_are_read_whatever_the_order() {
+        let mut seen = std::collections::BTreeSet::new();
+        for variant in [0u64, 1, 1_000, 2_000, 777_777] {
+            let batch = probe_batch(variant);
+            seen.insert(batch.to_string());
+            // answer each call as a node would
+            let answers: Vec<serde_json::Value> = batch
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    let result = match c["method"].as_str().unwrap() {
+                        "getSlot" => json!(9),
+                        "getHealth" => json!("ok"),
+                        _ => json!({"context": {"slot": 8}, "value": {"blockhash": "h"}}),
+                    };
+                    json!({"id": c["id"], "result": result})
+                })
+                .collect();
+            assert_eq!(
+                rpc_answer(&parse(json!(answers))),
+                Some((9, (8, "h".to_string()))),
+                "variant {variant}"
+            );
+        }
+        assert!(seen.len() >= 4, "the requests differ: {seen:?}");
     }
 
     #[tokio::test]

@@ -23,8 +23,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::{watch, Notify};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use super::elapsed_ms;
@@ -142,11 +144,13 @@ pub(super) struct Session {
 }
 
 impl Session {
-    /// Records slot `slot` notified now (only a newer slot moves the stream on).
+    /// Records slot `slot` notified now. The newest notification stands, not the highest
+    /// slot: one notification from the future must not pin the stream there (the probe
+    /// judges each slot against the keeper's reference).
     pub fn notified(&self, slot: u64, connected: Instant) {
         let now = Instant::now();
         self.tx.send_modify(|s| {
-            if s.last.is_none_or(|(last, _)| slot > last) {
+            if s.last.is_none_or(|(last, _)| slot != last) {
                 s.last = Some((slot, now));
             }
             s.first_ms.get_or_insert(elapsed_ms(connected));
@@ -214,11 +218,44 @@ fn request(id: u64, method: &str, params: Value) -> Message {
     Message::Text(body.to_string().into())
 }
 
+/// A PubSub message, as far as the slot stream reads it.
+#[derive(Deserialize, Debug)]
+struct Incoming {
+    id: Option<u64>,
+    method: Option<String>,
+    /// A subscribe answer: the subscription id (absent, or anything else: refused).
+    result: Option<serde_json::Value>,
+    params: Option<NotificationParams>,
+}
+
+#[derive(Deserialize, Debug)]
+struct NotificationParams {
+    result: SlotResult,
+}
+
+#[derive(Deserialize, Debug)]
+struct SlotResult {
+    slot: u64,
+}
+
+/// The most a PubSub message or frame may hold: a slot notification is ~120 bytes.
+/// (tungstenite's own default is 64 MiB.)
+fn websocket_limits() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(super::MAX_ANSWER_BYTES))
+        .max_frame_size(Some(super::MAX_ANSWER_BYTES))
+}
+
 /// One PubSub connection: connect, subscribe, record notifications and the probes'
-/// checks until it ends.
+/// checks until it ends. Anything but a slot notification or an answer to this stream's
+/// own requests (garbage, another method, a flood) ends the connection.
 async fn subscribe(session: &Session) -> StreamOutcome {
     let started = Instant::now();
-    let connect = tokio_tungstenite::connect_async(session.url.as_str());
+    let connect = tokio_tungstenite::connect_async_with_config(
+        session.url.as_str(),
+        Some(websocket_limits()),
+        false,
+    );
     let mut ws = match tokio::time::timeout(session.connect_timeout, connect).await {
         Err(_) => return StreamOutcome::TimedOut,
         Ok(Err(e)) => return connect_failure(&e),
@@ -252,27 +289,31 @@ async fn subscribe(session: &Session) -> StreamOutcome {
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
             _ => return StreamOutcome::Failed,
         };
-        let Ok(v) = serde_json::from_str::<Value>(&text) else {
+        let Ok(v) = serde_json::from_str::<Incoming>(&text) else {
             return StreamOutcome::Failed;
         };
-        if v["method"] == "slotNotification" {
-            match v["params"]["result"]["slot"].as_u64() {
-                Some(slot) => session.notified(slot, started),
+        match v.method.as_deref() {
+            Some("slotNotification") => match v.params {
+                Some(p) => {
+                    session.notified(p.result.slot, started);
+                    continue;
+                }
                 None => return StreamOutcome::Failed,
-            }
-            continue;
+            },
+            Some(_) => return StreamOutcome::Failed,
+            None => {}
         }
-        let id = v["id"].as_u64();
+        let id = v.id;
+        let answered = v.result.as_ref().and_then(serde_json::Value::as_u64);
         if id == Some(1) {
             // The first subscription: refused means this connection is useless.
-            match v["result"].as_u64() {
+            match answered {
                 Some(sub) => subscription = Some(sub),
                 None => return StreamOutcome::Failed,
             }
         } else if let Some((check_id, sent)) = pending.filter(|(c, _)| Some(*c) == id) {
             pending = None;
-            let new = v["result"].as_u64();
-            if let (Some(new), Some(old)) = (new, subscription) {
+            if let (Some(new), Some(old)) = (answered, subscription) {
                 subscription = Some(new);
                 // Agave answers an identical subscription with the id it already gave:
                 // dropping "the old one" would then end the only subscription.
@@ -281,7 +322,10 @@ async fn subscribe(session: &Session) -> StreamOutcome {
                     let _ = ws.send(bye).await;
                 }
             }
-            session.checked(sent, new.is_none());
+            session.checked(sent, answered.is_none());
+        } else if id.is_some_and(|i| i < 1_000_000) {
+            // an answer to nothing this stream asked
+            return StreamOutcome::Failed;
         }
     }
 }

@@ -94,6 +94,11 @@ impl FaultEndpoint {
         self.switch.session()
     }
 
+    /// The latency of the next message or answer (`slow`, `wobble`).
+    pub(super) fn next_delay(&self) -> std::time::Duration {
+        self.switch.next_delay()
+    }
+
     /// Whether this request fails under `errors P` (see `Switch::should_fail`).
     pub(super) fn should_fail(&self, percent: u8) -> Option<u64> {
         self.switch.should_fail(percent)

@@ -55,7 +55,11 @@ impl Distortion for Distort {
     }
 
     fn delay(&self) -> Duration {
-        self.0.fault().delay()
+        self.0.next_delay()
+    }
+
+    fn hostile(&self) -> Option<lifeline_faults::HostileBody> {
+        self.0.fault().hostile_body()
     }
 }
 

@@ -260,8 +260,12 @@ impl Rpc {
 
     fn get_block_height(&self, p: &Value, view: SlotView) -> R {
         let bank = self.context_bank(p, 0, view)?;
-        let behind = bank.slot() - view.apply(bank.slot());
-        Ok(json!(bank.block_height().saturating_sub(behind)))
+        let behind = bank.slot().saturating_sub(view.apply(bank.slot()));
+        let ahead = view.apply(bank.slot()).saturating_sub(bank.slot());
+        Ok(json!(bank
+            .block_height()
+            .saturating_sub(behind)
+            .saturating_add(ahead)))
     }
 
     fn get_epoch_info(&self, p: &Value, view: SlotView) -> R {
@@ -274,7 +278,9 @@ impl Rpc {
             slot_index,
             slots_in_epoch: schedule.get_slots_in_epoch(epoch),
             absolute_slot: slot,
-            block_height: bank.block_height().saturating_sub(bank.slot() - slot),
+            block_height: bank
+                .block_height()
+                .saturating_sub(bank.slot().saturating_sub(slot)),
             transaction_count: Some(bank.transaction_count()),
         })
     }

@@ -10,7 +10,7 @@ use crate::engine::verdict::{classify, Figures};
 use crate::engine::{policy::effective_quorum, Snapshot};
 use crate::state::{
     KeeperReport, ObservationInput, Policy, Reason, Topology, Verdict, Vote, OBS_DIVERGENT,
-    OBS_UNREACHABLE, VOTE_DOWN, VOTE_HEALTHY,
+    OBS_FLAGS, OBS_FUTURE, OBS_UNREACHABLE, VOTE_DOWN, VOTE_HEALTHY,
 };
 
 /// What a keeper's attestation carries besides its key.
@@ -141,7 +141,7 @@ pub fn judge(policy: &Policy, o: &ObservationInput) -> Judged {
     Judged {
         verdict,
         reason,
-        flags: (o.flags & (OBS_UNREACHABLE | OBS_DIVERGENT)) | vote,
+        flags: (o.flags & OBS_FLAGS) | vote,
         streak,
     }
 }
@@ -155,6 +155,7 @@ pub fn figures(o: &ObservationInput) -> Figures {
         error_bps: o.error_bps.min(BPS_MAX),
         unreachable: o.flags & OBS_UNREACHABLE != 0,
         divergent: o.flags & OBS_DIVERGENT != 0,
+        future: o.flags & OBS_FUTURE != 0,
     }
 }
 
@@ -351,7 +352,7 @@ pub fn tally_at(snap: &Snapshot, electorate: &Electorate, j: usize) -> Tally {
 pub fn tally_ranking(
     snap: &Snapshot,
     electorate: &Electorate,
-    positions: &[usize],
+    positions: &[u8],
     out: &mut [Tally],
 ) {
     let probation = snap.network.policy.probation_slots;
@@ -360,7 +361,7 @@ pub fn tally_ranking(
     // The cell checks `valid_cell` makes, with each endpoint's identity epoch read once.
     let mut config_epochs = [u64::MAX; MAX_ENDPOINTS];
     for (s, &j) in positions[..n].iter().enumerate() {
-        if let Some(e) = endpoints.get(j) {
+        if let Some(e) = endpoints.get(j as usize) {
             config_epochs[s] = e.config_epoch;
         }
     }
@@ -370,6 +371,7 @@ pub fn tally_ranking(
         let bit = 1u16 << c.keeper_index;
         let row = c.report;
         for (s, &j) in positions[..n].iter().enumerate() {
+            let j = j as usize;
             let Some(v) = row.votes.get(j) else { continue };
             // observed: Healthy, Degraded or Down (as `Vote::is_observed` reads the byte)
             let observed = (Verdict::Healthy as u8..=Verdict::Down as u8).contains(&v.verdict);

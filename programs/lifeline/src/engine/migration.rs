@@ -138,32 +138,40 @@ pub fn decide_migration(
 /// The standbys of one group and their tallies (votes and median latency), each computed
 /// once per decision.
 struct Standbys {
-    /// (position in the topology, tally), for the first `len` entries.
-    entries: [(usize, Tally); MAX_ENDPOINTS],
+    /// Positions in the topology, and their tallies, for the first `len` entries.
+    positions: [u8; MAX_ENDPOINTS],
+    tallies: [Tally; MAX_ENDPOINTS],
     len: usize,
 }
 
 impl Standbys {
     fn tally(snap: &Snapshot, electorate: &Electorate, group: u8) -> Self {
-        let mut positions = [0usize; MAX_ENDPOINTS];
-        let mut len = 0;
+        let mut out = Standbys {
+            positions: [0; MAX_ENDPOINTS],
+            tallies: [Tally::default(); MAX_ENDPOINTS],
+            len: 0,
+        };
         for (j, e) in snap.topology.endpoints().iter().enumerate() {
-            if e.group == group && e.role() == Some(Role::Standby) && len < MAX_ENDPOINTS {
-                positions[len] = j;
-                len += 1;
+            if e.group == group && e.role() == Some(Role::Standby) && out.len < MAX_ENDPOINTS {
+                out.positions[out.len] = j as u8;
+                out.len += 1;
             }
         }
-        let mut tallies = [Tally::default(); MAX_ENDPOINTS];
-        tally_ranking(snap, electorate, &positions[..len], &mut tallies[..len]);
-        let mut entries = [(0, Tally::default()); MAX_ENDPOINTS];
-        for s in 0..len {
-            entries[s] = (positions[s], tallies[s]);
-        }
-        Standbys { entries, len }
+        let len = out.len;
+        tally_ranking(
+            snap,
+            electorate,
+            &out.positions[..len],
+            &mut out.tallies[..len],
+        );
+        out
     }
 
-    fn iter(&self) -> impl Iterator<Item = &(usize, Tally)> {
-        self.entries[..self.len].iter()
+    fn iter(&self) -> impl Iterator<Item = (usize, &Tally)> {
+        self.positions[..self.len]
+            .iter()
+            .map(|&j| j as usize)
+            .zip(self.tallies[..self.len].iter())
     }
 
     /// The best quorum-healthy standby (see `rank`): its position and tally.
@@ -174,7 +182,7 @@ impl Standbys {
         electorate: &Electorate,
     ) -> Option<(usize, Tally)> {
         let mut best: Option<(usize, Tally)> = None;
-        for &(j, t) in self.iter() {
+        for (j, &t) in self.iter() {
             if (t.healthy as usize) < electorate.quorum {
                 continue;
             }
@@ -210,7 +218,7 @@ impl Standbys {
                     && rank(primary, &endpoints[*j], t) < chosen
                     && t.may_become_healthy(keepers, electorate.quorum)
             })
-            .map(|(j, _)| endpoints[*j].id)
+            .map(|(j, _)| endpoints[j].id)
     }
 }
 

@@ -14,6 +14,8 @@ pub struct Figures {
     pub unreachable: bool,
     /// The endpoint's block hash disagreed with the majority at the same slot.
     pub divergent: bool,
+    /// The endpoint answered from the future (beyond the keeper's trusted reference).
+    pub future: bool,
 }
 
 impl Figures {
@@ -32,6 +34,10 @@ impl Figures {
 pub fn classify(p: &Policy, f: &Figures) -> (Verdict, Reason) {
     if f.unreachable {
         return (Verdict::Down, Reason::Unreachable);
+    }
+    // The answer itself was a lie about the future: said before the error rate it feeds.
+    if f.future {
+        return (Verdict::Down, Reason::Future);
     }
     if f.error_bps >= p.error_down_bps {
         return (Verdict::Down, Reason::ErrorRate);

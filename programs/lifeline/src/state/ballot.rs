@@ -8,8 +8,11 @@ pub const OBS_UNREACHABLE: u8 = 1 << 0;
 /// Observation flag: the endpoint serves a different block hash than the majority of the
 /// others at the same slot (another fork or corrupted state).
 pub const OBS_DIVERGENT: u8 = 1 << 1;
+/// Observation flag: the endpoint answered with a slot or time beyond what the keeper
+/// trusts (its own RPCs' reference, its own clock) plus a tolerance.
+pub const OBS_FUTURE: u8 = 1 << 2;
 /// Every observation flag a keeper may set (append-only).
-pub const OBS_FLAGS: u8 = OBS_UNREACHABLE | OBS_DIVERGENT;
+pub const OBS_FLAGS: u8 = OBS_UNREACHABLE | OBS_DIVERGENT | OBS_FUTURE;
 /// Vote flag set by the program: the keeper's bad streak reached `breach_windows`.
 pub const VOTE_DOWN: u8 = 1 << 6;
 /// Vote flag set by the program: the keeper's good streak reached `recovery_windows`.

@@ -100,6 +100,9 @@ pub enum Reason {
     Stalled = 5,
     /// The endpoint serves another fork (its block hash disagrees with the majority).
     Divergent = 6,
+    /// The endpoint claimed a slot or time from the future (beyond the keeper's trusted
+    /// reference): a frozen or lying node cannot hide behind it.
+    Future = 7,
     /// The group had no primary and a quorum-healthy standby was promoted.
     VacantPrimary = 10,
     /// The authority forced the failover.
@@ -115,6 +118,7 @@ impl Reason {
             4 => Self::Unreachable,
             5 => Self::Stalled,
             6 => Self::Divergent,
+            7 => Self::Future,
             10 => Self::VacantPrimary,
             20 => Self::Manual,
             _ => Self::None,

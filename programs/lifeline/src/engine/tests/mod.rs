@@ -220,7 +220,8 @@ fn input(policy: &Policy, id: u32, f: &Figures, windows: u8) -> ObservationInput
             0
         },
         flags: (u8::from(f.unreachable) * OBS_UNREACHABLE)
-            | (u8::from(f.divergent) * OBS_DIVERGENT),
+            | (u8::from(f.divergent) * OBS_DIVERGENT)
+            | (u8::from(f.future) * OBS_FUTURE),
     }
 }
 

@@ -23,11 +23,14 @@ fn policy_and_keepers() -> impl Strategy<Value = (PolicyParams, usize)> {
 /// What a liar claims about one endpoint: arbitrary figures and window counts.
 fn lie() -> impl Strategy<Value = (Figures, u8)> {
     (
-        (any::<u32>(), any::<u32>(), any::<u32>()),
+        (any::<u32>(), any::<u32>(), any::<u32>(), any::<bool>()),
         (0u16..=BPS_MAX, any::<bool>(), any::<bool>(), any::<u8>()),
     )
         .prop_map(
-            |((latency_ms, slot_lag, stalled_slots), (error_bps, unreachable, divergent, w))| {
+            |(
+                (latency_ms, slot_lag, stalled_slots, future),
+                (error_bps, unreachable, divergent, w),
+            )| {
                 let f = Figures {
                     latency_ms,
                     slot_lag,
@@ -35,6 +38,7 @@ fn lie() -> impl Strategy<Value = (Figures, u8)> {
                     error_bps,
                     unreachable,
                     divergent,
+                    future,
                 };
                 (f, w)
             },
@@ -140,7 +144,7 @@ proptest! {
         }
         let snap = w.snap();
         let electorate = crate::engine::collect(&snap);
-        let positions: Vec<usize> = (0..ids.len()).collect();
+        let positions: Vec<u8> = (0..ids.len() as u8).collect();
         let mut together = vec![Tally::default(); ids.len()];
         crate::engine::ballot::tally_ranking(&snap, &electorate, &positions, &mut together);
         for (j, t) in together.iter().enumerate() {

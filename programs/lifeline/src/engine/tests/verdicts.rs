@@ -92,8 +92,30 @@ fn classify_applies_hard_thresholds_before_soft_ones() {
         error_bps: BPS_MAX,
         unreachable: false,
         divergent: true,
+        future: false,
     };
     assert_eq!(at(all), (Verdict::Down, Reason::ErrorRate));
+    assert_eq!(
+        at(Figures {
+            future: true,
+            ..all
+        }),
+        (Verdict::Down, Reason::Future),
+        "an answer from the future is named before the error rate it feeds"
+    );
+    // from the future: down, whatever else it claims (a fresh slot, no errors)
+    let future = Figures {
+        future: true,
+        ..Figures::default()
+    };
+    assert_eq!(at(future), (Verdict::Down, Reason::Future));
+    assert_eq!(
+        at(Figures {
+            unreachable: true,
+            ..future
+        }),
+        (Verdict::Down, Reason::Unreachable)
+    );
 }
 
 #[test]
