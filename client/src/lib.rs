@@ -8,6 +8,7 @@ pub mod budget;
 pub mod describe;
 pub mod errors;
 pub mod events;
+pub mod floors;
 pub mod history;
 pub mod ix;
 pub mod kinds;

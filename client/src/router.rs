@@ -9,6 +9,11 @@
 //! * skips endpoints whose local circuit breaker is open (re-admitted after a cooldown);
 //! * is refused when its context slot is below the highest slot already served at that
 //!   commitment (a client never goes back in time after a failover), and retried elsewhere;
+//! * is refused as an answer from the future when its slot is beyond what the client
+//!   trusts — the topology's read, and the other endpoints' answers, each advanced by the
+//!   time since — plus a tolerance. No endpoint's answer can make the others unusable: an
+//!   answer raises the floor at most a couple of slots above what the others corroborate,
+//!   and each endpoint is also held to its own floor (`floors.rs`);
 //! * follows a migration as soon as the watcher publishes the new epoch.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +32,7 @@ use solana_rpc_client_api::request::{RpcError, RpcRequest, RpcResponseErrorData}
 use solana_rpc_client_api::response::RpcSimulateTransactionResult;
 use tokio::sync::watch;
 
+use crate::floors::Floors;
 use crate::view::TopologyView;
 use crate::watcher::TopologyWatcher;
 
@@ -45,6 +51,9 @@ pub struct RouterConfig {
     /// When every endpoint answered, but only with slots behind the floor (a healthy
     /// standby may trail the old primary by a slot), wait this long and try once more.
     pub stale_retry_delay: Duration,
+    /// The most read of one answer (None: no limit — a user's getProgramAccounts may be
+    /// large; the keeper and the topology watcher set one for their own reads).
+    pub max_answer_bytes: Option<usize>,
 }
 
 impl Default for RouterConfig {
@@ -56,6 +65,7 @@ impl Default for RouterConfig {
             breaker_cooldown: Duration::from_secs(3),
             arbitrate_latency: false,
             stale_retry_delay: Duration::from_millis(400),
+            max_answer_bytes: None,
         }
     }
 }
@@ -79,8 +89,8 @@ struct Inner {
     config: RouterConfig,
     http: reqwest::Client,
     health: Mutex<HashMap<String, Health>>,
-    /// Highest context slot served, per commitment level (processed, confirmed, finalized).
-    floors: [AtomicU64; 3],
+    /// What the client has served and what it trusts, per commitment level.
+    floors: Mutex<Floors>,
     next_id: AtomicU64,
     stats: Mutex<RpcTransportStats>,
     last: Mutex<Option<String>>,
@@ -160,7 +170,7 @@ impl FailoverRpc {
                 config,
                 http,
                 health: Mutex::new(HashMap::new()),
-                floors: Default::default(),
+                floors: Mutex::new(Floors::default()),
                 next_id: AtomicU64::new(1),
                 stats: Mutex::new(RpcTransportStats::default()),
                 last: Mutex::new(None),
@@ -189,13 +199,14 @@ impl FailoverRpc {
             .collect()
     }
 
-    /// The highest slot served at `commitment` so far.
+    /// The slot no answer at `commitment` may be behind (what was served, as far as the
+    /// other sources corroborate it).
     pub fn floor(&self, commitment: CommitmentConfig) -> u64 {
         let idx = commitment_index(
             &RpcRequest::GetSlot,
             &serde_json::json!([{ "commitment": commitment.commitment }]),
         );
-        self.inner.floors[idx].load(Ordering::Acquire)
+        self.inner.floors.lock().unwrap().floor(idx)
     }
 
     /// The order in which endpoints are tried for the next call.
@@ -204,6 +215,11 @@ impl FailoverRpc {
             Source::Static(urls) => urls.clone(),
             Source::Topology(rx) => {
                 let view = rx.borrow();
+                self.inner
+                    .floors
+                    .lock()
+                    .unwrap()
+                    .topology(view.epoch, view.slot, Instant::now());
                 view.serving(self.inner.config.group)
                     .into_iter()
                     .map(|e| e.url.clone())
@@ -276,12 +292,9 @@ impl FailoverRpc {
                 "{url} answered HTTP {status}"
             ))));
         }
-        let mut json: Value = resp.json().await.map_err(|e| {
-            Attempt::Retry(ClientError::new_with_request(
-                ErrorKind::Reqwest(e),
-                request,
-            ))
-        })?;
+        let mut json: Value = read_json(resp, self.inner.config.max_answer_bytes)
+            .await
+            .map_err(|e| Attempt::Retry(request_error(format!("{url}: {e}"))))?;
         if json["error"].is_object() {
             let code = json["error"]["code"].as_i64().unwrap_or(0);
             let message = json["error"]["message"].as_str().unwrap_or("").to_string();
@@ -320,6 +333,24 @@ impl FailoverRpc {
     }
 }
 
+/// Reads an answer's body as JSON, at most `cap` bytes when there is a cap.
+async fn read_json(mut resp: reqwest::Response, cap: Option<usize>) -> Result<Value, String> {
+    let Some(cap) = cap else {
+        return resp.json().await.map_err(|e| e.to_string());
+    };
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(format!("an answer over {cap} bytes"));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > cap {
+            return Err(format!("an answer over {cap} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| e.to_string())
+}
+
 #[async_trait]
 impl RpcSender for FailoverRpc {
     async fn send(
@@ -343,17 +374,19 @@ impl RpcSender for FailoverRpc {
                 match self.attempt(url, request, &body).await {
                     Ok(result) => {
                         if let Some(slot) = answer_slot(&request, &result) {
-                            let floor = &self.inner.floors[floor_idx];
-                            let seen = floor.load(Ordering::Acquire);
-                            if slot < seen {
-                                // A stale answer (a lagging or frozen node): never serve it.
+                            let judged = self.inner.floors.lock().unwrap().judge(
+                                url,
+                                floor_idx,
+                                slot,
+                                Instant::now(),
+                            );
+                            if let Err(why) = judged {
+                                // A stale answer (a lagging or frozen node) or one from
+                                // the future (a lying one): never serve it.
                                 self.record(url, Err(()));
-                                last_err = request_error(format!(
-                                    "{url} answered for slot {slot}, behind slot {seen} already served"
-                                ));
+                                last_err = request_error(format!("{url} {why}"));
                                 continue;
                             }
-                            floor.fetch_max(slot, Ordering::AcqRel);
                         }
                         self.record(url, Ok(t.elapsed()));
                         let mut stats = self.inner.stats.lock().unwrap();

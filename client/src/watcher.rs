@@ -46,6 +46,10 @@ pub enum WatchError {
     Fetch { topology: Pubkey, reason: String },
 }
 
+/// The most the watcher reads of one answer (a Topology account is 6,976 bytes; base64
+/// and the JSON around it make ~10 KB).
+const TOPOLOGY_READ_BYTES: usize = 256 << 10;
+
 /// A running watcher. Dropping it stops the background tasks.
 pub struct TopologyWatcher {
     rx: watch::Receiver<Arc<TopologyView>>,
@@ -82,7 +86,16 @@ impl TopologyWatcher {
     /// Reads the topology once (so `current()` is always valid), then follows it.
     pub async fn start(config: WatcherConfig) -> Result<Self, WatchError> {
         let topology = pda::topology(&config.network).0;
-        let rpc = RpcClient::new_with_timeout(config.rpc_url.clone(), Duration::from_secs(10));
+        // The topology's reads, bounded: a topology account is 7 KB.
+        let rpc = crate::FailoverRpc::with_urls(
+            vec![config.rpc_url.clone()],
+            crate::RouterConfig {
+                timeout: Duration::from_secs(10),
+                max_answer_bytes: Some(TOPOLOGY_READ_BYTES),
+                ..crate::RouterConfig::default()
+            },
+        )
+        .into_rpc_client(config.commitment);
         let first = fetch(&rpc, &topology, config.commitment)
             .await
             .map_err(|reason| WatchError::Fetch { topology, reason })?;

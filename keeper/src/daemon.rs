@@ -55,6 +55,8 @@ impl Keeper {
             config.rpc_urls(),
             RouterConfig {
                 timeout: Duration::from_secs(5),
+                // the keeper's own reads (network, topology, ballot: ~25 KB) and sends
+                max_answer_bytes: Some(4 << 20),
                 ..RouterConfig::default()
             },
         );

@@ -29,6 +29,14 @@ export {
   type LifelineAccountErrorCode,
 } from './errors';
 export type { FollowOptions, FollowTransport } from './follow';
+export {
+  AnswerTooLarge,
+  createBoundedTransport,
+  DEFAULT_MAX_ANSWER_BYTES,
+  parseWithBigInts,
+  stringifyWithBigInts,
+} from './bounded';
+export { FLOOR_SLACK, Floors, FUTURE_TOLERANCE } from './floors';
 export { findBallotAddress, findNetworkAddress, findTopologyAddress } from './pda';
 export {
   ENDPOINT_KIND,

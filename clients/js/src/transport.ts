@@ -11,10 +11,13 @@
 //   429, and the JSON-RPC errors of a node that is behind or unwell (-32005, -32016,
 //   -32603). Returned as they are: other HTTP and JSON-RPC errors (the request is wrong,
 //   not the node; another node would say the same).
-// * the context-slot floor: per commitment, the highest slot returned so far. An answer
-//   for an older slot (a lagging or frozen node, after a failover) is refused and the next
-//   candidate asked; when every candidate answered only stale, one wait of
-//   `staleRetryDelayMs` and one more round, then a FailoverError rather than the past.
+// * the context-slot floor (floors.ts): per commitment, what was already returned. An
+//   answer for an older slot (a lagging or frozen node, after a failover) is refused and
+//   the next candidate asked; when every candidate answered only stale, one wait of
+//   `staleRetryDelayMs` and one more round, then a FailoverError rather than the past. An
+//   answer from the future (beyond what the topology's read and the other endpoints
+//   corroborate) is refused too, and no endpoint can raise the floor far above what the
+//   others show: one lying endpoint never makes the others' answers unusable.
 import {
   createDefaultRpcTransport,
   createSolanaRpcFromTransport,
@@ -26,7 +29,9 @@ import {
   type RpcTransport,
 } from '@solana/kit';
 
+import { createBoundedTransport } from './bounded';
 import { describeError, FailoverError, isLifelineAccountError, type FailedAttempt } from './errors';
+import { Floors } from './floors';
 import { sleep } from './follow';
 import { servingOf, type TopologyView } from './view';
 import { watchTopology, type TopologyWatcher, type WatchTopologyOptions } from './watch';
@@ -125,7 +130,7 @@ export function createFailoverTransport(options: FailoverTransportOptions = {}):
   const makeEndpoint = options.createEndpointTransport ?? ((url: string) => createDefaultRpcTransport({ url }));
   const endpoints = new Map<string, RpcTransport>();
   const health = new Map<string, Health>();
-  const floors = new Map<Commitment, bigint>();
+  const floors = new Floors();
   let lastEndpoint: string | null = null;
 
   const endpoint = (url: string) => {
@@ -162,6 +167,7 @@ export function createFailoverTransport(options: FailoverTransportOptions = {}):
     if (view !== seenView) {
       seenView = view;
       seenUrls = servingOf(view, group).map((e) => e.url);
+      floors.topology(view.epoch, view.slot, Date.now());
     }
     return seenUrls;
   }
@@ -267,17 +273,10 @@ export function createFailoverTransport(options: FailoverTransportOptions = {}):
             };
           } else {
             const slot = answerSlot(payload, response?.result);
-            const floor = floors.get(commitment) ?? 0n;
-            if (slot !== undefined && slot < floor) {
-              outcome = {
-                retry: true,
-                error: new Error(
-                  `${url} answered for slot ${slot}, behind slot ${floor} already returned (${commitment})`,
-                ),
-                stale: true,
-              };
+            const refused = slot === undefined ? null : floors.judge(url, commitment, slot, Date.now());
+            if (refused) {
+              outcome = { retry: true, error: new Error(`${url} ${refused.why}`), stale: refused.stale };
             } else {
-              if (slot !== undefined && slot > floor) floors.set(commitment, slot);
               answered(url, true);
               return response as TResponse;
             }
@@ -315,7 +314,7 @@ export function createFailoverTransport(options: FailoverTransportOptions = {}):
     candidates: { value: candidates },
     lastEndpoint: { get: () => lastEndpoint },
     served: { value: () => new Map([...health].map(([url, h]) => [url, h.served])) },
-    floor: { value: (commitment: Commitment) => floors.get(commitment) ?? 0n },
+    floor: { value: (commitment: Commitment) => floors.floor(commitment) },
   }) as FailoverTransport;
 }
 
@@ -332,6 +331,8 @@ export interface LifelineRpcOptions extends Omit<FailoverTransportOptions, 'watc
   pollIntervalMs?: number;
   /** Passed to the watcher (read failures after the first). */
   onError?: WatchTopologyOptions['onError'];
+  /** The most read of one answer to the client's own chain reads (the topology). Default 1 MiB. */
+  maxChainAnswerBytes?: number;
 }
 
 export interface LifelineRpc {
@@ -355,6 +356,8 @@ export async function createLifelineRpc(options: LifelineRpcOptions): Promise<Li
   const chain = createSolanaRpcFromTransport(
     createFailoverTransport({
       fallbackUrls: chainUrls,
+      // The client's own reads are bounded: a hostile RPC cannot exhaust the page's memory.
+      createEndpointTransport: (url) => createBoundedTransport(url, options.maxChainAnswerBytes),
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     }),
   );

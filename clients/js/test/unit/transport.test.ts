@@ -22,9 +22,11 @@ import { getTopologyDecoder } from '../../src/generated/accounts';
 import { answer, scriptedEndpoints, topologyBytes, type EndpointSpec } from './fakes';
 
 const WHO = '11111111111111111111111111111111' as Address;
+/** The slot the scripted topology was read at: the endpoints' answers stand near it. */
+const READ_AT = 100n;
 
 function viewOf(endpoints: EndpointSpec[], epoch = 1n): TopologyView {
-  return topologyView(getTopologyDecoder().decode(topologyBytes({ epoch, endpoints })), 1n);
+  return topologyView(getTopologyDecoder().decode(topologyBytes({ epoch, endpoints })), READ_AT);
 }
 
 /** ep0 primary, ep1 and ep2 standbys (in that order), ep3 quarantined, ep4 retired. */
@@ -225,7 +227,7 @@ describe('the context-slot floor', () => {
   });
 
   it('is kept per commitment; getSlot counts, signature statuses are judged at processed', async () => {
-    const slots: Record<string, bigint> = { processed: 120n, confirmed: 110n, finalized: 80n };
+    const slots: Record<string, bigint> = { processed: 102n, confirmed: 101n, finalized: 80n };
     const { transport, rpc } = setup({
       [E0]: (p) => {
         const c = commitmentOf(p);
@@ -236,8 +238,8 @@ describe('the context-slot floor', () => {
     await rpc.getBalance(WHO, { commitment: 'confirmed' }).send();
     await rpc.getBalance(WHO, { commitment: 'finalized' }).send();
     expect([transport.floor('processed'), transport.floor('confirmed'), transport.floor('finalized')]).toEqual([
-      120n,
-      110n,
+      102n,
+      101n,
       80n,
     ]);
     expect(commitmentOf({ method: 'getSignatureStatuses', params: [[]] })).toBe('processed');
@@ -248,6 +250,19 @@ describe('the context-slot floor', () => {
     expect(answerSlot({ method: 'getSlot' }, 7n)).toBe(7n);
     expect(answerSlot({ method: 'getBalance' }, { context: { slot: 8 } })).toBe(8n);
     expect(answerSlot({ method: 'getHealth' }, 'ok')).toBeUndefined();
+  });
+
+  it('refuses an answer from the future and serves the next candidate; the floor stays where the others are', async () => {
+    let e0Slot = 1_000_000n + READ_AT;
+    const { transport, calls, balance } = setup({ [E0]: () => answer(e0Slot), [E1]: () => answer(READ_AT + 1n) });
+    expect((await balance()).context.slot).toBe(READ_AT + 1n);
+    expect(calls).toEqual([E0, E1]);
+    expect(transport.floor('confirmed')).toBe(READ_AT + 1n);
+    // honest again: served at once, nothing left behind
+    e0Slot = READ_AT + 1n;
+    calls.length = 0;
+    expect((await balance()).context.slot).toBe(READ_AT + 1n);
+    expect(calls[calls.length - 1]).toBe(E0);
   });
 
   const ONLY_E0 = viewOf([{ id: 0, role: 'primary' }]);
