@@ -19,6 +19,7 @@ export function App() {
   const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
   const [migrations, setMigrations] = useState<MigrationEvidence[]>([]);
   const [unavailable, setUnavailable] = useState<ReadonlySet<string>>(new Set());
+  const [balances, setBalances] = useState<ReadonlyMap<string, bigint>>(new Map());
   const series = useRef(new SeriesStore());
   const lastSeqs = useRef('');
 
@@ -29,6 +30,7 @@ export function App() {
     lastSeqs.current = '';
     const live = new LiveNetwork(config, {
       onHealth: setHealth,
+      onBalances: setBalances,
       onMigrations: (found, missing) => {
         setMigrations(found);
         setUnavailable(missing);
@@ -77,7 +79,7 @@ export function App() {
       />
       {snapshot && (
         <main>
-          <NetworkPanel snapshot={snapshot} />
+          <NetworkPanel snapshot={snapshot} balances={balances} />
           <TopologyPanel snapshot={snapshot} />
           <HealthChart snapshot={snapshot} series={series.current} />
           <MigrationHistory snapshot={snapshot} evidence={migrations} unavailable={unavailable} />

@@ -3,6 +3,7 @@
 //! on a stale view is dropped when the chain already says the same.
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use lifeline::engine::{record, Attestation};
 use lifeline::instructions::SubmitAttestationArgs;
@@ -13,6 +14,7 @@ use solana_signer::Signer;
 use tokio::sync::watch;
 
 use crate::attest::{compute_units, should_attest, Trigger};
+use crate::cap::Cap;
 use crate::send::send;
 use crate::shared::Shared;
 
@@ -39,6 +41,8 @@ pub struct Attester {
     /// send the same heartbeat (or verdict) twice.
     landed: Option<KeeperReport>,
     warned_twin: bool,
+    /// What attesting may cost (created at the first request, from the policy then).
+    cap: Option<Cap>,
 }
 
 impl Attester {
@@ -48,6 +52,7 @@ impl Attester {
             seq: start_seq,
             landed: None,
             warned_twin: false,
+            cap: None,
         }
     }
 
@@ -67,22 +72,30 @@ impl Attester {
             let Some(request) = requests.borrow_and_update().clone() else {
                 continue;
             };
-            self.attest(request).await;
+            if let Some(wait) = self.attest(request).await {
+                // Over the cap: wait for the next token, then attest the latest request.
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => {}
+                }
+                requests.mark_changed();
+            }
         }
     }
 
-    async fn attest(&mut self, request: AttestRequest) {
+    /// Attests `request` if the chain should hear it; Some(wait) when the cap held it back.
+    async fn attest(&mut self, request: AttestRequest) -> Option<Duration> {
         let stats = &self.shared.stats;
         let me = self.shared.keypair.pubkey();
         let state = match self.shared.read_chain().await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!("cannot read the network before attesting: {e}");
-                return;
+                return None;
             }
         };
         let Some((_, row)) = state.report_of(&me) else {
-            return; // removed from the set: the prober has said so
+            return None; // removed from the set: the prober has said so
         };
         if row.seq > self.seq {
             if self.seq > 0 && !self.warned_twin {
@@ -113,8 +126,20 @@ impl Attester {
             state.slot,
             &request.observations,
         ) else {
-            return; // the chain already says this
+            return None; // the chain already says this
         };
+        let per_hour = self.shared.config.attestations_per_hour(&policy);
+        let bucket = self
+            .cap
+            .get_or_insert_with(|| Cap::new(per_hour, Instant::now()));
+        if !bucket.take(Instant::now()) {
+            stats.attestations_capped.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(
+                trigger = trigger.label(),
+                "attestation held back by the cap"
+            );
+            return Some(bucket.wait(Instant::now()).max(Duration::from_millis(50)));
+        }
         // The reference may come from an RPC ahead of the one this transaction goes
         // through; the program refuses a future reference slot.
         let reference_slot = request.reference.min(state.slot);
@@ -170,5 +195,6 @@ impl Attester {
                 tracing::warn!("attestation failed: {e}");
             }
         }
+        None
     }
 }

@@ -107,6 +107,9 @@ keeper_config! {
     reference_rpc_urls: Vec<String> = Some(Vec::new());
     /// Probes in flight at most.
     max_concurrency: usize = Some(32);
+    /// Attestations an hour at most, on average (a burst of 10 above it): what an endpoint
+    /// can make a keeper spend. Default: three times the heartbeat's rate, at least 120.
+    max_attestations_per_hour: Option<u32> = Some(None);
     /// Cap on the priority fee, micro-lamports per compute unit.
     priority_fee_cap_microlamports: u64 = Some(100_000);
     /// The turn length for permissionless transactions: per action the keepers take turns
@@ -206,6 +209,12 @@ impl KeeperConfig {
         )
     }
 
+    /// The attestations an hour this keeper may send under `policy`.
+    pub fn attestations_per_hour(&self, policy: &lifeline::state::Policy) -> u32 {
+        self.max_attestations_per_hour
+            .unwrap_or_else(|| crate::cap::default_per_hour(policy))
+    }
+
     /// The effective error window under `policy`.
     pub fn error_window(&self, policy: &lifeline::state::Policy) -> usize {
         self.window_probes
@@ -262,6 +271,9 @@ impl KeeperConfig {
         }
         if !(1..=1_024).contains(&self.max_concurrency) {
             return Err(invalid("max_concurrency", "must be 1..=1024"));
+        }
+        if self.max_attestations_per_hour == Some(0) {
+            return Err(invalid("max_attestations_per_hour", "must be at least 1"));
         }
         if self.jitter_ms > 60_000 {
             return Err(invalid("jitter_ms", "must be at most 60000"));

@@ -130,6 +130,11 @@ impl Keeper {
         ));
         tasks.spawn(Attester::new(shared.clone(), self.start_seq).run(attest_rx, shutdown.clone()));
         tasks.spawn(Migrator::new(shared.clone()).run(nudge_rx, shutdown.clone()));
+        tasks.spawn(crate::wallet::follow(
+            shared.clone(),
+            self.policy,
+            shutdown.clone(),
+        ));
         let probers = Arc::new(Probers::new(shared.http.clone(), references.clone(), forks));
         let prober = Prober::new(shared.clone(), probers, references, attest_tx, nudge_tx);
         prober.run(shutdown).await;

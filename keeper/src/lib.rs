@@ -3,6 +3,7 @@
 //! come from the program's own engine, never a copy.
 pub mod attest;
 pub mod attester;
+pub mod cap;
 pub mod config;
 pub mod cost;
 pub mod daemon;
@@ -18,6 +19,7 @@ pub mod send;
 pub mod shared;
 pub mod signals;
 pub mod stats;
+pub mod wallet;
 pub mod window;
 
 pub use daemon::{Keeper, KeeperError};

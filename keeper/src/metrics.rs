@@ -46,9 +46,34 @@ pub fn render(stats: &KeeperStats) -> String {
         ("lifeline_keeper_send_failures_total", "Transactions that failed for real: refused, RPC, or the fee payer out of funds", &stats.send_failures),
         ("lifeline_keeper_failed_transactions_total", "Transactions that landed and failed on chain (each paid its fee): races lost after preflight, refusals", &stats.failed_transactions),
         ("lifeline_keeper_failed_transaction_fees_lamports_total", "Fees paid by transactions that failed on chain, lamports", &stats.failed_transaction_fees_lamports),
+        ("lifeline_keeper_attestations_capped_total", "Attestations held back by the cap (max_attestations_per_hour): an endpoint provoking more than the keeper will pay for", &stats.attestations_capped),
+        ("lifeline_keeper_fees_paid_lamports_total", "Fees paid by every transaction that landed, lamports", &stats.fees_paid_lamports),
         ("lifeline_keeper_blocked_failovers_total", "Looks at the chain that found a primary down by quorum and no quorum-healthy standby (the group needs an operator)", &stats.blocked_failovers),
     ] {
         counter(&mut out, name, help, get(value));
+    }
+    gauge_header(
+        &mut out,
+        "lifeline_keeper_balance_lamports",
+        "The keeper's wallet balance as last read",
+    );
+    let _ = writeln!(
+        out,
+        "lifeline_keeper_balance_lamports {}",
+        get(&stats.balance_lamports)
+    );
+    let days = get(&stats.fee_days_left_centi);
+    if days != 0 || get(&stats.balance_lamports) != 0 {
+        gauge_header(
+            &mut out,
+            "lifeline_keeper_fee_days_left",
+            "Days of fees the balance covers at the rate of the last hour (at least the steady state's)",
+        );
+        let _ = writeln!(
+            out,
+            "lifeline_keeper_fee_days_left {:.2}",
+            days as f64 / 100.0
+        );
     }
     let name = "lifeline_keeper_attestations_by_trigger_total";
     let _ = write!(
@@ -117,7 +142,7 @@ fn keeper_gauges(out: &mut String, stats: &KeeperStats) {
 
 fn endpoint_gauges(out: &mut String, gauges: &std::collections::BTreeMap<u32, EndpointGauges>) {
     type Read = fn(&EndpointGauges) -> Option<u64>;
-    let series: [(&str, &str, Read); 6] = [
+    let series: [(&str, &str, Read); 8] = [
         (
             "lifeline_keeper_endpoint_slot_lag_slots",
             "Slots behind the reference at the last probe (absent while the endpoint gives no slot)",
@@ -147,6 +172,16 @@ fn endpoint_gauges(out: &mut String, gauges: &std::collections::BTreeMap<u32, En
             "lifeline_keeper_endpoint_consecutive_good_windows",
             "Consecutive good windows",
             |g| Some(g.consecutive_good as u64),
+        ),
+        (
+            "lifeline_keeper_endpoint_keepers_reaching",
+            "Counted keepers whose latest attestation reached the endpoint (the chain's ballot)",
+            |g| Some(g.keepers_reaching as u64),
+        ),
+        (
+            "lifeline_keeper_endpoint_keepers_not_reaching",
+            "Counted keepers that could not reach it: with keepers_reaching, an endpoint reachable by some keepers only",
+            |g| Some(g.keepers_not_reaching as u64),
         ),
     ];
     for (name, help, read) in series {

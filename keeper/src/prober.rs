@@ -38,6 +38,8 @@ pub struct Prober {
     nudge: watch::Sender<u64>,
     /// The tracker's clock starts here (stalls are measured in time).
     started: Instant,
+    /// Per endpoint, from the chain's ballot: counted keepers reaching it, and not.
+    reachability: BTreeMap<u32, (u8, u8)>,
 }
 
 impl Prober {
@@ -60,6 +62,7 @@ impl Prober {
             attest,
             nudge,
             started: Instant::now(),
+            reachability: BTreeMap::new(),
         }
     }
 
@@ -109,6 +112,7 @@ impl Prober {
                     .store(unix_ms(), Ordering::Relaxed);
                 self.note_membership(&state);
                 note_keepers(&self.shared.stats, &state);
+                self.reachability = reachability(&state);
                 let live: Vec<u32> = state.topology.endpoints().iter().map(|e| e.id).collect();
                 self.tracker.retain(|id| live.contains(&id));
                 if let Some((_, row)) = state.report_of(&self.shared.keypair.pubkey()) {
@@ -302,6 +306,8 @@ impl Prober {
                 verdict: judged.verdict as u8,
                 consecutive_bad: o.consecutive_bad,
                 consecutive_good: o.consecutive_good,
+                keepers_reaching: self.reachability.get(&probe.endpoint_id).map_or(0, |r| r.0),
+                keepers_not_reaching: self.reachability.get(&probe.endpoint_id).map_or(0, |r| r.1),
             },
         );
     }
@@ -383,6 +389,31 @@ fn log_changes(before: &ChainState, now: &ChainState) {
             );
         }
     }
+}
+
+/// Per endpoint: how many counted keepers' latest attestations reached it, and how many
+/// could not (from the chain's ballot).
+fn reachability(state: &ChainState) -> BTreeMap<u32, (u8, u8)> {
+    let snap = state.snapshot();
+    let electorate = lifeline::engine::collect(&snap);
+    let mut out = BTreeMap::new();
+    for (j, e) in state.topology.endpoints().iter().enumerate() {
+        let (mut reached, mut not) = (0u8, 0u8);
+        for c in &electorate.counted {
+            if lifeline::engine::ballot::cell_verdict(&state.topology, c.report, j)
+                == lifeline::state::Verdict::Unknown
+            {
+                continue;
+            }
+            if c.report.votes[j].unreachable() {
+                not += 1;
+            } else {
+                reached += 1;
+            }
+        }
+        out.insert(e.id, (reached, not));
+    }
+    out
 }
 
 /// Publishes when each keeper in the set last attested.

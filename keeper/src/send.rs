@@ -103,10 +103,14 @@ pub async fn send(
         if let Ok(statuses) = rpc.get_signature_statuses(&[sig]).await {
             if let Some(Some(status)) = statuses.value.first() {
                 return match &status.err {
-                    None => Ok(sig),
+                    None => {
+                        stats.paid(fee_of(&tx, compute_units, fee));
+                        Ok(sig)
+                    }
                     Some(e) => {
                         let paid = fee_paid(rpc, &tx, compute_units, fee).await;
                         tracing::debug!(%sig, paid, "landed and failed: {e}");
+                        stats.paid(paid);
                         stats.failed_transactions.fetch_add(1, Ordering::Relaxed);
                         stats
                             .failed_transaction_fees_lamports
@@ -134,8 +138,23 @@ pub async fn send(
     }
 }
 
+/// The fee a transaction pays: the base fee per signature plus the priority fee it asked
+/// for.
+fn fee_of(
+    tx: &solana_transaction::Transaction,
+    compute_units: u32,
+    micro_lamports_per_cu: u64,
+) -> u64 {
+    let priority = (compute_units as u64)
+        .saturating_mul(micro_lamports_per_cu)
+        .div_ceil(1_000_000);
+    BASE_FEE_PER_SIGNATURE
+        .saturating_mul(tx.signatures.len() as u64)
+        .saturating_add(priority)
+}
+
 /// The fee a transaction that landed (and failed) paid: what the cluster says its message
-/// costs, else the base fee per signature plus the priority fee it asked for.
+/// costs, else `fee_of`.
 async fn fee_paid(
     rpc: &RpcClient,
     tx: &solana_transaction::Transaction,
@@ -145,16 +164,11 @@ async fn fee_paid(
     if let Ok(fee) = rpc.get_fee_for_message(&tx.message).await {
         return fee;
     }
-    let priority = (compute_units as u64)
-        .saturating_mul(micro_lamports_per_cu)
-        .div_ceil(1_000_000);
-    BASE_FEE_PER_SIGNATURE
-        .saturating_mul(tx.signatures.len() as u64)
-        .saturating_add(priority)
+    fee_of(tx, compute_units, micro_lamports_per_cu)
 }
 
 /// Lamports per signature on every cluster today.
-const BASE_FEE_PER_SIGNATURE: u64 = 5_000;
+pub const BASE_FEE_PER_SIGNATURE: u64 = 5_000;
 
 /// How often an unconfirmed transaction is sent again.
 const RESEND_EVERY: Duration = Duration::from_secs(1);

@@ -32,6 +32,14 @@ pub struct KeeperStats {
     pub failed_transactions: AtomicU64,
     /// The fees those paid, lamports.
     pub failed_transaction_fees_lamports: AtomicU64,
+    /// Attestations the cap held back (`max_attestations_per_hour`): it bites.
+    pub attestations_capped: AtomicU64,
+    /// Fees paid by every transaction that landed, lamports.
+    pub fees_paid_lamports: AtomicU64,
+    /// The keeper's wallet balance as last read, lamports.
+    pub balance_lamports: AtomicU64,
+    /// Days of fees the balance covers at the current rate (×100; u64::MAX unknown).
+    pub fee_days_left_centi: AtomicU64,
     /// Rounds on which a primary was down by quorum but no standby was quorum-healthy, so
     /// the chain would (rightly) not migrate: the group needs an operator.
     pub blocked_failovers: AtomicU64,
@@ -44,6 +52,8 @@ pub struct KeeperStats {
     pub in_set: AtomicBool,
     /// Attestations by what triggered them (`attest::Trigger::label`).
     pub attestations_by_trigger: Mutex<BTreeMap<&'static str, u64>>,
+    /// Fees paid in the last hour, with when: the rate days-left is reckoned at.
+    pub recent_fees: Mutex<std::collections::VecDeque<(std::time::Instant, u64)>>,
     /// This keeper's latest view of each endpoint.
     pub endpoints: Mutex<BTreeMap<u32, EndpointGauges>>,
     /// Per keeper in the set: the slot of its last attestation (0 = never), for spotting
@@ -66,9 +76,38 @@ pub struct EndpointGauges {
     pub verdict: u8,
     pub consecutive_bad: u8,
     pub consecutive_good: u8,
+    /// Counted keepers (by the chain's ballot) that reached the endpoint, and that could
+    /// not: both non-zero is an endpoint reachable by some keepers only.
+    pub keepers_reaching: u8,
+    pub keepers_not_reaching: u8,
 }
 
 impl KeeperStats {
+    /// A transaction that landed paid `lamports`.
+    pub fn paid(&self, lamports: u64) {
+        self.fees_paid_lamports
+            .fetch_add(lamports, Ordering::Relaxed);
+        let now = std::time::Instant::now();
+        let mut recent = self.recent_fees.lock().unwrap();
+        recent.push_back((now, lamports));
+        while recent
+            .front()
+            .is_some_and(|(at, _)| now.duration_since(*at) > std::time::Duration::from_secs(3_600))
+        {
+            recent.pop_front();
+        }
+    }
+
+    /// Lamports a day at the rate of the last hour (of what has run of it, at least 10 min).
+    pub fn fee_rate_per_day(&self, running: std::time::Duration) -> u64 {
+        let recent = self.recent_fees.lock().unwrap();
+        let spent: u64 = recent.iter().map(|(_, f)| f).sum();
+        let window = running
+            .min(std::time::Duration::from_secs(3_600))
+            .max(std::time::Duration::from_secs(600));
+        spent.saturating_mul(86_400) / window.as_secs().max(1)
+    }
+
     pub fn record_probe(&self, p: &Probe) {
         self.probes.fetch_add(1, Ordering::Relaxed);
         if p.failed() {

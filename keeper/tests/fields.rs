@@ -76,6 +76,11 @@ const COVERED: &[(&str, &str, &str)] = &[
         "the_priority_fee_follows_the_market_up_to_the_cap",
     ),
     (
+        "max_attestations_per_hour",
+        "fields.rs",
+        "max_attestations_per_hour_caps_what_a_flapping_endpoint_costs",
+    ),
+    (
         "jitter_ms",
         "../src/migrator.rs",
         "jitter_ms_spaces_the_keepers_turns_and_zero_sends_all_at_once",
@@ -477,4 +482,38 @@ async fn the_priority_fee_follows_the_market_up_to_the_cap() {
             prices(&rec)
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_attestations_per_hour_caps_what_a_flapping_endpoint_costs() {
+    // One endpoint refusing connections half the time, in 600 ms phases: the primary's
+    // down vote comes and goes, and each change is one a failover waits on. Two keepers
+    // watch it (no quorum: nothing migrates), one capped at 1 an hour, one not.
+    let mut sb = sandbox(SandboxConfig {
+        endpoints: 1,
+        daemons: 0,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let capped = keeper(&mut sb, 0, &[("max_attestations_per_hour", "1".into())]).await;
+    let free = keeper(
+        &mut sb,
+        1,
+        &[("max_attestations_per_hour", "100000".into())],
+    )
+    .await;
+    sb.fault("ep0", Fault::Flapping { period_ms: 600 });
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let (c, f) = (
+        KeeperStats::get(&capped.attestations_sent),
+        KeeperStats::get(&free.attestations_sent),
+    );
+    assert!(
+        c <= lifeline_keeper::cap::BURST as u64 + 1,
+        "capped at 1 an hour: {c} attestations (the burst is {})",
+        lifeline_keeper::cap::BURST
+    );
+    assert!(KeeperStats::get(&capped.attestations_capped) > 0);
+    assert!(f > c, "uncapped: {f}, capped: {c}");
+    assert_eq!(KeeperStats::get(&free.attestations_capped), 0);
 }

@@ -1,4 +1,4 @@
-import { formatBps, formatMs, shortAddress, slotsAgo } from '../lib/format';
+import { formatBps, formatMs, fundsOf, shortAddress, slotsAgo } from '../lib/format';
 import type { Snapshot } from '../lib/live';
 import { effectiveQuorum, rowStatus, toleranceNote, type RowStatus } from '../lib/quorum';
 
@@ -11,7 +11,14 @@ function Key({ address }: { address: string | null }) {
   );
 }
 
-export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
+export function NetworkPanel({
+  snapshot,
+  balances = new Map(),
+}: {
+  snapshot: Snapshot;
+  /** Each keeper's wallet balance, lamports (read every 10 s). */
+  balances?: ReadonlyMap<string, bigint>;
+}) {
   const { network, topology, ballot, slot } = snapshot;
   const p = network.policy;
   const quorum = effectiveQuorum(p.quorum, network.keeperCount);
@@ -93,6 +100,7 @@ export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
                 <th>last attestation</th>
                 <th>seq</th>
                 <th>votes</th>
+                <th>funds</th>
               </tr>
             </thead>
             <tbody>
@@ -126,6 +134,9 @@ export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
                         snapshot={snapshot}
                       />
                     </td>
+                    <td data-testid={`keeper-funds-${k.index}`}>
+                      <Funds balance={balances.get(k.address)} livenessSlots={p.livenessSlots} />
+                    </td>
                   </tr>
                 );
               })}
@@ -134,6 +145,20 @@ export function NetworkPanel({ snapshot }: { snapshot: Snapshot }) {
         </div>
       </div>
     </section>
+  );
+}
+
+/** A keeper's balance and the days of fees it covers; flagged a week before it runs dry. */
+function Funds({ balance, livenessSlots }: { balance: bigint | undefined; livenessSlots: bigint }) {
+  if (balance === undefined) return <span className="muted">…</span>;
+  const f = fundsOf(balance, livenessSlots);
+  return (
+    <>
+      {f.sol} SOL
+      <div className={f.low ? 'badge bad' : 'muted small'} data-low={f.low}>
+        {f.low ? `low on funds: ~${f.days.toFixed(1)} days of fees` : `~${Math.floor(f.days)} days of fees`}
+      </div>
+    </>
   );
 }
 

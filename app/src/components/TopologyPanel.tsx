@@ -18,6 +18,7 @@ import {
   decideMigration,
   decideReadmission,
   quorumVerdict,
+  reachability,
   rowStatus,
   tallyAt,
   validCell,
@@ -36,6 +37,20 @@ const ROLE_ORDER: Record<number, number> = {
 
 const verdictClass = (v: string) =>
   v === 'healthy' ? 'ok' : v === 'down' ? 'bad' : v === 'degraded' || v === 'no quorum' ? 'warn' : 'muted';
+
+/** Flags an endpoint some keepers reach and others cannot. */
+function Reach({ reach, id }: { reach: { reached: number; not: number }; id: number }) {
+  if (reach.reached === 0 || reach.not === 0) return null;
+  return (
+    <div
+      className="badge warn"
+      data-testid={`partial-${id}`}
+      title="some keepers reach it, others cannot: a partition, or an endpoint picking its callers"
+    >
+      reachable by {reach.reached} of {reach.reached + reach.not} keepers
+    </div>
+  );
+}
 
 export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
   const { network, topology } = snapshot;
@@ -113,6 +128,7 @@ export function TopologyPanel({ snapshot }: { snapshot: Snapshot }) {
                           {t.pendingHealthy > 0 ? ` (+${t.pendingHealthy} on the way)` : ''}
                           {t.down > 0 && t.reason !== 0 ? ` · ${reasonName(t.reason)}` : ''}
                         </div>
+                        <Reach reach={reachability(snapshot, electorate, j)} id={e.id} />
                       </td>
                       <td className="small">
                         {t.observed > 0 ? (

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   causeName,
+  fundsOf,
   fixedText,
   formatBps,
   formatMs,
@@ -49,5 +50,19 @@ describe('format', () => {
   it('shortens keys but keeps short strings whole', () => {
     expect(shortAddress('5fFtQJk9m4BH217PNfKfcQEhMHBPS7GVgDtvBp1zH6eJ')).toBe('5fFt…H6eJ');
     expect(shortAddress('abc')).toBe('abc');
+  });
+});
+
+describe("a keeper's funds", () => {
+  it('counts days of fees at the steady state and flags a week or less', () => {
+    // default policy: a heartbeat every 250 slots (100 s), 864 a day at 5,000 lamports
+    const ok = fundsOf(100_000_000n, 750n);
+    expect(ok.days).toBeGreaterThan(23);
+    expect(ok.days).toBeLessThan(24);
+    expect(ok.low).toBe(false);
+    expect(ok.sol).toBe('0.1000');
+    expect(fundsOf(20_000_000n, 750n).low).toBe(true);
+    // a chattier policy spends faster
+    expect(fundsOf(100_000_000n, 150n).days).toBeLessThan(5);
   });
 });

@@ -81,3 +81,20 @@ export function slotsAgo(now: bigint, slot: bigint): string {
   const d = now - slot;
   return d === 1n ? '1 slot ago' : `${d} slots ago`;
 }
+
+/** Lamports per signature: a keeper's base fee per transaction. */
+const BASE_FEE = 5_000n;
+/** A keeper is low on funds below this many days of fees at the steady state. */
+export const LOW_FUNDS_DAYS = 7;
+
+/**
+ * What a keeper's balance covers: days of fees at its steady state under the policy (a
+ * heartbeat every third of `livenessSlots`, 400 ms slots) — the same figure as the
+ * keeper's `lifeline_keeper_fee_days_left` floor and `lifeline status`.
+ */
+export function fundsOf(balance: bigint, livenessSlots: bigint): { sol: string; days: number; low: boolean } {
+  const heartbeatMs = (livenessSlots / 3n > 0n ? livenessSlots / 3n : 1n) * 400n;
+  const perDay = (86_400_000n / heartbeatMs) * BASE_FEE;
+  const days = Number(balance) / Number(perDay > 0n ? perDay : 1n);
+  return { sol: (Number(balance) / 1e9).toFixed(4), days, low: days < LOW_FUNDS_DAYS };
+}

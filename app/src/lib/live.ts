@@ -50,15 +50,18 @@ export interface LiveCallbacks {
    * whose transaction could not be found (pruned by the RPC, or never readable).
    */
   onMigrations(migrations: MigrationEvidence[], unavailable: ReadonlySet<string>): void;
+  /** Each keeper's wallet balance (lamports), read every `balanceMs`. */
+  onBalances?(balances: ReadonlyMap<string, bigint>): void;
 }
 
 export interface LiveOptions {
   pollMs: number;
   resyncMs: number;
   resubscribeMs: number;
+  balanceMs: number;
 }
 
-const DEFAULTS: LiveOptions = { pollMs: 1_500, resyncMs: 10_000, resubscribeMs: 5_000 };
+const DEFAULTS: LiveOptions = { pollMs: 1_500, resyncMs: 10_000, resubscribeMs: 5_000, balanceMs: 10_000 };
 const COMMITMENT = 'confirmed' as const;
 const EVIDENCE_RETRY_MS = 3_000;
 const EVIDENCE_TRIES = 20;
@@ -84,6 +87,7 @@ export class LiveNetwork {
   private readonly evidenceTries = new Map<string, { tries: number; nextAt: number }>();
   private readonly evidenceUnavailable = new Set<string>();
   private evidenceBusy = false;
+  private keepers: Address[] = [];
 
   constructor(
     private readonly config: DashboardConfig,
@@ -116,6 +120,7 @@ export class LiveNetwork {
     this.health({ kind: 'connecting' });
     const network = await this.resolveNetwork();
     if (!network) return;
+    void this.followBalances();
     await watchNetworkState({
       rpc: this.rpc,
       rpcSubscriptions: this.subscriptions,
@@ -164,13 +169,34 @@ export class LiveNetwork {
     return null;
   }
 
+  /** Reads the keepers' balances every `balanceMs` (what flags a keeper low on funds). */
+  private async followBalances() {
+    while (!this.stopped) {
+      if (this.keepers.length > 0 && this.callbacks.onBalances) {
+        try {
+          const { value } = await this.rpc
+            .getMultipleAccounts(this.keepers, { commitment: COMMITMENT, encoding: 'base64' })
+            .send({ abortSignal: this.abort.signal });
+          const balances = new Map<string, bigint>();
+          this.keepers.forEach((k, i) => balances.set(k, value[i]?.lamports ?? 0n));
+          if (!this.stopped) this.callbacks.onBalances(balances);
+        } catch {
+          // the health banner already says when the RPC is unreachable
+        }
+      }
+      await sleep(this.keepers.length > 0 ? this.options.balanceMs : 500, this.abort.signal);
+    }
+  }
+
   private publish(state: NetworkState) {
     if (this.stopped) return;
     const topology = topologyModel(state.topology.address, state.topology.data);
     this.health({ kind: 'live', transport: this.transport });
+    const network = networkModel(state.network.address, state.network.data);
+    this.keepers = network.keepers.map((k) => k.address);
     this.callbacks.onSnapshot({
       slot: state.slot,
-      network: networkModel(state.network.address, state.network.data),
+      network,
       topology,
       ballot: ballotModel(state.ballot.address, state.ballot.data),
     });

@@ -23,6 +23,8 @@ export const ROLE = { primary: 1, standby: 2, quarantined: 3, retired: 4 } as co
 export const NO_ENDPOINT = 0xffffffff;
 /** Ballot cell flags (programs/lifeline/src/state/ballot.rs): what the keeper observed… */
 export const OBS_UNREACHABLE = 1 << 0;
+/** …answered with a slot or time beyond the keeper's trusted reference (from the future). */
+export const OBS_FUTURE = 1 << 2;
 export const OBS_DIVERGENT = 1 << 1;
 /** …and the votes the program computed from its streaks when the attestation landed. */
 export const VOTE_DOWN = 1 << 6;

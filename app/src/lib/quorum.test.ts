@@ -9,10 +9,13 @@ import {
   lowerMedian,
   mayBecomeHealthy,
   quorumVerdict,
+  reachability,
   rowStatus,
+  validCell,
   type RowStatus,
   type Tally,
 } from './quorum';
+import { OBS_UNREACHABLE } from './model';
 import { decodeCase, fixtureCases } from './testing';
 
 const tally = (t: Partial<Tally>): Tally => ({ ...emptyTally(), ...t });
@@ -77,5 +80,21 @@ describe('keeper rows', () => {
   it('cover every reason in the generated cases', () => {
     const kinds = new Set<RowStatus['kind']>(statuses.map((s) => s.status.kind));
     expect([...kinds].sort()).toEqual(['ahead', 'counted', 'none', 'old policy', 'silent']);
+  });
+});
+
+describe('reachability', () => {
+  it('counts the counted keepers that reached an endpoint and those that could not', () => {
+    const chain = decodeCase(fixtureCases.find((c) => collect(decodeCase(c)).counted.length >= 2)!);
+    const electorate = collect(chain);
+    const j = chain.topology.endpoints.findIndex((_, k) =>
+      electorate.counted.some(({ row }) => validCell(chain.topology, row, k)),
+    );
+    const before = reachability(chain, electorate, j);
+    const target = electorate.counted.find(
+      ({ row }) => validCell(chain.topology, row, j) && (row.votes[j]!.flags & OBS_UNREACHABLE) === 0,
+    )!;
+    target.row.votes[j]!.flags |= OBS_UNREACHABLE;
+    expect(reachability(chain, electorate, j)).toEqual({ reached: before.reached - 1, not: before.not + 1 });
   });
 });

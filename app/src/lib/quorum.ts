@@ -76,6 +76,22 @@ export function validCell(topology: TopologyModel, row: RowModel, j: number): bo
 export const verdictSinceSlot = (row: RowModel, j: number): bigint =>
   subU64(row.submittedSlot, BigInt(row.votes[j].verdictAgeSlots));
 
+/**
+ * How many counted keepers reached endpoint `j` with their latest attestation, and how many
+ * could not: both above 0 is an endpoint reachable by some keepers only (a partition, or
+ * an endpoint picking its callers). `lifeline status` and the keepers' metrics say the same.
+ */
+export function reachability(chain: Chain, electorate: Electorate, j: number): { reached: number; not: number } {
+  let reached = 0;
+  let not = 0;
+  for (const { row } of electorate.counted) {
+    if (!validCell(chain.topology, row, j)) continue;
+    if ((row.votes[j].flags & OBS_UNREACHABLE) !== 0) not++;
+    else reached++;
+  }
+  return { reached, not };
+}
+
 /** Cut off = reached nothing: at least two valid cells and every one unreachable. */
 function isCutOff(topology: TopologyModel, row: RowModel): boolean {
   let observed = 0;

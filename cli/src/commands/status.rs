@@ -3,6 +3,8 @@
 //! tolerates, every keeper and when it last attested, each group's endpoints with the
 //! keepers' verdict in words (and how long quarantine and probation have left), and the
 //! recent migrations with the transactions that made them. `--json` carries all of it.
+use std::collections::BTreeMap;
+
 use anchor_lang::prelude::Pubkey;
 use lifeline::engine::ballot::cell_verdict;
 use lifeline::engine::policy::{effective_quorum, fault_tolerance};
@@ -32,7 +34,8 @@ pub async fn run(a: StatusArgs) -> Result<(), Failure> {
     let state = chain.state(&network).await?;
     let records: Vec<_> = state.topology.recent_migrations().copied().collect();
     let signatures = history::migration_signatures(&chain.rpc, &network, &records).await;
-    let (text, json) = render(&network, &state, &signatures);
+    let balances = keeper_balances(&chain, &state).await;
+    let (text, json) = render(&network, &state, &signatures, &balances);
     if a.json {
         println!(
             "{}",
@@ -43,6 +46,27 @@ pub async fn run(a: StatusArgs) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// Each keeper's balance, by key (missing when it cannot be read).
+async fn keeper_balances(chain: &Chain, state: &ChainState) -> BTreeMap<Pubkey, u64> {
+    let keys: Vec<Pubkey> = state
+        .network
+        .keepers
+        .iter()
+        .filter(|k| !k.is_empty())
+        .map(|k| k.keeper)
+        .collect();
+    let Ok(accounts) = chain.rpc.get_multiple_accounts(&keys).await else {
+        return BTreeMap::new();
+    };
+    keys.into_iter()
+        .zip(accounts)
+        .map(|(k, a)| (k, a.map_or(0, |a| a.lamports)))
+        .collect()
+}
+
+/// A keeper is low on funds below this many days of fees at the steady state.
+pub const LOW_FUNDS_DAYS: f64 = 7.0;
 
 /// Seconds for `slots` at 400 ms.
 fn secs(slots: u64) -> String {
@@ -63,6 +87,23 @@ fn verdict_counts(snap: &Snapshot, e: &Electorate, j: usize) -> [u8; 4] {
     let mut counts = [0u8; 4];
     for c in e.counted.iter().filter(|c| !c.cut_off) {
         counts[cell_verdict(snap.topology, c.report, j) as usize] += 1;
+    }
+    counts
+}
+
+/// How many counted keepers' cells for endpoint `j` say it could not be reached, and how
+/// many reached it. Both non-zero: reachable by some keepers only.
+fn reachability(snap: &Snapshot, e: &Electorate, j: usize) -> (usize, usize) {
+    let mut counts = (0, 0);
+    for c in &e.counted {
+        if cell_verdict(snap.topology, c.report, j) == lifeline::state::Verdict::Unknown {
+            continue;
+        }
+        if c.report.votes[j].unreachable() {
+            counts.0 += 1;
+        } else {
+            counts.1 += 1;
+        }
     }
     counts
 }
@@ -116,6 +157,7 @@ fn readmission_wait(snap: &Snapshot, e: &Electorate, x: &Endpoint, j: usize) -> 
 struct Report<'a> {
     key: &'a Pubkey,
     state: &'a ChainState,
+    balances: &'a BTreeMap<Pubkey, u64>,
     snap: &'a Snapshot<'a>,
     electorate: &'a Electorate<'a>,
     quorum: usize,
@@ -201,8 +243,24 @@ impl Report<'_> {
                     secs(now.saturating_sub(at))
                 ),
             };
+            let balance = self.balances.get(&k.keeper).copied();
+            let days = balance.map(|b| {
+                lifeline_keeper::wallet::days_left(
+                    b,
+                    lifeline_keeper::wallet::steady_fees_per_day(&n.policy),
+                )
+            });
+            let low = days.is_some_and(|d| d < LOW_FUNDS_DAYS);
+            let funds = match (balance, days) {
+                (Some(b), Some(d)) => format!(
+                    "  {:.4} SOL, ~{d:.0} days of fees{}",
+                    b as f64 / 1e9,
+                    if low { "  [LOW ON FUNDS]" } else { "" }
+                ),
+                _ => String::new(),
+            };
             self.line(format!(
-                "  {}  {:<16} {:<16} {standing}",
+                "  {}  {:<16} {:<16} {standing}{funds}",
                 k.keeper,
                 k.region(),
                 k.provider()
@@ -212,6 +270,7 @@ impl Report<'_> {
                 "seq": row.seq, "last_attested_slot": attested, "counting": counted.is_some(),
                 "cut_off": counted.is_some_and(|c| c.cut_off),
                 "silent": attested.is_some() && counted.is_none() && row.topology_epoch >= t.policy_epoch,
+                "balance_lamports": balance, "fee_days_left": days, "low_funds": low,
             }));
         }
         json
@@ -256,6 +315,13 @@ impl Report<'_> {
             e.id,
             e.url()
         ));
+        let (unreachable_by, reached_by) = reachability(snap, electorate, j);
+        if unreachable_by > 0 && reached_by > 0 {
+            self.line(format!(
+                "      reachable by {reached_by} of {} keepers only: a partition, or an endpoint picking its callers",
+                reached_by + unreachable_by
+            ));
+        }
         if tl.observed > 0 {
             self.line(format!(
                 "      medians over {} keepers: latency {} ms, lag {} slots, errors {:.1} %",
@@ -294,6 +360,7 @@ impl Report<'_> {
             "reason": (tl.down as usize >= quorum).then(|| describe::reason(tl.reason)),
             "votes": { "down": tl.down, "healthy": tl.healthy, "probation": tl.probation },
             "verdicts": { "healthy": healthy, "degraded": degraded, "down": down, "observed": tl.observed },
+            "reachable_by": reached_by, "unreachable_by": unreachable_by,
             "medians": (tl.observed > 0).then(|| json!({
                 "latency_ms": tl.median_latency_ms, "slot_lag": tl.median_slot_lag, "error_bps": tl.median_error_bps,
             })),
@@ -344,6 +411,7 @@ pub fn render(
     network_key: &Pubkey,
     state: &ChainState,
     signatures: &[Option<String>],
+    balances: &BTreeMap<Pubkey, u64>,
 ) -> (String, Value) {
     let (n, t) = (&*state.network, &*state.topology);
     let snap = state.snapshot();
@@ -352,6 +420,7 @@ pub fn render(
     let mut r = Report {
         key: network_key,
         state,
+        balances,
         snap: &snap,
         electorate: &electorate,
         quorum: effective_quorum(&n.policy, keepers),
