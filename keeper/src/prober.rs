@@ -31,7 +31,10 @@ pub struct Prober {
     schedule: BTreeMap<u32, Instant>,
     /// Probes in flight per endpoint: when each started.
     in_flight: BTreeMap<u32, Vec<Instant>>,
-    probes: JoinSet<(Probe, Instant)>,
+    probes: JoinSet<(Probe, Instant, Target)>,
+    /// What each endpoint id is (URL and kind) as last read: a probe started before it
+    /// changed says nothing about what it is now.
+    identities: BTreeMap<u32, (String, EndpointKind)>,
     /// The chain as last read, and when.
     state: Option<(ChainState, Instant)>,
     attest: watch::Sender<Option<AttestRequest>>,
@@ -40,6 +43,8 @@ pub struct Prober {
     started: Instant,
     /// Per endpoint, from the chain's ballot: counted keepers reaching it, and not.
     reachability: BTreeMap<u32, (u8, u8)>,
+    /// The slots endpoints reported lately (what corroborates another endpoint's).
+    recent_slots: RecentSlots,
 }
 
 impl Prober {
@@ -63,6 +68,8 @@ impl Prober {
             nudge,
             started: Instant::now(),
             reachability: BTreeMap::new(),
+            identities: BTreeMap::new(),
+            recent_slots: RecentSlots::default(),
         }
     }
 
@@ -81,11 +88,11 @@ impl Prober {
             tokio::select! {
                 _ = tokio::time::sleep_until(wake.into()) => {}
                 Some(done) = self.probes.join_next(), if !self.probes.is_empty() => {
-                    if let Ok((probe, started)) = done {
-                        self.complete(probe, started, interval, confirm);
+                    if let Ok((probe, started, target)) = done {
+                        self.complete_for(probe, started, &target, interval, confirm);
                     }
-                    while let Some(Ok((probe, started))) = self.probes.try_join_next() {
-                        self.complete(probe, started, interval, confirm);
+                    while let Some(Ok((probe, started, target))) = self.probes.try_join_next() {
+                        self.complete_for(probe, started, &target, interval, confirm);
                     }
                     self.decide();
                 }
@@ -115,6 +122,17 @@ impl Prober {
                 self.reachability = reachability(&state);
                 let live: Vec<u32> = state.topology.endpoints().iter().map(|e| e.id).collect();
                 self.tracker.retain(|id| live.contains(&id));
+                // An endpoint whose URL (or kind) changed is another server: forget what
+                // was seen of the old one.
+                for e in state.topology.endpoints() {
+                    let identity = (e.url().to_string(), e.kind().unwrap_or(EndpointKind::Other));
+                    let known = self.identities.insert(e.id, identity.clone());
+                    if known.is_some_and(|k| k != identity) {
+                        self.tracker.retain(|id| id != e.id);
+                        self.schedule.remove(&e.id);
+                    }
+                }
+                self.identities.retain(|id, _| live.contains(id));
                 if let Some((_, row)) = state.report_of(&self.shared.keypair.pubkey()) {
                     for (j, e) in state.topology.endpoints().iter().enumerate() {
                         let cell = &row.votes[j];
@@ -202,7 +220,7 @@ impl Prober {
                 now + Duration::from_millis(self.shared.config.probe_interval_ms),
             );
             self.probes
-                .spawn(async move { (probers.probe(&t, timeout).await, now) });
+                .spawn(async move { (probers.probe(&t, timeout).await, now, t) });
         }
     }
 
@@ -223,6 +241,26 @@ impl Prober {
             Some(_) => now + Duration::from_millis(5),
             None => cadence,
         }
+    }
+
+    /// A finished probe of `target`: folded in, unless the endpoint is no longer what was
+    /// probed (its URL or kind changed meanwhile).
+    fn complete_for(
+        &mut self,
+        probe: Probe,
+        started: Instant,
+        target: &Target,
+        interval: Duration,
+        confirm: Duration,
+    ) {
+        let current = self.identities.get(&target.id);
+        if current.is_some_and(|(url, kind)| *url != target.url || *kind != target.kind) {
+            if let Some(v) = self.in_flight.get_mut(&target.id) {
+                v.retain(|s| *s != started);
+            }
+            return;
+        }
+        self.complete(probe, started, interval, confirm);
     }
 
     /// Folds a finished probe into the tracker and schedules the endpoint's next probe:
@@ -254,19 +292,26 @@ impl Prober {
             probe.outcome = Outcome::Failed;
         }
         let reference = self.references.for_endpoint(endpoint.url());
-        // A slot beyond the trusted reference is an answer from the future: failed, and
-        // never used as anything's floor.
-        if let (Some(slot), Some(r)) = (probe.slot(), reference) {
-            if slot > r.saturating_add(crate::window::FUTURE_TOLERANCE_SLOTS) {
+        // A slot beyond what the keeper trusts (and what the other endpoints corroborate)
+        // is an answer from the future: failed, and never used as anything's floor.
+        if let Some(slot) = probe.slot() {
+            let others = self
+                .recent_slots
+                .others(probe.endpoint_id, self.references.slot_ms());
+            self.recent_slots.record(probe.endpoint_id, slot);
+            if crate::window::from_the_future(slot, reference, others) {
                 probe.outcome = Outcome::Future;
             }
         }
         self.shared.stats.record_probe(&probe);
         let window = self.shared.config.error_window(&policy);
-        let at_ms = self.started.elapsed().as_millis() as u64;
+        let clock = crate::window::Clock {
+            at_ms: self.started.elapsed().as_millis() as u64,
+            slot_ms: self.references.slot_ms(),
+        };
         let o = self
             .tracker
-            .observe_at(&policy, &probe, reference, window, at_ms);
+            .observe_at(&policy, &probe, reference, window, clock);
         let judged = lifeline::engine::ballot::judge(&policy, &o);
         tracing::trace!(
             endpoint = probe.endpoint_id,
@@ -283,10 +328,14 @@ impl Prober {
         let suspect = judged.verdict != lifeline::state::Verdict::Healthy
             || o.stalled_slots > 0
             || !matches!(probe.outcome, Outcome::Ok(_));
+        // The next probe, a little early or late (up to a tenth of the interval): an
+        // endpoint cannot pick keepers out by a fixed cadence.
+        let spread = (interval / 10).as_millis() as u64;
+        let jitter = Duration::from_millis(crate::probe::variant() % (spread + 1));
         let next = if suspect {
             Instant::now() + confirm
         } else {
-            started + interval
+            started + interval - interval / 20 + jitter
         };
         self.schedule.insert(probe.endpoint_id, next);
         self.shared.stats.endpoints.lock().unwrap().insert(
@@ -329,7 +378,12 @@ impl Prober {
             return;
         }
         let ids: Vec<u32> = self.targets().iter().map(|t| t.id).collect();
-        let observations = self.tracker.observations(&ids);
+        let Some(observations) = self.tracker.observations(&ids) else {
+            // not every endpoint probed yet (a start, or a new endpoint): the probes are
+            // on their way, within the probe timeout
+            self.nudge.send_modify(|n| *n += 1);
+            return;
+        };
         let row = state
             .report_of(&self.shared.keypair.pubkey())
             .map(|(_, r)| r);
@@ -355,6 +409,41 @@ impl Prober {
         self.state
             .as_ref()
             .map_or(Duration::ZERO, |(_, at)| at.elapsed())
+    }
+}
+
+/// The slot each endpoint last reported and when it first did: what corroborates another
+/// endpoint's claim to be ahead of the keeper's own reference. A slot an endpoint reported
+/// proves the cluster had reached it then, and the cluster has moved on at its pace since:
+/// a frozen endpoint's last slot still vouches for a live one.
+#[derive(Default)]
+struct RecentSlots {
+    latest: BTreeMap<u32, (u64, Instant)>,
+}
+
+impl RecentSlots {
+    /// Reports older than this vouch for nothing.
+    const FRESH: Duration = Duration::from_secs(60);
+
+    fn record(&mut self, endpoint_id: u32, slot: u64) {
+        let e = self
+            .latest
+            .entry(endpoint_id)
+            .or_insert((slot, Instant::now()));
+        if e.0 != slot {
+            *e = (slot, Instant::now());
+        }
+    }
+
+    /// The furthest the other endpoints' reports vouch the cluster is now, at `slot_ms`.
+    fn others(&self, endpoint_id: u32, slot_ms: u64) -> Option<u64> {
+        self.latest
+            .iter()
+            .filter(|(id, (_, at))| **id != endpoint_id && at.elapsed() <= Self::FRESH)
+            .map(|(_, (slot, at))| {
+                slot.saturating_add(at.elapsed().as_millis() as u64 / slot_ms.max(1))
+            })
+            .max()
     }
 }
 

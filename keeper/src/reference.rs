@@ -104,6 +104,21 @@ impl References {
         self.for_endpoint("")
     }
 
+    /// The cluster's slot length as the reference paced it over its recent slots (ms),
+    /// `window::SLOT_MS` until it has seen enough; kept within 20 ms – 5 s.
+    pub fn slot_ms(&self) -> u64 {
+        let arrivals = self.arrivals.lock().unwrap();
+        let newest = arrivals.iter().next_back();
+        let oldest = arrivals.iter().rev().take(64).last();
+        match (oldest, newest) {
+            (Some((&s0, t0)), Some((&s1, t1))) if s1 > s0 + 4 => {
+                let ms = t1.saturating_duration_since(*t0).as_millis() as u64 / (s1 - s0);
+                ms.clamp(20, 5_000)
+            }
+            _ => crate::window::SLOT_MS,
+        }
+    }
+
     /// The sources polled over HTTP (the keeper's RPCs).
     pub fn rpc_sources(&self) -> Vec<String> {
         self.sources
@@ -166,6 +181,18 @@ mod tests {
             0,
             "the reference is not there yet"
         );
+    }
+
+    #[test]
+    fn the_slot_length_is_paced_from_the_reference() {
+        let r = References::new(&["http://a".to_string()], Duration::from_secs(60));
+        assert_eq!(r.slot_ms(), crate::window::SLOT_MS, "nothing seen yet");
+        for slot in 0..10 {
+            r.record("http://a", slot);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let ms = r.slot_ms();
+        assert!((20..60).contains(&ms), "{ms}");
     }
 
     #[test]

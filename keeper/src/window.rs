@@ -80,9 +80,30 @@ pub fn error_window(policy: &Policy) -> usize {
 /// endpoint's processed slot can be a few slots ahead of the last poll.
 pub const FUTURE_TOLERANCE_SLOTS: u64 = 8;
 
-/// The slot length stalls are measured in (mainnet's target): a stall is time passing
-/// while the slot stands still, not the size of the reference's jumps.
+/// Whether an answer for `slot` is from the future: further ahead than
+/// `FUTURE_TOLERANCE_SLOTS` of both the keeper's trusted reference and the highest slot
+/// any *other* endpoint reported lately. A lone endpoint cannot lie its way past that;
+/// endpoints that agree with each other are not called liars because the keeper's own
+/// RPC lags (their lag is still measured from the trusted reference alone).
+pub fn from_the_future(slot: u64, reference: Option<u64>, others: Option<u64>) -> bool {
+    match reference.max(others) {
+        Some(ceiling) => slot > ceiling.saturating_add(FUTURE_TOLERANCE_SLOTS),
+        None => false,
+    }
+}
+
+/// The slot length stalls are measured in when the keeper has not measured its cluster's
+/// (mainnet's target): a stall is time passing while the slot stands still, not the size
+/// of the reference's jumps.
 pub const SLOT_MS: u64 = 400;
+
+/// When a probe is folded in: the time (ms on any clock that only moves forward) and the
+/// cluster's slot length as the keeper measures it (its reference's pace).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clock {
+    pub at_ms: u64,
+    pub slot_ms: u64,
+}
 
 /// One endpoint's state across probes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -97,6 +118,8 @@ pub struct EndpointState {
     pub consecutive_good: u8,
     /// The last observation made (what an attestation would carry now).
     pub last: Option<ObservationInput>,
+    /// How the last probe went.
+    pub last_outcome: Option<Outcome>,
 }
 
 /// Tracks every endpoint's state and turns probes into observations.
@@ -134,11 +157,38 @@ impl Tracker {
         self.endpoints.retain(|id, _| keep(*id));
     }
 
-    /// The latest observation of each endpoint in `ids` that has one.
-    pub fn observations(&self, ids: &[u32]) -> Vec<ObservationInput> {
-        ids.iter()
-            .filter_map(|id| self.endpoints.get(id).and_then(|s| s.last))
-            .collect()
+    /// The latest observation of each endpoint in `ids`, once every one of them has been
+    /// probed (None before: a restarted keeper's first attestation would otherwise leave
+    /// out — and so withdraw its votes on — the endpoints it has not probed yet).
+    ///
+    /// When every one of them (two or more) last timed out or could not be reached, the
+    /// keeper is the likely cause (a blackhole partition drops packets rather than refusing
+    /// them): the time-outs are attested as unreachable, so the program discounts this
+    /// keeper's down votes as it does a keeper whose probes are refused.
+    pub fn observations(&self, ids: &[u32]) -> Option<Vec<ObservationInput>> {
+        let states: Vec<&EndpointState> = ids
+            .iter()
+            .map(|id| self.endpoints.get(id).filter(|s| s.last.is_some()))
+            .collect::<Option<_>>()?;
+        let blackholed = states.len() >= 2
+            && states.iter().all(|s| {
+                matches!(
+                    s.last_outcome,
+                    Some(Outcome::TimedOut | Outcome::Unreachable)
+                )
+            });
+        Some(
+            states
+                .iter()
+                .filter_map(|s| s.last)
+                .map(|mut o| {
+                    if blackholed {
+                        o.flags |= OBS_UNREACHABLE;
+                    }
+                    o
+                })
+                .collect(),
+        )
     }
 
     /// Folds one probe into its endpoint's state. `reference` is the cluster slot from the
@@ -163,28 +213,24 @@ impl Tracker {
         reference: Option<u64>,
         window: usize,
     ) -> ObservationInput {
-        let at_ms = reference.unwrap_or(0).saturating_mul(SLOT_MS);
-        self.observe_at(policy, probe, reference, window, at_ms)
+        let clock = Clock {
+            at_ms: reference.unwrap_or(0).saturating_mul(SLOT_MS),
+            slot_ms: SLOT_MS,
+        };
+        self.observe_at(policy, probe, reference, window, clock)
     }
 
-    /// Folds one probe into its endpoint's state at time `at_ms`. A slot further ahead
-    /// of `reference` than `FUTURE_TOLERANCE_SLOTS` makes the probe an answer from the
-    /// future.
+    /// Folds one probe into its endpoint's state at `clock` (a probe `from_the_future`
+    /// judged as such arrives as `Outcome::Future`).
     pub fn observe_at(
         &mut self,
         policy: &Policy,
         probe: &Probe,
         reference: Option<u64>,
         window: usize,
-        at_ms: u64,
+        clock: Clock,
     ) -> ObservationInput {
-        let mut probe = *probe;
-        if let (Some(slot), Some(reference)) = (probe.slot(), reference) {
-            if slot > reference.saturating_add(FUTURE_TOLERANCE_SLOTS) {
-                probe.outcome = Outcome::Future;
-            }
-        }
-        let probe = &probe;
+        let Clock { at_ms, slot_ms } = clock;
         let window = window.max(1);
         let s = self.endpoints.entry(probe.endpoint_id).or_default();
         s.recent.push_back(probe.failed());
@@ -202,7 +248,7 @@ impl Tracker {
                 let stalled = match s.last_slot {
                     Some((last, seen_at, since_ms)) if last == slot => reference
                         .saturating_sub(seen_at)
-                        .min(at_ms.saturating_sub(since_ms) / SLOT_MS),
+                        .min(at_ms.saturating_sub(since_ms) / slot_ms.max(1)),
                     _ => {
                         s.last_slot = Some((slot, reference, at_ms));
                         0
@@ -255,6 +301,7 @@ impl Tracker {
         o.consecutive_bad = s.consecutive_bad;
         o.consecutive_good = s.consecutive_good;
         s.last = Some(o);
+        s.last_outcome = Some(probe.outcome);
         o
     }
 }
@@ -355,48 +402,104 @@ mod tests {
     #[test]
     fn a_slot_from_the_future_is_a_failed_answer_never_a_floor() {
         let p = policy();
-        let mut t = Tracker::default();
-        t.observe(&p, &ok(1, 1_000, 20), Some(1_000));
         // a few slots ahead of the reference is an honest node polled later
-        let o = t.observe(&p, &ok(1, 1_000 + FUTURE_TOLERANCE_SLOTS, 20), Some(1_000));
-        assert_eq!(verdict(&p, &o).0, Verdict::Healthy);
+        assert!(!from_the_future(
+            1_000 + FUTURE_TOLERANCE_SLOTS,
+            Some(1_000),
+            None
+        ));
         for slot in [
             1_000 + FUTURE_TOLERANCE_SLOTS + 1,
             1_001_000,
             1 << 63,
             u64::MAX,
         ] {
-            let o = t.observe(&p, &ok(1, slot, 20), Some(1_000));
-            assert_eq!(o.flags & OBS_FUTURE, OBS_FUTURE, "{slot}");
-            assert_eq!(verdict(&p, &o), (Verdict::Down, Reason::Future), "{slot}");
-            assert_eq!(o.slot_lag, 0);
+            assert!(from_the_future(slot, Some(1_000), None), "{slot}");
+            // nor does an honest other endpoint (at the reference) vouch for it
+            assert!(from_the_future(slot, Some(1_000), Some(1_000)), "{slot}");
         }
+        // the keeper's own RPC lagging 20 slots: endpoints that agree are not liars
+        assert!(!from_the_future(1_020, Some(1_000), Some(1_021)));
+        // without any reference there is nothing to call the future
+        assert!(!from_the_future(u64::MAX, None, None));
+
+        let mut t = Tracker::default();
+        t.observe(&p, &ok(1, 1_000, 20), Some(1_000));
+        let o = t.observe(&p, &with(1, Outcome::Future, 20), Some(1_000));
+        assert_eq!(o.flags & OBS_FUTURE, OBS_FUTURE);
+        assert_eq!(verdict(&p, &o), (Verdict::Down, Reason::Future));
+        assert_eq!(o.slot_lag, 0);
         // honest again: judged by its real slot at once, the future left nothing behind
         let o = t.observe(&p, &ok(1, 1_001, 20), Some(1_001));
         assert_eq!(o.flags & OBS_FUTURE, 0);
         assert_eq!((o.slot_lag, o.stalled_slots), (0, 0));
-        // without a reference there is nothing to call the future
-        let o = t.observe(&p, &ok(2, u64::MAX, 20), None);
-        assert_eq!(o.flags & OBS_FUTURE, 0);
+    }
+
+    #[test]
+    fn nothing_is_attested_before_every_endpoint_was_probed_once() {
+        let p = policy();
+        let mut t = Tracker::default();
+        // a restarted keeper: seeded from its row, nothing probed yet
+        t.seed(1, Verdict::Down, 5);
+        t.seed(2, Verdict::Healthy, 5);
+        assert_eq!(t.observations(&[1, 2]), None);
+        t.observe(&p, &ok(1, 100, 20), Some(100));
+        assert_eq!(t.observations(&[1, 2]), None, "endpoint 2 not probed yet");
+        t.observe(&p, &ok(2, 100, 20), Some(100));
+        assert_eq!(t.observations(&[1, 2]).map(|o| o.len()), Some(2));
+    }
+
+    #[test]
+    fn a_keeper_whose_every_probe_times_out_is_cut_off_like_one_refused() {
+        let p = policy();
+        let mut t = Tracker::default();
+        t.observe(&p, &with(1, Outcome::TimedOut, 1_000), Some(100));
+        t.observe(&p, &with(2, Outcome::TimedOut, 1_000), Some(100));
+        let obs = t.observations(&[1, 2]).unwrap();
+        assert!(
+            obs.iter().all(|o| o.flags & OBS_UNREACHABLE != 0),
+            "{obs:?}"
+        );
+        assert!(obs
+            .iter()
+            .all(|o| verdict(&p, o) == (Verdict::Down, Reason::Unreachable)));
+        // one endpoint answering: the others are slow, not this keeper cut off
+        t.observe(&p, &ok(2, 100, 20), Some(100));
+        let obs = t.observations(&[1, 2]).unwrap();
+        assert!(
+            obs.iter().all(|o| o.flags & OBS_UNREACHABLE == 0),
+            "{obs:?}"
+        );
+        // a single endpoint timing out is slow, whatever it is
+        let mut one = Tracker::default();
+        one.observe(&p, &with(1, Outcome::TimedOut, 1_000), Some(100));
+        assert_eq!(
+            one.observations(&[1]).unwrap()[0].flags & OBS_UNREACHABLE,
+            0
+        );
     }
 
     #[test]
     fn a_stall_is_time_passing_not_a_jump_of_the_reference() {
         let p = policy();
         let mut t = Tracker::default();
-        t.observe_at(&p, &ok(1, 500, 20), Some(500), 10, 10_000);
+        let at = |at_ms| Clock {
+            at_ms,
+            slot_ms: SLOT_MS,
+        };
+        t.observe_at(&p, &ok(1, 500, 20), Some(500), 10, at(10_000));
         // the reference jumps 100 slots at once (its source caught up): 20 ms passed
-        let o = t.observe_at(&p, &ok(1, 500, 20), Some(600), 10, 10_020);
+        let o = t.observe_at(&p, &ok(1, 500, 20), Some(600), 10, at(10_020));
         assert_eq!(o.stalled_slots, 0);
         assert_ne!(verdict(&p, &o).1, Reason::Stalled);
         // a second later the slot still stands: 2 slots of time, a stall
-        let o = t.observe_at(&p, &ok(1, 500, 20), Some(602), 10, 10_800);
+        let o = t.observe_at(&p, &ok(1, 500, 20), Some(602), 10, at(10_800));
         assert_eq!(o.stalled_slots, 2);
         assert_eq!(verdict(&p, &o), (Verdict::Down, Reason::Stalled));
         // time passing while the reference stands still is no stall either
-        let o = t.observe_at(&p, &ok(2, 700, 20), Some(700), 10, 20_000);
+        let o = t.observe_at(&p, &ok(2, 700, 20), Some(700), 10, at(20_000));
         assert_eq!(o.stalled_slots, 0);
-        let o = t.observe_at(&p, &ok(2, 700, 20), Some(700), 10, 30_000);
+        let o = t.observe_at(&p, &ok(2, 700, 20), Some(700), 10, at(30_000));
         assert_eq!(o.stalled_slots, 0);
     }
 
