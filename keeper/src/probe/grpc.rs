@@ -113,3 +113,18 @@ pub(super) async fn subscribe(session: &Session) -> StreamOutcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+    use yellowstone_grpc_proto::geyser::SubscribeUpdate;
+
+    proptest::proptest! {
+        /// Any bytes a Geyser endpoint sends as a message decode into an update or an error
+        /// — never a panic (tonic refuses more than the keeper's 64 KiB before this).
+        #[test]
+        fn any_protobuf_bytes_decode_or_fail_without_a_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
+            let _ = SubscribeUpdate::decode(&bytes[..]);
+        }
+    }
+}

@@ -98,6 +98,26 @@ pub fn oracle_age_ms(url: &str, body: &[u8], now_ms: u64) -> Result<Age, String>
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Any body an oracle answers, behind any pointer, is an age, the future, or a
+        /// failed answer — never a panic.
+        #[test]
+        fn any_oracle_answer_is_judged_without_a_panic(
+            pointer in "(/[a-z0-9~]{0,6}){0,6}",
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            now in proptest::prelude::any::<u64>(),
+        ) {
+            let _ = oracle_age_ms(&format!("http://o/p#{pointer}"), &body, now);
+        }
+
+        /// A JSON document with an arbitrary timestamp where the pointer looks.
+        #[test]
+        fn any_timestamp_is_judged_without_a_panic(ts in proptest::prelude::any::<i128>(), now in proptest::prelude::any::<u64>()) {
+            let body = format!(r#"{{"price":{{"publish_time":{ts}}}}}"#);
+            let _ = oracle_age_ms("http://o/p#/price/publish_time", body.as_bytes(), now);
+        }
+    }
+
     #[test]
     fn an_oracle_age_comes_from_the_pointed_timestamp_in_any_unit() {
         let url = "http://o/latest?id=SOL#/parsed/0/price/publish_time";

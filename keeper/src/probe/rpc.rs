@@ -259,6 +259,37 @@ mod tests {
         assert!(seen.len() >= 4, "the requests differ: {seen:?}");
     }
 
+    proptest::proptest! {
+        /// Whatever bytes an endpoint answers (up to the read cap), parsing them is a
+        /// failed answer or a probe result — never a panic.
+        #[test]
+        fn any_answer_parses_or_fails_without_a_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
+            if let Ok(replies) = serde_json::from_slice::<Vec<Reply>>(&bytes) {
+                let _ = rpc_answer(&replies);
+            }
+        }
+
+        /// JSON-shaped answers with arbitrary ids, types and nesting.
+        #[test]
+        fn any_json_batch_is_judged_without_a_panic(
+            ids in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..5),
+            slot in proptest::prelude::any::<u64>(),
+            text in ".{0,40}",
+        ) {
+            let answers: Vec<serde_json::Value> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| match i % 4 {
+                    0 => json!({"id": id, "result": slot}),
+                    1 => json!({"id": id, "result": text}),
+                    2 => json!({"id": id, "result": {"context": {"slot": slot}, "value": {"blockhash": text}}}),
+                    _ => json!({"id": id, "result": [[[{"x": text}]]]}),
+                })
+                .collect();
+            let _ = rpc_answer(&parse(json!(answers)));
+        }
+    }
+
     #[tokio::test]
     async fn a_closed_port_is_unreachable_not_slow() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -421,3 +421,31 @@ pub async fn probe_stream(
         divergent: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Any PubSub message (up to the frame cap) parses into what the stream reads, or
+        /// is refused — never a panic.
+        #[test]
+        fn any_pubsub_message_parses_or_is_refused_without_a_panic(text in ".{0,2048}") {
+            let _ = serde_json::from_str::<Incoming>(&text);
+        }
+
+        #[test]
+        fn any_notification_shape_parses_or_is_refused(
+            slot in proptest::prelude::any::<i128>(),
+            method in "[a-zA-Z]{0,20}",
+            id in proptest::prelude::any::<i64>(),
+        ) {
+            let text = format!(
+                r#"{{"jsonrpc":"2.0","method":"{method}","id":{id},"params":{{"result":{{"slot":{slot}}},"subscription":1}}}}"#
+            );
+            if let Ok(m) = serde_json::from_str::<Incoming>(&text) {
+                proptest::prop_assert!(m.params.is_none_or(|p| i128::from(p.result.slot) == slot));
+            }
+        }
+    }
+}

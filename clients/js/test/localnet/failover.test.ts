@@ -221,6 +221,36 @@ describe('failover', () => {
     await localnet.fault(0, 'healthy');
   });
 
+  it('serves through 3 s of answers from the future from its primary, and after', async () => {
+    // The honest standby serves meanwhile: wait until one is back in rotation (the earlier
+    // tests quarantined two).
+    await waitUntil('a standby back in rotation', () => client.transport.candidates().length >= 2, 45_000, 200);
+    const primary = primaryUrl(client.watcher.current)!;
+    const index = localnet.endpointUrls.indexOf(primary);
+    let ok = 0;
+    let failed = 0;
+    const run = async (ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        try {
+          await client.rpc.getBalance(address('11111111111111111111111111111111'), { commitment: 'confirmed' }).send();
+          ok++;
+        } catch {
+          failed++;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await localnet.fault(index, 'future 1000000');
+    await run(3_000);
+    await localnet.fault(index, 'healthy');
+    await run(3_000);
+    expect(ok * 100, `${ok} served, ${failed} failed`).toBeGreaterThanOrEqual((ok + failed) * 99);
+    // and nothing from the future was returned: the floor stands near the chain's slot
+    const slot = await chain().getSlot({ commitment: 'confirmed' }).send();
+    expect(client.transport.floor('confirmed')).toBeLessThan(slot + 100n);
+  });
+
   it('never published an older epoch than it had published', () => {
     expect(published.length).toBeGreaterThanOrEqual(5);
     for (let i = 1; i < published.length; i++) expect(published[i].epoch > published[i - 1].epoch).toBe(true);

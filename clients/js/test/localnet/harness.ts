@@ -116,7 +116,8 @@ export async function waitUntil<T>(
   }
 }
 
-export type FaultMode = 'healthy' | 'frozen' | 'down' | `lagging ${number}` | `slow ${number}` | `errors ${number}`;
+export type FaultMode =
+  'healthy' | 'frozen' | 'down' | `lagging ${number}` | `slow ${number}` | `errors ${number}` | `future ${number}`;
 
 export interface Localnet {
   rpcUrl: string;
