@@ -239,7 +239,7 @@ async fn malformed_observations_are_refused_with_named_errors() {
         ),
         (
             vec![ObservationInput {
-                flags: 0b100,
+                flags: 0b1000, // the first bit no OBS_* flag has
                 ..obs(p)
             }],
             LifelineError::InvalidObservation,
