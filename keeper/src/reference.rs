@@ -109,7 +109,8 @@ impl References {
     pub fn slot_ms(&self) -> u64 {
         let arrivals = self.arrivals.lock().unwrap();
         let newest = arrivals.iter().next_back();
-        let oldest = arrivals.iter().rev().take(64).last();
+        // the oldest of the newest 64
+        let oldest = arrivals.iter().nth(arrivals.len().saturating_sub(64));
         match (oldest, newest) {
             (Some((&s0, t0)), Some((&s1, t1))) if s1 > s0 + 4 => {
                 let ms = t1.saturating_duration_since(*t0).as_millis() as u64 / (s1 - s0);
